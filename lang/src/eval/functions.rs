@@ -1,0 +1,586 @@
+//! Built-in functions. Each has a fixed arity and result type; when an
+//! argument is not known yet the result is unknown of that type.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use ipnet::{IpNet, Ipv4Net};
+
+use crate::source::Span;
+use crate::syntax::ast::{Expr, Ident};
+use crate::types::Type;
+use crate::value::{format_number, Value};
+
+use super::{cidr, eval, template, EvalError, Layered, Scope};
+
+type Impl = fn(&Call<'_>) -> Result<Value, String>;
+
+struct Function {
+    name: &'static str,
+    min: usize,
+    /// `usize::MAX` for any number.
+    max: usize,
+    returns: Type,
+    /// Whether every argument must be known (not only the top level).
+    deep_known: bool,
+    run: Impl,
+}
+
+/// Every built-in function name, for documentation and suggestions.
+pub static FUNCTIONS: &[&str] = &[
+    "abs",
+    "base64decode",
+    "base64encode",
+    "cidrhost",
+    "cidrnetmask",
+    "cidrsubnet",
+    "coalesce",
+    "concat",
+    "contains",
+    "distinct",
+    "element",
+    "file",
+    "flatten",
+    "format",
+    "join",
+    "jsonencode",
+    "keys",
+    "length",
+    "lookup",
+    "lower",
+    "max",
+    "merge",
+    "min",
+    "range",
+    "replace",
+    "split",
+    "templatefile",
+    "tonumber",
+    "tostring",
+    "trimspace",
+    "upper",
+    "values",
+    "zipmap",
+];
+
+const ANY: usize = usize::MAX;
+
+static TABLE: std::sync::LazyLock<Vec<Function>> = std::sync::LazyLock::new(|| {
+    vec![
+        Function { name: "abs", min: 1, max: 1, returns: Type::Number, deep_known: true, run: abs },
+        Function { name: "base64decode", min: 1, max: 1, returns: Type::String, deep_known: true, run: base64decode },
+        Function { name: "base64encode", min: 1, max: 1, returns: Type::String, deep_known: true, run: base64encode },
+        Function { name: "cidrhost", min: 2, max: 2, returns: Type::Ip, deep_known: true, run: cidrhost },
+        Function { name: "cidrnetmask", min: 1, max: 1, returns: Type::String, deep_known: true, run: cidrnetmask },
+        Function { name: "cidrsubnet", min: 3, max: 3, returns: Type::Cidr, deep_known: true, run: cidrsubnet },
+        Function { name: "coalesce", min: 1, max: ANY, returns: Type::Any, deep_known: false, run: coalesce },
+        Function {
+            name: "concat",
+            min: 0,
+            max: ANY,
+            returns: Type::List(Box::new(Type::Any)),
+            deep_known: false,
+            run: concat,
+        },
+        Function { name: "contains", min: 2, max: 2, returns: Type::Bool, deep_known: true, run: contains },
+        Function {
+            name: "distinct",
+            min: 1,
+            max: 1,
+            returns: Type::List(Box::new(Type::Any)),
+            deep_known: true,
+            run: distinct,
+        },
+        Function { name: "element", min: 2, max: 2, returns: Type::Any, deep_known: false, run: element },
+        Function { name: "file", min: 1, max: 1, returns: Type::String, deep_known: true, run: file },
+        Function {
+            name: "flatten",
+            min: 1,
+            max: 1,
+            returns: Type::List(Box::new(Type::Any)),
+            deep_known: false,
+            run: flatten,
+        },
+        Function { name: "format", min: 1, max: ANY, returns: Type::String, deep_known: true, run: format },
+        Function { name: "join", min: 2, max: 2, returns: Type::String, deep_known: true, run: join },
+        Function { name: "jsonencode", min: 1, max: 1, returns: Type::String, deep_known: true, run: jsonencode },
+        Function {
+            name: "keys",
+            min: 1,
+            max: 1,
+            returns: Type::List(Box::new(Type::String)),
+            deep_known: false,
+            run: keys,
+        },
+        Function { name: "length", min: 1, max: 1, returns: Type::Number, deep_known: false, run: length },
+        Function { name: "lookup", min: 2, max: 3, returns: Type::Any, deep_known: false, run: lookup },
+        Function { name: "lower", min: 1, max: 1, returns: Type::String, deep_known: true, run: lower },
+        Function { name: "max", min: 1, max: ANY, returns: Type::Number, deep_known: true, run: max },
+        Function {
+            name: "merge",
+            min: 0,
+            max: ANY,
+            returns: Type::Map(Box::new(Type::Any)),
+            deep_known: false,
+            run: merge,
+        },
+        Function { name: "min", min: 1, max: ANY, returns: Type::Number, deep_known: true, run: min },
+        Function {
+            name: "range",
+            min: 1,
+            max: 3,
+            returns: Type::List(Box::new(Type::Number)),
+            deep_known: true,
+            run: range,
+        },
+        Function { name: "replace", min: 3, max: 3, returns: Type::String, deep_known: true, run: replace },
+        Function {
+            name: "split",
+            min: 2,
+            max: 2,
+            returns: Type::List(Box::new(Type::String)),
+            deep_known: true,
+            run: split,
+        },
+        Function { name: "templatefile", min: 2, max: 2, returns: Type::String, deep_known: false, run: templatefile },
+        Function { name: "tonumber", min: 1, max: 1, returns: Type::Number, deep_known: true, run: tonumber },
+        Function { name: "tostring", min: 1, max: 1, returns: Type::String, deep_known: true, run: tostring },
+        Function { name: "trimspace", min: 1, max: 1, returns: Type::String, deep_known: true, run: trimspace },
+        Function { name: "upper", min: 1, max: 1, returns: Type::String, deep_known: true, run: upper },
+        Function {
+            name: "values",
+            min: 1,
+            max: 1,
+            returns: Type::List(Box::new(Type::Any)),
+            deep_known: false,
+            run: values,
+        },
+        Function {
+            name: "zipmap",
+            min: 2,
+            max: 2,
+            returns: Type::Map(Box::new(Type::Any)),
+            deep_known: true,
+            run: zipmap,
+        },
+    ]
+});
+
+/// Arguments of one call, with what a function needs to report errors.
+struct Call<'a> {
+    args: Vec<Value>,
+    scope: &'a dyn Scope,
+    /// Index of the argument an error is about, set by the accessors.
+    blame: std::cell::Cell<Option<usize>>,
+}
+
+impl Call<'_> {
+    fn arg(&self, i: usize) -> &Value {
+        self.blame.set(Some(i));
+        &self.args[i]
+    }
+
+    fn string(&self, i: usize) -> Result<String, String> {
+        match self.arg(i) {
+            Value::String(s) => Ok(s.clone()),
+            v @ (Value::Number(_) | Value::Bool(_) | Value::Cidr(_) | Value::Ip(_)) => {
+                Ok(v.to_template_text().unwrap_or_default())
+            }
+            other => Err(format!("argument {} must be a string, not {}", i + 1, other.type_name())),
+        }
+    }
+
+    fn number(&self, i: usize) -> Result<f64, String> {
+        match self.arg(i) {
+            Value::Number(n) => Ok(*n),
+            Value::String(s) => s.parse().map_err(|_| format!("argument {} must be a number, not \"{s}\"", i + 1)),
+            other => Err(format!("argument {} must be a number, not {}", i + 1, other.type_name())),
+        }
+    }
+
+    fn whole(&self, i: usize) -> Result<i64, String> {
+        let n = self.number(i)?;
+        if n.fract() != 0.0 || n.abs() > 9e15 {
+            return Err(format!("argument {} must be a whole number, not {}", i + 1, format_number(n)));
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(n as i64)
+    }
+
+    fn list(&self, i: usize) -> Result<&Vec<Value>, String> {
+        match self.arg(i) {
+            Value::List(items) => Ok(items),
+            other => Err(format!("argument {} must be a list, not {}", i + 1, other.type_name())),
+        }
+    }
+
+    fn map(&self, i: usize) -> Result<&BTreeMap<String, Value>, String> {
+        match self.arg(i) {
+            Value::Map(m) => Ok(m),
+            other => Err(format!("argument {} must be a map, not {}", i + 1, other.type_name())),
+        }
+    }
+
+    fn cidr(&self, i: usize) -> Result<Ipv4Net, String> {
+        match self.arg(i).as_cidr() {
+            Some(IpNet::V4(net)) => Ok(net),
+            Some(IpNet::V6(_)) => Err("IPv6 networks are not supported yet".into()),
+            None => Err(format!("argument {} must be a CIDR block like 10.0.0.0/16, not {}", i + 1, self.args[i])),
+        }
+    }
+}
+
+pub fn call(name: &Ident, arg_exprs: &[Expr], span: Span, scope: &dyn Scope) -> Result<Value, EvalError> {
+    let Some(f) = TABLE.iter().find(|f| f.name == name.name) else {
+        return Err(EvalError::UnknownFunction {
+            name: name.name.clone(),
+            span: name.span.into(),
+            help: crate::suggest::help(&name.name, FUNCTIONS.iter().copied())
+                .or_else(|| Some("see docs/language.md for the list of functions".into())),
+        });
+    };
+    if arg_exprs.len() < f.min || arg_exprs.len() > f.max {
+        let expected = match (f.min, f.max) {
+            (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
+            (a, ANY) => format!("at least {a} argument{}", if a == 1 { "" } else { "s" }),
+            (a, b) => format!("{a} to {b} arguments"),
+        };
+        return Err(EvalError::Arity { name: f.name.into(), expected, found: arg_exprs.len(), span: span.into() });
+    }
+    let args = arg_exprs.iter().map(|e| eval(e, scope)).collect::<Result<Vec<_>, _>>()?;
+    let unknown = if f.deep_known {
+        args.iter().any(|a| !a.is_known())
+    } else {
+        args.iter().any(|a| matches!(a, Value::Unknown(_)))
+    };
+    if unknown {
+        return Ok(Value::Unknown(f.returns.clone()));
+    }
+    let call = Call { args, scope, blame: std::cell::Cell::new(None) };
+    (f.run)(&call).map_err(|message| {
+        let (label_span, label) = match call.blame.get().and_then(|i| arg_exprs.get(i)) {
+            Some(arg) => (arg.span, "this argument".to_string()),
+            None => (span, "in this call".to_string()),
+        };
+        EvalError::Function { name: f.name.into(), message, span: label_span.into(), label }
+    })
+}
+
+fn cidrsubnet(c: &Call<'_>) -> Result<Value, String> {
+    let prefix = c.cidr(0)?;
+    let newbits = c.whole(1)?;
+    let netnum = c.whole(2)?;
+    let newbits = u32::try_from(newbits).map_err(|_| "newbits must be 0 or more".to_string())?;
+    let netnum = u64::try_from(netnum).map_err(|_| "netnum must be 0 or more".to_string())?;
+    if newbits > 32 {
+        return Err(format!("newbits {newbits} is more than 32"));
+    }
+    cidr::subnet(prefix, newbits, netnum).map(|n| Value::Cidr(IpNet::V4(n)))
+}
+
+fn cidrhost(c: &Call<'_>) -> Result<Value, String> {
+    let prefix = c.cidr(0)?;
+    let hostnum = c.whole(1)?;
+    cidr::host(prefix, hostnum).map(|ip| Value::Ip(ip.into()))
+}
+
+fn cidrnetmask(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::String(c.cidr(0)?.netmask().to_string()))
+}
+
+fn file(c: &Call<'_>) -> Result<Value, String> {
+    let path = c.string(0)?;
+    c.scope.read_file(&path).map(Value::String)
+}
+
+fn templatefile(c: &Call<'_>) -> Result<Value, String> {
+    let path = c.string(0)?;
+    let vars = c.map(1)?;
+    let text = c.scope.read_file(&path)?;
+    let parsed = crate::syntax::parse_template(crate::FileId::default(), &text).map_err(|errors| {
+        let first = errors.first().map(ToString::to_string).unwrap_or_default();
+        format!("{path}: {first}")
+    })?;
+    let inner = Layered {
+        parent: &NoNames { parent: c.scope },
+        vars: vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    };
+    c.blame.set(Some(0));
+    template(&parsed, &inner).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Templates see only the variables they are given, like Terraform's.
+struct NoNames<'a> {
+    parent: &'a dyn Scope,
+}
+
+impl Scope for NoNames<'_> {
+    fn lookup(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        self.parent.read_file(path)
+    }
+}
+
+fn format(c: &Call<'_>) -> Result<Value, String> {
+    let spec = c.string(0)?;
+    let mut out = String::new();
+    let mut next = 1;
+    let mut chars = spec.chars();
+    while let Some(ch) = chars.next() {
+        if ch != '%' {
+            out.push(ch);
+            continue;
+        }
+        let verb = chars.next().ok_or("the format ends with a lone `%`")?;
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        if next >= c.args.len() {
+            return Err(format!("the format has more verbs than the {} value(s) given", c.args.len() - 1));
+        }
+        let value = c.arg(next);
+        next += 1;
+        match verb {
+            's' | 'v' => out.push_str(&value.to_template_text().unwrap_or_else(|_| value.to_string())),
+            'd' => out.push_str(&format_number(c.whole(next - 1)? as f64)),
+            'q' => out.push_str(&crate::value::quote(&c.string(next - 1)?)),
+            other => return Err(format!("unknown verb `%{other}`; use %s, %d, %q, %v or %%")),
+        }
+    }
+    if next < c.args.len() {
+        return Err(format!("{} value(s) given but the format uses {}", c.args.len() - 1, next - 1));
+    }
+    Ok(Value::String(out))
+}
+
+fn join(c: &Call<'_>) -> Result<Value, String> {
+    let sep = c.string(0)?;
+    let items = c.list(1)?;
+    let texts = items.iter().map(|v| v.to_template_text().map_err(|m| m.0)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Value::String(texts.join(&sep)))
+}
+
+fn split(c: &Call<'_>) -> Result<Value, String> {
+    let sep = c.string(0)?;
+    let text = c.string(1)?;
+    if sep.is_empty() {
+        return Err("the separator must not be empty".into());
+    }
+    Ok(Value::List(text.split(sep.as_str()).map(|s| Value::String(s.into())).collect()))
+}
+
+fn length(c: &Call<'_>) -> Result<Value, String> {
+    let n = match c.arg(0) {
+        Value::List(items) => items.len(),
+        Value::Map(items) => items.len(),
+        Value::String(s) => s.chars().count(),
+        other => return Err(format!("length of {} is not defined", other.type_name())),
+    };
+    Ok(Value::Number(n as f64))
+}
+
+fn lookup(c: &Call<'_>) -> Result<Value, String> {
+    let key = c.string(1)?;
+    let map = c.map(0)?;
+    match map.get(&key) {
+        Some(v) => Ok(v.clone()),
+        None if c.args.len() == 3 => Ok(c.args[2].clone()),
+        None => Err(format!("no key \"{key}\" in the map, and no default was given")),
+    }
+}
+
+fn merge(c: &Call<'_>) -> Result<Value, String> {
+    let mut out = BTreeMap::new();
+    for i in 0..c.args.len() {
+        if matches!(c.arg(i), Value::Null) {
+            continue;
+        }
+        out.extend(c.map(i)?.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    Ok(Value::Map(out))
+}
+
+fn concat(c: &Call<'_>) -> Result<Value, String> {
+    let mut out = Vec::new();
+    for i in 0..c.args.len() {
+        out.extend(c.list(i)?.iter().cloned());
+    }
+    Ok(Value::List(out))
+}
+
+fn range(c: &Call<'_>) -> Result<Value, String> {
+    let (start, end, step) = match c.args.len() {
+        1 => (0, c.whole(0)?, 1),
+        2 => (c.whole(0)?, c.whole(1)?, 1),
+        _ => (c.whole(0)?, c.whole(1)?, c.whole(2)?),
+    };
+    if step == 0 {
+        return Err("the step must not be zero".into());
+    }
+    let count = ((end - start) as f64 / step as f64).ceil().max(0.0);
+    if count > 1_000_000.0 {
+        return Err(format!("range would have {count} elements; at most 1000000"));
+    }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let items = (0..count as i64).map(|i| Value::Number((start + i * step) as f64)).collect();
+    Ok(Value::List(items))
+}
+
+fn lower(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::String(c.string(0)?.to_lowercase()))
+}
+
+fn upper(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::String(c.string(0)?.to_uppercase()))
+}
+
+fn trimspace(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::String(c.string(0)?.trim().to_string()))
+}
+
+fn replace(c: &Call<'_>) -> Result<Value, String> {
+    let text = c.string(0)?;
+    let from = c.string(1)?;
+    let to = c.string(2)?;
+    if from.is_empty() {
+        return Err("the text to replace must not be empty".into());
+    }
+    Ok(Value::String(text.replace(&from, &to)))
+}
+
+fn base64encode(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(c.string(0)?)))
+}
+
+fn base64decode(c: &Call<'_>) -> Result<Value, String> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(c.string(0)?).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map(Value::String).map_err(|_| "the decoded bytes are not UTF-8 text".into())
+}
+
+fn jsonencode(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::String(to_json(c.arg(0)).to_string()))
+}
+
+/// A known value as JSON.
+#[must_use]
+pub fn to_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        Value::Null | Value::Unknown(_) => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 =>
+        {
+            #[allow(clippy::cast_possible_truncation)]
+            J::from(*n as i64)
+        }
+        Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
+        Value::String(s) => J::String(s.clone()),
+        Value::Cidr(_) | Value::Ip(_) | Value::PortRange(..) => J::String(v.to_string()),
+        Value::List(items) => J::Array(items.iter().map(to_json).collect()),
+        Value::Map(items) => J::Object(items.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+        Value::Resource(r) => J::String(r.address.clone()),
+    }
+}
+
+fn keys(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::List(c.map(0)?.keys().map(|k| Value::String(k.clone())).collect()))
+}
+
+fn values(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::List(c.map(0)?.values().cloned().collect()))
+}
+
+fn element(c: &Call<'_>) -> Result<Value, String> {
+    let items = c.list(0)?;
+    let i = c.whole(1)?;
+    if items.is_empty() {
+        return Err("the list is empty".into());
+    }
+    let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+    Ok(items[i.rem_euclid(len) as usize].clone())
+}
+
+fn contains(c: &Call<'_>) -> Result<Value, String> {
+    let items = c.list(0)?;
+    Ok(Value::Bool(items.contains(c.arg(1))))
+}
+
+fn distinct(c: &Call<'_>) -> Result<Value, String> {
+    let mut out: Vec<Value> = Vec::new();
+    for v in c.list(0)? {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    Ok(Value::List(out))
+}
+
+fn flatten(c: &Call<'_>) -> Result<Value, String> {
+    fn walk(v: &Value, out: &mut Vec<Value>) {
+        match v {
+            Value::List(items) => items.iter().for_each(|i| walk(i, out)),
+            other => out.push(other.clone()),
+        }
+    }
+    let mut out = Vec::new();
+    for v in c.list(0)? {
+        walk(v, &mut out);
+    }
+    Ok(Value::List(out))
+}
+
+fn coalesce(c: &Call<'_>) -> Result<Value, String> {
+    c.args
+        .iter()
+        .find(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
+        .cloned()
+        .ok_or_else(|| "every argument is null or empty".into())
+}
+
+fn tostring(c: &Call<'_>) -> Result<Value, String> {
+    c.string(0).map(Value::String)
+}
+
+fn tonumber(c: &Call<'_>) -> Result<Value, String> {
+    c.number(0).map(Value::Number)
+}
+
+fn abs(c: &Call<'_>) -> Result<Value, String> {
+    Ok(Value::Number(c.number(0)?.abs()))
+}
+
+fn min(c: &Call<'_>) -> Result<Value, String> {
+    let mut best = f64::INFINITY;
+    for i in 0..c.args.len() {
+        best = best.min(c.number(i)?);
+    }
+    Ok(Value::Number(best))
+}
+
+fn max(c: &Call<'_>) -> Result<Value, String> {
+    let mut best = f64::NEG_INFINITY;
+    for i in 0..c.args.len() {
+        best = best.max(c.number(i)?);
+    }
+    Ok(Value::Number(best))
+}
+
+fn zipmap(c: &Call<'_>) -> Result<Value, String> {
+    let keys = c.list(0)?;
+    let values = c.list(1)?;
+    if keys.len() != values.len() {
+        return Err(format!("{} keys but {} values", keys.len(), values.len()));
+    }
+    let mut out = BTreeMap::new();
+    for (k, v) in keys.iter().zip(values) {
+        out.insert(k.to_template_text().map_err(|m| m.0)?, v.clone());
+    }
+    Ok(Value::Map(out))
+}

@@ -1,0 +1,220 @@
+//! Expression evaluation. Names are resolved through a [`Scope`] that the
+//! caller supplies (the engine knows what `vpc.main` or `input.zones` mean);
+//! this module knows operators, collections, templates and functions.
+//!
+//! Unknown values (known only after apply) pass through every operation and
+//! make its result unknown, so a configuration can be fully checked before
+//! anything exists.
+
+mod cidr;
+mod error;
+mod functions;
+mod ops;
+
+use std::collections::BTreeMap;
+
+pub use cidr::{host as cidr_host, subnet as cidr_subnet};
+pub use error::EvalError;
+pub use functions::FUNCTIONS;
+
+use crate::source::Span;
+use crate::syntax::ast::{Expr, ExprKind, ForExpr, MapKey, Template, TemplatePart};
+use crate::types::Type;
+use crate::value::Value;
+
+/// What names mean where an expression is evaluated.
+pub trait Scope {
+    /// The value of a root name, or `None` if the name means nothing here.
+    fn lookup(&self, name: &str) -> Option<Value>;
+    /// Every name that resolves, for "did you mean".
+    fn names(&self) -> Vec<String>;
+    /// Contents of a file named by `file()` or `templatefile()`, relative
+    /// to the module that calls it.
+    fn read_file(&self, path: &str) -> Result<String, String>;
+}
+
+/// A scope with a few extra names on top of another: `for` variables,
+/// `count`, `each`, the variables of `templatefile`.
+pub struct Layered<'a> {
+    pub parent: &'a dyn Scope,
+    pub vars: Vec<(String, Value)>,
+}
+
+impl Scope for Layered<'_> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone()).or_else(|| self.parent.lookup(name))
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.vars.iter().map(|(n, _)| n.clone()).collect();
+        names.extend(self.parent.names());
+        names
+    }
+
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        self.parent.read_file(path)
+    }
+}
+
+/// Evaluate `expr` in `scope`.
+pub fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
+    let span = expr.span;
+    match &expr.kind {
+        ExprKind::Null => Ok(Value::Null),
+        ExprKind::Bool(b) => Ok(Value::Bool(*b)),
+        ExprKind::Number(n, _) => Ok(Value::Number(*n)),
+        ExprKind::String(t) => template(t, scope),
+        ExprKind::Heredoc(h) => template(&h.template, scope),
+        ExprKind::Cidr(c) => Ok(Value::Cidr(*c)),
+        ExprKind::Ip(ip) => Ok(Value::Ip(*ip)),
+        ExprKind::PortRange(a, b) => Ok(Value::PortRange(*a, *b)),
+        ExprKind::List { items, .. } => {
+            items.iter().map(|e| eval(&e.value, scope)).collect::<Result<_, _>>().map(Value::List)
+        }
+        ExprKind::Map { entries, .. } => {
+            let mut map = BTreeMap::new();
+            for entry in entries {
+                let key = match &entry.key {
+                    MapKey::Ident(i) => i.name.clone(),
+                    MapKey::String(t, s) => key_text(&template(t, scope)?, *s)?,
+                };
+                map.insert(key, eval(&entry.value, scope)?);
+            }
+            Ok(Value::Map(map))
+        }
+        ExprKind::For(f) => for_expr(f, span, scope),
+        ExprKind::Variable(name) => scope.lookup(&name.name).ok_or_else(|| EvalError::UnknownName {
+            name: name.name.clone(),
+            span: name.span.into(),
+            help: crate::suggest::help(&name.name, scope.names().iter().map(String::as_str)),
+        }),
+        ExprKind::GetAttr(base, name) => {
+            if is_splat_chain(base) {
+                return map_splat(eval(base, scope)?, |v| ops::get_attr(v, &name.name, name.span));
+            }
+            ops::get_attr(&eval(base, scope)?, &name.name, name.span)
+        }
+        ExprKind::Index(base, index) => {
+            let index_value = eval(index, scope)?;
+            if is_splat_chain(base) {
+                return map_splat(eval(base, scope)?, |v| ops::index(v, &index_value, index.span));
+            }
+            ops::index(&eval(base, scope)?, &index_value, index.span)
+        }
+        ExprKind::Splat(base) => Ok(match eval(base, scope)? {
+            Value::List(items) => Value::List(items),
+            Value::Map(items) => Value::List(items.into_values().collect()),
+            Value::Null => Value::List(Vec::new()),
+            Value::Unknown(_) => Value::Unknown(Type::list(Type::Any)),
+            single => Value::List(vec![single]),
+        }),
+        ExprKind::Call { name, args, .. } => functions::call(name, args, span, scope),
+        ExprKind::Unary(op, operand) => ops::unary(*op, eval(operand, scope)?, operand.span),
+        ExprKind::Binary(op, lhs, rhs) => ops::binary(*op, lhs, rhs, scope),
+        ExprKind::Conditional(cond, then, otherwise) => match eval(cond, scope)? {
+            Value::Bool(true) => eval(then, scope),
+            Value::Bool(false) => eval(otherwise, scope),
+            Value::Unknown(_) => Ok(Value::Unknown(Type::Any)),
+            other => Err(EvalError::mismatch(
+                format!("a condition must be true or false, not {}", other.type_name()),
+                cond.span,
+            )),
+        },
+        ExprKind::Paren(inner) => eval(inner, scope),
+    }
+}
+
+/// Whether `expr` is `x[*]` or a traversal of one (`x[*].a[0]`), whose
+/// further steps apply to each element.
+fn is_splat_chain(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Splat(_) => true,
+        ExprKind::GetAttr(base, _) | ExprKind::Index(base, _) => is_splat_chain(base),
+        _ => false,
+    }
+}
+
+fn map_splat(list: Value, step: impl Fn(&Value) -> Result<Value, EvalError>) -> Result<Value, EvalError> {
+    match list {
+        Value::List(items) => items.iter().map(step).collect::<Result<_, _>>().map(Value::List),
+        other => Ok(other), // unknown stays unknown
+    }
+}
+
+fn key_text(value: &Value, span: Span) -> Result<String, EvalError> {
+    value.to_template_text().map_err(|m| EvalError::mismatch(format!("a map key must be text: {}", m.0), span))
+}
+
+/// Evaluate a string or heredoc template.
+pub fn template(t: &Template, scope: &dyn Scope) -> Result<Value, EvalError> {
+    let mut out = String::new();
+    let mut unknown = false;
+    for part in &t.parts {
+        match part {
+            TemplatePart::Literal(s) => out.push_str(s),
+            TemplatePart::Interpolation(e) => match eval(e, scope)? {
+                Value::Unknown(_) => unknown = true,
+                v => out.push_str(&v.to_template_text().map_err(|m| EvalError::mismatch(m.0, e.span))?),
+            },
+        }
+    }
+    Ok(if unknown { Value::Unknown(Type::String) } else { Value::String(out) })
+}
+
+fn for_expr(f: &ForExpr, span: Span, scope: &dyn Scope) -> Result<Value, EvalError> {
+    let pairs: Vec<(Value, Value)> = match eval(&f.collection, scope)? {
+        Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
+        Value::Map(items) => items.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+        Value::Unknown(_) => {
+            let ty = if f.key.is_some() { Type::map(Type::Any) } else { Type::list(Type::Any) };
+            return Ok(Value::Unknown(ty));
+        }
+        other => {
+            return Err(EvalError::mismatch(
+                format!("`for` needs a list or a map, not {}", other.type_name()),
+                f.collection.span,
+            ))
+        }
+    };
+    let mut list = Vec::new();
+    let mut map = BTreeMap::new();
+    for (key, value) in pairs {
+        let mut vars = vec![(f.value_var.name.clone(), value)];
+        if let Some(k) = &f.key_var {
+            vars.push((k.name.clone(), key));
+        }
+        let inner = Layered { parent: scope, vars };
+        if let Some(cond) = &f.condition {
+            match eval(cond, &inner)? {
+                Value::Bool(true) => {}
+                Value::Bool(false) => continue,
+                Value::Unknown(_) => return Ok(Value::Unknown(Type::Any)),
+                other => {
+                    return Err(EvalError::mismatch(
+                        format!("a `for` condition must be true or false, not {}", other.type_name()),
+                        cond.span,
+                    ))
+                }
+            }
+        }
+        let value = eval(&f.value, &inner)?;
+        match &f.key {
+            None => list.push(value),
+            Some(key_expr) => {
+                let key = match eval(key_expr, &inner)? {
+                    Value::Unknown(_) => return Ok(Value::Unknown(Type::map(Type::Any))),
+                    k => key_text(&k, key_expr.span)?,
+                };
+                if map.insert(key.clone(), value).is_some() {
+                    return Err(EvalError::Index {
+                        message: format!("the key `{key}` appears twice in this map"),
+                        span: key_expr.span.into(),
+                        help: Some("keys of a `for` map must be unique".into()),
+                    });
+                }
+            }
+        }
+    }
+    let _ = span;
+    Ok(if f.key.is_some() { Value::Map(map) } else { Value::List(list) })
+}

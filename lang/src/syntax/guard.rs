@@ -1,0 +1,216 @@
+//! A fast lexical pre-pass that runs before the grammar. It finds the
+//! mistakes a recursive-descent parser reports badly (an unclosed `{` three
+//! hundred lines up, a string missing its quote) and refuses nesting deep
+//! enough to exhaust the stack, so no input can crash the parser.
+
+use super::error::SyntaxError;
+
+/// Deepest bracket nesting accepted. Real configurations stay under ten.
+pub const MAX_DEPTH: usize = 128;
+
+#[derive(Clone, Copy)]
+enum Frame {
+    /// `(`, `[` or `{` at a byte offset.
+    Bracket(char, usize),
+    /// Inside string text that started at a byte offset.
+    Str(usize),
+    /// `${` inside a string: its `}` returns to string text.
+    Interpolation(usize),
+}
+
+/// All structural problems found, or none. Stops at the first one: after a
+/// missing bracket everything later is noise.
+pub fn check(src: &str) -> Vec<SyntaxError> {
+    let bytes = src.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if stack.len() > MAX_DEPTH {
+            return vec![SyntaxError::TooDeep { max: MAX_DEPTH, span: (i.saturating_sub(1), 1).into() }];
+        }
+        if let Some(&Frame::Str(quote_at)) = stack.last() {
+            match b {
+                b'\\' => i += 1,
+                b'"' => {
+                    stack.pop();
+                }
+                b'\n' => return vec![SyntaxError::UnterminatedString { span: (quote_at, i - quote_at).into() }],
+                b'$' if bytes.get(i + 1) == Some(&b'$') && bytes.get(i + 2) == Some(&b'{') => i += 2,
+                b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                    stack.push(Frame::Interpolation(i));
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'#' => i = skip_line(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_line(bytes, i),
+            b'"' => {
+                stack.push(Frame::Str(i));
+                i += 1;
+            }
+            b'<' if bytes.get(i + 1) == Some(&b'<') => match heredoc(src, i) {
+                Heredoc::NotOne => i += 2,
+                Heredoc::Ends(end) => i = end,
+                Heredoc::Unclosed(tag) => {
+                    return vec![SyntaxError::UnterminatedHeredoc { tag, span: (i, 2).into() }];
+                }
+            },
+            b'(' | b'[' | b'{' => {
+                stack.push(Frame::Bracket(b as char, i));
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                let found = b as char;
+                let (open, at, len) = match stack.pop() {
+                    None => return vec![SyntaxError::Unopened { found, span: (i, 1).into() }],
+                    Some(Frame::Bracket(open, at)) => (open, at, 1),
+                    Some(Frame::Interpolation(at)) => ('{', at, 2),
+                    Some(Frame::Str(_)) => return vec![SyntaxError::Unopened { found, span: (i, 1).into() }],
+                };
+                if closer(open) != found {
+                    return vec![SyntaxError::Mismatched {
+                        found,
+                        open,
+                        expected: closer(open),
+                        span: (i, 1).into(),
+                        open_span: (at, len).into(),
+                    }];
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    match stack.last() {
+        None => Vec::new(),
+        Some(&Frame::Str(at)) => vec![SyntaxError::UnterminatedString { span: (at, src.len() - at).into() }],
+        Some(&Frame::Bracket(open, at)) => {
+            vec![SyntaxError::Unclosed { open, close: closer(open), span: (at, 1).into() }]
+        }
+        Some(&Frame::Interpolation(at)) => vec![SyntaxError::Unclosed { open: '{', close: '}', span: (at, 2).into() }],
+    }
+}
+
+fn closer(open: char) -> char {
+    match open {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    }
+}
+
+fn skip_line(bytes: &[u8], from: usize) -> usize {
+    bytes[from..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |n| from + n)
+}
+
+enum Heredoc {
+    NotOne,
+    Ends(usize),
+    Unclosed(String),
+}
+
+/// `<<TAG` or `<<-TAG` at `at`, then text up to a line holding only TAG.
+fn heredoc(src: &str, at: usize) -> Heredoc {
+    let rest = &src[at + 2..];
+    let rest = rest.strip_prefix('-').unwrap_or(rest);
+    let tag_len = rest
+        .char_indices()
+        .take_while(|&(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()))
+        .count();
+    if tag_len == 0 {
+        return Heredoc::NotOne;
+    }
+    let tag = &rest[..tag_len];
+    let after_tag = &rest[tag_len..];
+    let Some(newline) = after_tag.find('\n') else { return Heredoc::NotOne };
+    if !after_tag[..newline].trim().is_empty() {
+        return Heredoc::NotOne;
+    }
+    let body_start = src.len() - after_tag.len() + newline + 1;
+    let mut line_start = body_start;
+    for line in src[body_start..].split_inclusive('\n') {
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if let Some(after) = trimmed.strip_prefix(tag) {
+            if !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                return Heredoc::Ends(line_start + (line.len() - trimmed.len()) + tag.len());
+            }
+        }
+        line_start += line.len();
+    }
+    Heredoc::Unclosed(tag.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_input_passes() {
+        assert!(check("vpc main { cidr = [1, (2)] }\n# { not counted\nx = \"{\"").is_empty());
+        assert!(check("a = \"${ {b = 1}.b }\"").is_empty());
+        assert!(check("u = <<EOT\n{ [ (\nEOT\n").is_empty());
+    }
+
+    #[test]
+    fn finds_the_unclosed_bracket() {
+        let errs = check("vpc main {\n  cidr = [1, 2\n}\n");
+        assert!(matches!(errs[0], SyntaxError::Mismatched { found: '}', open: '[', .. }));
+        let errs = check("vpc main {\n  cidr = 1\n");
+        assert!(matches!(errs[0], SyntaxError::Unclosed { open: '{', .. }));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_recursed() {
+        let src = "[".repeat(10_000);
+        assert!(matches!(check(&src)[0], SyntaxError::TooDeep { .. }));
+    }
+
+    #[test]
+    fn unterminated_string_and_heredoc() {
+        assert!(matches!(check("a = \"abc\nb = 1")[0], SyntaxError::UnterminatedString { .. }));
+        assert!(matches!(check("a = <<EOT\nabc\n")[0], SyntaxError::UnterminatedHeredoc { .. }));
+    }
+}
+
+/// The same protection for a template file, whose text outside `${…}` is
+/// free: only the interpolations are checked.
+pub fn check_template(src: &str) -> Vec<SyntaxError> {
+    let mut i = 0;
+    while let Some(found) = src[i..].find("${") {
+        let at = i + found;
+        if at > 0 && src[..at].ends_with('$') {
+            i = at + 2;
+            continue;
+        }
+        // Check `${ … }` as code: balanced up to its closing brace.
+        let body = &src[at + 1..];
+        let mut depth = 0usize;
+        let mut end = None;
+        for (j, c) in body.char_indices() {
+            match c {
+                '{' | '(' | '[' => depth += 1,
+                '}' | ')' | ']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = Some(j);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            if depth > MAX_DEPTH {
+                return vec![SyntaxError::TooDeep { max: MAX_DEPTH, span: (at + 1 + j, 1).into() }];
+            }
+        }
+        match end {
+            Some(j) => i = at + 1 + j + 1,
+            None => return vec![SyntaxError::Unclosed { open: '{', close: '}', span: (at, 2).into() }],
+        }
+    }
+    Vec::new()
+}

@@ -1,0 +1,334 @@
+//! Lowering of items and blocks: pest pairs to [`ast`](super::ast) nodes,
+//! and pest's errors to diagnostics a person can act on.
+
+use std::cell::RefCell;
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+use crate::source::{FileId, Span};
+
+use super::ast::{Block, Entry, EntryKind, File, Ident, Item, ItemKind, TypeExpr};
+use super::error::SyntaxError;
+use super::trivia::TriviaCursor;
+use super::{guard, Grammar, Rule};
+
+pub(crate) type P<'i> = Pair<'i, Rule>;
+
+/// The children of a pair, without the comments the grammar keeps.
+pub(crate) fn kids<'i>(pair: &P<'i>) -> impl Iterator<Item = P<'i>> {
+    pair.clone().into_inner().filter(|p| p.as_rule() != Rule::COMMENT)
+}
+
+/// Shared state of one file's lowering.
+pub(crate) struct Lower<'s> {
+    pub file: FileId,
+    pub trivia: RefCell<TriviaCursor<'s>>,
+    pub errors: RefCell<Vec<SyntaxError>>,
+}
+
+impl Lower<'_> {
+    pub fn span(&self, pair: &P<'_>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    pub fn ident(&self, pair: &P<'_>) -> Ident {
+        Ident { name: pair.as_str().to_string(), span: self.span(pair) }
+    }
+
+    pub fn error(&self, error: SyntaxError) {
+        self.errors.borrow_mut().push(error);
+    }
+}
+
+/// Check that bytes are text we can parse: UTF-8 without NUL bytes.
+pub fn parse_bytes(bytes: &[u8]) -> Result<&str, SyntaxError> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| SyntaxError::InvalidUtf8 { span: (e.valid_up_to(), 1).into() })?;
+    if let Some(at) = text.find('\0') {
+        return Err(SyntaxError::NulByte { span: (at, 1).into() });
+    }
+    Ok(text)
+}
+
+/// Parse one file's text. All errors found are returned together.
+pub fn parse_str(file: FileId, src: &str) -> Result<File, Vec<SyntaxError>> {
+    if let Some(at) = src.find('\0') {
+        return Err(vec![SyntaxError::NulByte { span: (at, 1).into() }]);
+    }
+    let structural = guard::check(src);
+    if !structural.is_empty() {
+        return Err(structural);
+    }
+    let pairs = Grammar::parse(Rule::file, src).map_err(|e| vec![from_pest(src, &e)])?;
+    let comments = pairs
+        .clone()
+        .flatten()
+        .filter(|p| p.as_rule() == Rule::COMMENT)
+        .map(|p| (p.as_span().start(), p.as_span().end()))
+        .collect();
+    let lower =
+        Lower { file, trivia: RefCell::new(TriviaCursor::new(src, file, comments)), errors: RefCell::new(Vec::new()) };
+    let mut items = Vec::new();
+    for pair in pairs.flat_map(|p| kids(&p).collect::<Vec<_>>()) {
+        if pair.as_rule() == Rule::EOI {
+            continue;
+        }
+        items.push(lower.item(&pair));
+    }
+    let trailing_comments = lower.trivia.borrow_mut().before(usize::MAX);
+    let errors = lower.errors.into_inner();
+    if errors.is_empty() {
+        Ok(File { id: file, items, trailing_comments })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Parse with the file registered in `sources` under `name`.
+pub fn parse_file(
+    sources: &mut crate::SourceMap,
+    name: &str,
+    bytes: &[u8],
+) -> (FileId, Result<File, Vec<SyntaxError>>) {
+    match parse_bytes(bytes) {
+        Ok(text) => {
+            let id = sources.add(name, text);
+            (id, parse_str(id, text))
+        }
+        Err(e) => {
+            // Keep what is readable so the diagnostic can show the context.
+            let id = sources.add(name, String::from_utf8_lossy(bytes).replace('\0', "\u{FFFD}"));
+            (id, Err(vec![e]))
+        }
+    }
+}
+
+impl Lower<'_> {
+    fn item(&self, pair: &P<'_>) -> Item {
+        let span = self.span(pair);
+        let mut trivia = self.trivia.borrow_mut().leading(span.start as usize);
+        let kind = self.item_kind(pair);
+        trivia.trailing = self.trivia.borrow_mut().trailing(span.end as usize);
+        Item { trivia, kind, span }
+    }
+
+    fn item_kind(&self, pair: &P<'_>) -> ItemKind {
+        let mut it = kids(pair).peekable();
+        let sensitive = it.next_if(|p| p.as_rule() == Rule::sensitive).is_some();
+        match pair.as_rule() {
+            Rule::let_item => {
+                let _kw = it.next();
+                let name = self.ident(&it.next().expect("grammar: let name"));
+                let value = self.expr(&it.next().expect("grammar: let value"));
+                ItemKind::Let { name, value }
+            }
+            Rule::input_item => {
+                let _kw = it.next();
+                let name = self.ident(&it.next().expect("grammar: input name"));
+                let ty = self.type_expr(&it.next().expect("grammar: input type"));
+                let mut default = None;
+                let mut body = None;
+                for p in it {
+                    match p.as_rule() {
+                        Rule::expr => default = Some(self.expr(&p)),
+                        _ => body = Some(self.block(&p)),
+                    }
+                }
+                ItemKind::Input { sensitive, name, ty, default, body }
+            }
+            Rule::output_item => {
+                let _kw = it.next();
+                let name = self.ident(&it.next().expect("grammar: output name"));
+                let value = self.expr(&it.next().expect("grammar: output value"));
+                ItemKind::Output { sensitive, name, value }
+            }
+            Rule::module_item => {
+                let _kw = it.next();
+                let name = self.ident(&it.next().expect("grammar: module name"));
+                let source_pair = it.next().expect("grammar: module source");
+                let source = self.string(&source_pair);
+                let body = self.block(&it.next().expect("grammar: module body"));
+                ItemKind::Module { name, source, source_span: self.span(&source_pair), body }
+            }
+            Rule::backend_item => {
+                let _kw = it.next();
+                let kind = self.ident(&it.next().expect("grammar: backend kind"));
+                let body = self.block(&it.next().expect("grammar: backend body"));
+                ItemKind::Backend { kind, body }
+            }
+            Rule::resource_item => {
+                let type_name = self.ident(&it.next().expect("grammar: resource type"));
+                let name = self.ident(&it.next().expect("grammar: resource name"));
+                let body = self.block(&it.next().expect("grammar: resource body"));
+                ItemKind::Resource { type_name, name, body }
+            }
+            _ => {
+                let name = self.ident(&it.next().expect("grammar: provider name"));
+                let body = self.block(&it.next().expect("grammar: provider body"));
+                ItemKind::Provider { name, body }
+            }
+        }
+    }
+
+    pub(crate) fn block(&self, pair: &P<'_>) -> Block {
+        let span = self.span(pair);
+        let mut entries = Vec::new();
+        for entry in kids(pair) {
+            let entry_span = self.span(&entry);
+            let mut trivia = self.trivia.borrow_mut().leading(entry_span.start as usize);
+            let mut it = kids(&entry);
+            let name = self.ident(&it.next().expect("grammar: entry name"));
+            let rest = it.next().expect("grammar: entry body");
+            let kind = match entry.as_rule() {
+                Rule::attribute => EntryKind::Attribute { name, value: self.expr(&rest) },
+                _ => EntryKind::Block { name, body: self.block(&rest) },
+            };
+            trivia.trailing = self.trivia.borrow_mut().trailing(entry_span.end as usize);
+            entries.push(Entry { trivia, kind, span: entry_span });
+        }
+        let inner_comments = self.trivia.borrow_mut().before(span.end as usize);
+        let multiline = pair.as_str().contains('\n');
+        Block { entries, inner_comments, multiline, span }
+    }
+
+    fn type_expr(&self, pair: &P<'_>) -> TypeExpr {
+        let mut it = kids(pair);
+        let name = self.ident(&it.next().expect("grammar: type name"));
+        let arg = it.next().map(|p| Box::new(self.type_expr(&p)));
+        TypeExpr { name, arg, span: self.span(pair) }
+    }
+}
+
+/// Words for grammar rules in "expected …" messages.
+fn rule_words(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::ident | Rule::variable => "a name",
+        Rule::expr
+        | Rule::binary
+        | Rule::number
+        | Rule::string
+        | Rule::heredoc
+        | Rule::list
+        | Rule::map
+        | Rule::call
+        | Rule::paren
+        | Rule::cidr
+        | Rule::ip
+        | Rule::port_range
+        | Rule::kw_true
+        | Rule::kw_false
+        | Rule::kw_null
+        | Rule::list_for
+        | Rule::map_for
+        | Rule::neg
+        | Rule::not => "an expression",
+        Rule::or
+        | Rule::and
+        | Rule::eq
+        | Rule::ne
+        | Rule::le
+        | Rule::ge
+        | Rule::lt
+        | Rule::gt
+        | Rule::add
+        | Rule::sub
+        | Rule::mul
+        | Rule::div
+        | Rule::rem => "an operator",
+        Rule::get_attr | Rule::index | Rule::splat => "`.` or `[`",
+        Rule::block => "`{`",
+        Rule::attribute | Rule::nested_block => "an attribute (`name = value`) or a block",
+        Rule::let_item
+        | Rule::input_item
+        | Rule::output_item
+        | Rule::module_item
+        | Rule::backend_item
+        | Rule::resource_item
+        | Rule::provider_item => "a declaration",
+        Rule::type_expr => "a type",
+        Rule::map_entry => "a `key = value` entry",
+        Rule::EOI => "end of file",
+        Rule::sensitive | Rule::kw_sensitive => "`sensitive`",
+        Rule::kw_for => "`for`",
+        Rule::kw_in => "`in`",
+        Rule::kw_if => "`if`",
+        Rule::for_if => "`if` or the closing bracket",
+        _ => return None,
+    })
+}
+
+pub(crate) fn from_pest(src: &str, err: &pest::error::Error<Rule>) -> SyntaxError {
+    let pos = match err.location {
+        InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
+    };
+    let found = describe_at(src, pos);
+    let mut expected: Vec<&str> = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| rule_words(*r)).collect(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    if let Some(attempts) = err.parse_attempts() {
+        for token in attempts.expected_tokens() {
+            let text = token.to_string();
+            let words: &'static str = match text.trim_matches(['\'', '"']) {
+                "=" => "`=`",
+                "{" => "`{`",
+                "}" => "`}`",
+                "]" => "`]`",
+                ")" => "`)`",
+                ":" => "`:`",
+                "," => "`,`",
+                _ => continue,
+            };
+            expected.push(words);
+        }
+    }
+    expected.sort_unstable();
+    expected.dedup();
+    let label =
+        if expected.is_empty() { "unexpected here".to_string() } else { format!("expected {}", join_or(&expected)) };
+    let len = found.1.max(1).min(src.len().saturating_sub(pos).max(1));
+    let help = hint(src, pos);
+    SyntaxError::Unexpected {
+        message: format!("unexpected {}", found.0),
+        span: (pos, if pos >= src.len() { 0 } else { len }).into(),
+        label,
+        help,
+    }
+}
+
+/// What stands at `pos`, in words, and how long it is.
+fn describe_at(src: &str, pos: usize) -> (String, usize) {
+    let rest = &src[pos.min(src.len())..];
+    let Some(c) = rest.chars().next() else { return ("end of file".into(), 0) };
+    if c.is_ascii_alphanumeric() || c == '_' {
+        let word: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.').collect();
+        return (format!("`{word}`"), word.len());
+    }
+    (format!("`{c}`"), c.len_utf8())
+}
+
+fn join_or(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Help for mistakes people coming from other tools make.
+fn hint(src: &str, pos: usize) -> Option<String> {
+    let rest = src.get(pos..)?;
+    if rest.starts_with(':') {
+        return Some("attributes are set with `=`, as in `cidr = 10.0.0.0/16`".into());
+    }
+    if rest.starts_with('\'') {
+        return Some("strings use double quotes: \"like this\"".into());
+    }
+    if rest.starts_with("resource") {
+        return Some("resources are declared as `TYPE NAME { … }`, e.g. `vpc main { cidr = 10.0.0.0/16 }`".into());
+    }
+    None
+}
