@@ -1,1 +1,40 @@
+//! `k8sinfra`: the command line. Parses arguments, runs one verb, renders
+//! its diagnostics, and turns the outcome into an exit code: 0 on success,
+//! 1 when anything is wrong.
 
+mod cli;
+mod commands;
+mod report;
+mod stdlib;
+mod vars;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    // Configurations are checked on a thread with a generous stack: the
+    // parser bounds nesting, but an evaluator walking a deep (legal) tree
+    // should never meet the main thread's small default stack.
+    let worker =
+        std::thread::Builder::new().name("k8sinfra".into()).stack_size(256 * 1024 * 1024).spawn(move || run(&cli));
+    match worker.map(std::thread::JoinHandle::join) {
+        Ok(Ok(code)) => code,
+        _ => ExitCode::from(1),
+    }
+}
+
+fn run(cli: &cli::Cli) -> ExitCode {
+    let out = report::Output::new(cli.color, cli.json);
+    let ok = match &cli.command {
+        cli::Command::Validate(args) => commands::validate::run(args, &out),
+        cli::Command::Fmt(args) => commands::fmt::run(args, &out),
+        cli::Command::Graph(args) => commands::graph::run(args, &out),
+    };
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

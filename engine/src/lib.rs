@@ -1,1 +1,15 @@
+//! The provider-agnostic core of k8sinfra. It turns parsed modules into a
+//! checked configuration of resource instances and the graph between them.
+//! It knows schemas, not clouds: providers declare resource types and add
+//! their own checks; the engine never names an AWS concept.
 
+pub mod addr;
+pub mod config;
+pub mod graph;
+pub mod provider;
+pub mod schema;
+
+pub use addr::{InstanceKey, ModuleInstance, ResourceAddr};
+pub use config::{load_and_evaluate, Config, Inputs, LoadOptions, ResourceInstance};
+pub use provider::{Provider, Providers};
+pub use schema::{AttrKind, AttrSchema, BlockSchema, ResourceSchema};

@@ -26,6 +26,13 @@ use crate::value::Value;
 pub trait Scope {
     /// The value of a root name, or `None` if the name means nothing here.
     fn lookup(&self, name: &str) -> Option<Value>;
+    /// `root.member` without building all of `root` first: a scope with
+    /// thousands of resources of one type answers `subnet.a` directly.
+    /// `None` falls back to `lookup(root)` and attribute access.
+    fn lookup_member(&self, root: &str, member: &str) -> Option<Value> {
+        let _ = (root, member);
+        None
+    }
     /// Every name that resolves, for "did you mean".
     fn names(&self) -> Vec<String>;
     /// Contents of a file named by `file()` or `templatefile()`, relative
@@ -43,6 +50,13 @@ pub struct Layered<'a> {
 impl Scope for Layered<'_> {
     fn lookup(&self, name: &str) -> Option<Value> {
         self.vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone()).or_else(|| self.parent.lookup(name))
+    }
+
+    fn lookup_member(&self, root: &str, member: &str) -> Option<Value> {
+        if self.vars.iter().any(|(n, _)| n == root) {
+            return None;
+        }
+        self.parent.lookup_member(root, member)
     }
 
     fn names(&self) -> Vec<String> {
@@ -89,6 +103,11 @@ pub fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
             help: crate::suggest::help(&name.name, scope.names().iter().map(String::as_str)),
         }),
         ExprKind::GetAttr(base, name) => {
+            if let ExprKind::Variable(root) = &base.kind {
+                if let Some(v) = scope.lookup_member(&root.name, &name.name) {
+                    return Ok(v);
+                }
+            }
             if is_splat_chain(base) {
                 return map_splat(eval(base, scope)?, |v| ops::get_attr(v, &name.name, name.span));
             }

@@ -332,3 +332,32 @@ fn hint(src: &str, pos: usize) -> Option<String> {
     }
     None
 }
+
+/// Parse a vars file (`name = value` lines) into its assignments.
+pub fn parse_vars(file: FileId, src: &str) -> Result<Vec<(Ident, super::ast::Expr)>, Vec<SyntaxError>> {
+    let structural = guard::check(src);
+    if !structural.is_empty() {
+        return Err(structural);
+    }
+    let pairs = Grammar::parse(Rule::vars_file, src).map_err(|e| vec![from_pest(src, &e)])?;
+    let lower = Lower {
+        file,
+        trivia: RefCell::new(TriviaCursor::new(src, file, Vec::new())),
+        errors: RefCell::new(Vec::new()),
+    };
+    let mut out = Vec::new();
+    for pair in pairs.flat_map(|p| kids(&p).collect::<Vec<_>>()) {
+        if pair.as_rule() == Rule::attribute {
+            let mut it = kids(&pair);
+            let name = lower.ident(&it.next().expect("grammar: var name"));
+            let value = lower.expr(&it.next().expect("grammar: var value"));
+            out.push((name, value));
+        }
+    }
+    let errors = lower.errors.into_inner();
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,895 @@
+//! Evaluation of a whole module tree. One graph holds every declaration of
+//! every module (inputs, lets, resources, module calls, outputs); its edges
+//! are the references found by `refs`. Walking it in dependency order, each
+//! declaration is evaluated once per instance of its module, expanding
+//! `count` and `for_each` as it goes. A declaration whose references were
+//! wrong is skipped (its value is unknown), so one mistake is reported once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8sinfra_lang::eval::{eval, Layered, Scope};
+use k8sinfra_lang::syntax::ast::{Block, Expr, ExprKind, Ident, ItemKind, TypeExpr};
+use k8sinfra_lang::syntax::SyntaxError;
+use k8sinfra_lang::value::ResourceValue;
+use k8sinfra_lang::{suggest, Diag, Diagnostics, SourceMap, Span, Type, Value};
+
+use super::decls::Decls;
+use super::errors::CheckError;
+use super::loader::{Module, ModuleTree};
+use super::refs::{Node, NodeKind, RefContext};
+use super::resources::{check_body, META_ATTRIBUTES};
+use super::scope::{CallShape, ModuleScope, ModuleValues};
+use super::{backend, Config, InputValue, LoadOptions, OutputValue, ProviderSettings, ResourceInstance};
+use crate::addr::{InstanceKey, ModuleInstance, ResourceAddr};
+use crate::graph::Dag;
+use crate::provider::Providers;
+
+struct ModuleInfo<'a> {
+    decls: Decls<'a>,
+    module: &'a Module,
+    input_types: BTreeMap<String, Type>,
+}
+
+struct Walk<'a, 'o> {
+    options: &'o LoadOptions<'o>,
+    providers: &'o Providers,
+    sources: &'o mut SourceMap,
+    known_types: Vec<&'static str>,
+    modules: BTreeMap<Vec<String>, ModuleInfo<'a>>,
+    values: BTreeMap<ModuleInstance, ModuleValues>,
+    instances: BTreeMap<Vec<String>, Vec<ModuleInstance>>,
+    graph: Dag<Node, Span>,
+    broken: BTreeSet<Node>,
+    config: Config,
+    resource_instances: BTreeMap<Node, Vec<ResourceAddr>>,
+}
+
+/// The instances one `count` or `for_each` expands to.
+enum Expansion {
+    Single,
+    Count(usize),
+    ForEach(Vec<(String, Value)>),
+}
+
+impl Expansion {
+    /// Instance keys with the names each instance sees (`count.index`, `each.key`).
+    fn instances(&self) -> Vec<(Option<InstanceKey>, Vec<(String, Value)>)> {
+        match self {
+            Expansion::Single => vec![(None, Vec::new())],
+            Expansion::Count(n) => (0..*n)
+                .map(|i| {
+                    let count = Value::Map([("index".to_string(), Value::Number(i as f64))].into());
+                    (Some(InstanceKey::Index(i)), vec![("count".to_string(), count)])
+                })
+                .collect(),
+            Expansion::ForEach(entries) => entries
+                .iter()
+                .map(|(k, v)| {
+                    let each = Value::Map(
+                        [("key".to_string(), Value::String(k.clone())), ("value".to_string(), v.clone())].into(),
+                    );
+                    (Some(InstanceKey::Key(k.clone())), vec![("each".to_string(), each)])
+                })
+                .collect(),
+        }
+    }
+
+    /// The value a reference to all instances sees.
+    fn collect(&self, mut values: Vec<Value>) -> Value {
+        match self {
+            Expansion::Single => values.pop().unwrap_or(Value::Null),
+            Expansion::Count(_) => Value::List(values),
+            Expansion::ForEach(entries) => Value::Map(entries.iter().map(|(k, _)| k.clone()).zip(values).collect()),
+        }
+    }
+}
+
+pub fn evaluate(
+    tree: &ModuleTree,
+    options: &LoadOptions<'_>,
+    providers: &Providers,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Config {
+    let mut walk = Walk {
+        options,
+        providers,
+        sources,
+        known_types: providers.type_names(),
+        modules: BTreeMap::new(),
+        values: BTreeMap::new(),
+        instances: BTreeMap::new(),
+        graph: Dag::new(),
+        broken: BTreeSet::new(),
+        config: Config::default(),
+        resource_instances: BTreeMap::new(),
+    };
+    walk.gather(tree, Vec::new(), diags);
+    walk.build_graph(diags);
+    let cycles = walk.graph.cycles();
+    if !cycles.is_empty() {
+        for cycle in cycles {
+            diags.push(cycle_error(&cycle, walk.sources));
+        }
+        return walk.config;
+    }
+    let Some(order) = walk.graph.topological_order() else { return walk.config };
+    walk.check_root_inputs(diags);
+    walk.values.insert(ModuleInstance::root(), ModuleValues::default());
+    walk.instances.insert(Vec::new(), vec![ModuleInstance::root()]);
+    for node in &order {
+        walk.eval_node(node, diags);
+    }
+    walk.root_settings(diags);
+    walk.link_resources();
+    walk.config
+}
+
+impl<'a> Walk<'a, '_> {
+    fn gather(&mut self, tree: &'a ModuleTree, path: Vec<String>, diags: &mut Diagnostics) {
+        let module: &'a Module = &tree.module;
+        let decls = Decls::collect(module.files.iter().flat_map(|f| &f.items), self.sources, diags);
+        for ((type_name, name), r) in &decls.resources {
+            if self.providers.schema(type_name).is_none() {
+                diags.push(Diag::new(
+                    r.type_name.span.file,
+                    CheckError::UnknownResourceType {
+                        name: type_name.clone(),
+                        span: r.type_name.span.into(),
+                        help: suggest::help(type_name, self.known_types.iter().copied())
+                            .or_else(|| Some(format!("the resource types are: {}", self.known_types.join(", ")))),
+                    },
+                ));
+                self.broken
+                    .insert(Node { module: path.clone(), kind: NodeKind::Resource(type_name.clone(), name.clone()) });
+            }
+        }
+        if !path.is_empty() {
+            for (name, _) in decls.providers.iter().chain(&decls.backends) {
+                let what = if decls.backends.iter().any(|(b, _)| b.span == name.span) {
+                    "a backend"
+                } else {
+                    "provider settings"
+                };
+                diags.push(Diag::new(name.span.file, CheckError::OnlyInRoot { what, span: name.span.into() }));
+            }
+        }
+        let mut input_types = BTreeMap::new();
+        for (name, input) in &decls.inputs {
+            match type_of(input.ty) {
+                Ok(t) => {
+                    input_types.insert(name.clone(), t);
+                }
+                Err(e) => {
+                    diags.push(Diag::new(input.ty.span.file, e));
+                    self.broken.insert(Node { module: path.clone(), kind: NodeKind::Input(name.clone()) });
+                }
+            }
+            if let Some(body) = input.body {
+                for (attr, _) in body.attributes() {
+                    if attr.name != "description" {
+                        diags.push(Diag::new(
+                            attr.span.file,
+                            CheckError::UnknownAttribute {
+                                resource: format!("input {name}"),
+                                name: attr.name.clone(),
+                                span: attr.span.into(),
+                                help: Some("an input block takes only `description`; set the default with `= value` after the type".into()),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        for (name, call) in &decls.modules {
+            match tree.children.get(name) {
+                Some(child) => {
+                    let mut child_path = path.clone();
+                    child_path.push(name.clone());
+                    self.gather(child, child_path, diags);
+                }
+                None => {
+                    let _ = call;
+                    self.broken.insert(Node { module: path.clone(), kind: NodeKind::Module(name.clone()) });
+                }
+            }
+        }
+        self.modules.insert(path, ModuleInfo { decls, module, input_types });
+    }
+
+    fn build_graph(&mut self, diags: &mut Diagnostics) {
+        for (path, info) in &self.modules {
+            let decls = &info.decls;
+            let child_outputs: BTreeMap<String, Vec<String>> = decls
+                .modules
+                .keys()
+                .map(|call| {
+                    let mut child = path.clone();
+                    child.push(call.clone());
+                    let outputs =
+                        self.modules.get(&child).map(|m| m.decls.outputs.keys().cloned().collect()).unwrap_or_default();
+                    (call.clone(), outputs)
+                })
+                .collect();
+            let ctx = RefContext { decls, module: path, child_outputs: &child_outputs, known_types: &self.known_types };
+            let node = |kind| Node { module: path.clone(), kind };
+            let add = |graph: &mut Dag<Node, Span>,
+                       broken: &mut BTreeSet<Node>,
+                       n: Node,
+                       exprs: Vec<&Expr>,
+                       diags: &mut Diagnostics| {
+                graph.add_node(n.clone());
+                let mut refs = Vec::new();
+                let mut ok = true;
+                for e in exprs {
+                    ok &= ctx.collect(e, &mut refs, diags);
+                }
+                if !ok {
+                    broken.insert(n.clone());
+                }
+                for (target, span) in refs {
+                    graph.add_edge(n.clone(), target, span);
+                }
+            };
+            for (name, input) in &decls.inputs {
+                let n = node(NodeKind::Input(name.clone()));
+                add(&mut self.graph, &mut self.broken, n.clone(), input.default.into_iter().collect(), diags);
+                if let Some((call, parent)) = path.split_last() {
+                    self.graph.add_edge(
+                        n,
+                        Node { module: parent.to_vec(), kind: NodeKind::Module(call.clone()) },
+                        input.name.span,
+                    );
+                }
+            }
+            for (name, (_, value)) in &decls.lets {
+                add(&mut self.graph, &mut self.broken, node(NodeKind::Let(name.clone())), vec![value], diags);
+            }
+            for (name, output) in &decls.outputs {
+                add(&mut self.graph, &mut self.broken, node(NodeKind::Output(name.clone())), vec![output.value], diags);
+            }
+            for ((type_name, name), r) in &decls.resources {
+                let n = node(NodeKind::Resource(type_name.clone(), name.clone()));
+                check_depends_on(r.body, diags);
+                add(&mut self.graph, &mut self.broken, n, body_exprs(r.body), diags);
+            }
+            for (name, call) in &decls.modules {
+                let n = node(NodeKind::Module(name.clone()));
+                add(&mut self.graph, &mut self.broken, n, body_exprs(call.body), diags);
+                let mut child = path.clone();
+                child.push(name.clone());
+                if let Some(child_info) = self.modules.get(&child) {
+                    check_module_args(name, call.name, call.body, &child_info.decls, diags);
+                }
+            }
+        }
+    }
+
+    /// Values given for inputs the root module does not declare.
+    fn check_root_inputs(&self, diags: &mut Diagnostics) {
+        let Some(root) = self.modules.get(&Vec::new()) else { return };
+        for (name, value) in &self.options.inputs.values {
+            if root.decls.inputs.contains_key(name) {
+                continue;
+            }
+            let help = suggest::help(name, root.decls.inputs.keys().map(String::as_str)).or_else(|| {
+                Some(format!("declared inputs: {}", root.decls.inputs.keys().cloned().collect::<Vec<_>>().join(", ")))
+            });
+            let error = CheckError::UnknownInput {
+                name: name.clone(),
+                span: match value {
+                    InputValue::Expr(e) => e.span.into(),
+                    InputValue::Text(..) => (0, 0).into(),
+                },
+                label: "no such input".into(),
+                help,
+            };
+            diags.push(match value {
+                InputValue::Expr(e) => Diag::new(e.span.file, error),
+                InputValue::Text(..) => Diag::global(error),
+            });
+        }
+    }
+
+    fn scope<'s>(&'s self, instance: &'s ModuleInstance, info: &'s ModuleInfo<'_>) -> ModuleScope<'s> {
+        ModuleScope {
+            values: self.values.get(instance).unwrap_or_else(|| empty_values()),
+            all: &self.values,
+            dir: &info.module.dir,
+            stdlib: self.options.stdlib,
+            known_types: &self.known_types,
+        }
+    }
+
+    fn eval_node(&mut self, node: &Node, diags: &mut Diagnostics) {
+        let instances = self.instances.get(&node.module).cloned().unwrap_or_default();
+        let broken = self.broken.contains(node);
+        for instance in instances {
+            match &node.kind {
+                NodeKind::Input(name) => {
+                    let v = if broken { Value::Unknown(Type::Any) } else { self.input(node, &instance, name, diags) };
+                    self.values_mut(&instance).inputs.insert(name.clone(), v);
+                }
+                NodeKind::Let(name) => {
+                    let v = if broken {
+                        Value::Unknown(Type::Any)
+                    } else {
+                        self.eval_in(node, &instance, |d| d.lets[name].1, diags)
+                    };
+                    self.values_mut(&instance).lets.insert(name.clone(), v);
+                }
+                NodeKind::Output(name) => {
+                    let v = if broken {
+                        Value::Unknown(Type::Any)
+                    } else {
+                        self.eval_in(node, &instance, |d| d.outputs[name].value, diags)
+                    };
+                    if instance.is_root() {
+                        let decl = &self.modules[&node.module].decls.outputs[name];
+                        self.config.outputs.insert(
+                            name.clone(),
+                            OutputValue { value: v.clone(), sensitive: decl.sensitive, span: decl.name.span },
+                        );
+                    }
+                    self.values_mut(&instance).outputs.insert(name.clone(), v);
+                }
+                NodeKind::Resource(type_name, name) => {
+                    let v = if broken {
+                        Value::Unknown(Type::Any)
+                    } else {
+                        self.resource(node, &instance, type_name, name, diags)
+                    };
+                    self.values_mut(&instance).resources.entry(type_name.clone()).or_default().insert(name.clone(), v);
+                }
+                NodeKind::Module(name) => self.module_call(node, &instance, name, broken, diags),
+            }
+        }
+    }
+
+    fn values_mut(&mut self, instance: &ModuleInstance) -> &mut ModuleValues {
+        self.values.entry(instance.clone()).or_default()
+    }
+
+    fn eval_in(
+        &self,
+        node: &Node,
+        instance: &ModuleInstance,
+        expr: impl Fn(&Decls<'a>) -> &'a Expr,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let info = &self.modules[&node.module];
+        let e = expr(&info.decls);
+        eval(e, &self.scope(instance, info)).unwrap_or_else(|err| {
+            diags.push(Diag::new(e.span.file, err));
+            Value::Unknown(Type::Any)
+        })
+    }
+
+    fn input(&mut self, node: &Node, instance: &ModuleInstance, name: &str, diags: &mut Diagnostics) -> Value {
+        let info = &self.modules[&node.module];
+        let default: Option<&'a Expr> = info.decls.inputs[name].default;
+        let decl_span = info.decls.inputs[name].name.span;
+        let ty = info.input_types.get(name).cloned().unwrap_or(Type::Any);
+        let given: Option<(Value, Option<Span>)> = if instance.is_root() {
+            match self.options.inputs.values.get(name) {
+                Some(InputValue::Expr(e)) => match eval(e, &NoScope) {
+                    Ok(v) => Some((v, Some(e.span))),
+                    Err(err) => {
+                        diags.push(Diag::new(e.span.file, err));
+                        return Value::Unknown(ty);
+                    }
+                },
+                Some(InputValue::Text(text, origin)) => Some(self.text_input(text, origin, &ty, diags)),
+                None => None,
+            }
+        } else {
+            self.values.get(instance).and_then(|v| v.args.get(name)).map(|(v, s)| (v.clone(), Some(*s)))
+        };
+        let (value, span) = match (given, default) {
+            (Some(g), _) => g,
+            (None, Some(default)) => match eval(default, &NoScope) {
+                Ok(v) => (v, Some(default.span)),
+                Err(err) => {
+                    diags.push(Diag::new(default.span.file, err));
+                    return Value::Unknown(ty);
+                }
+            },
+            (None, None) => {
+                if instance.is_root() && self.options.require_inputs {
+                    diags.push(Diag::new(
+                        decl_span.file,
+                        CheckError::MissingInput {
+                            name: name.into(),
+                            span: decl_span.into(),
+                            label: "needs a value".into(),
+                            help: Some(format!(
+                                "set it with `--var {name}=…`, in a vars file (`--var-file`), or as K8SINFRA_VAR_{name}"
+                            )),
+                        },
+                    ));
+                }
+                return Value::Unknown(ty);
+            }
+        };
+        match value.convert(&ty) {
+            Ok(v) => v,
+            Err(m) => {
+                let error = CheckError::TypeMismatch {
+                    name: format!("input.{name}"),
+                    message: m.0,
+                    span: span.map_or((0, 0).into(), Into::into),
+                    expected: format!("expected {ty}"),
+                    help: Some(format!("`{name}` is declared as `{ty}`")),
+                };
+                diags.push(match span {
+                    Some(s) => Diag::new(s.file, error),
+                    None => Diag::global(error),
+                });
+                Value::Unknown(ty)
+            }
+        }
+    }
+
+    /// A value given as text (`--var`, environment): a string as is,
+    /// anything else parsed as an expression.
+    fn text_input(&mut self, text: &str, origin: &str, ty: &Type, diags: &mut Diagnostics) -> (Value, Option<Span>) {
+        if matches!(ty, Type::String | Type::Any) {
+            return (Value::String(text.to_string()), None);
+        }
+        let src = format!("let value = {text}");
+        let file = self.sources.add(origin.to_string(), src.clone());
+        match k8sinfra_lang::syntax::parse_str(file, &src) {
+            Ok(parsed) => match parsed.items.first().map(|i| &i.kind) {
+                Some(ItemKind::Let { value, .. }) => match eval(value, &NoScope) {
+                    Ok(v) => (v, Some(value.span)),
+                    Err(e) => {
+                        diags.push(Diag::new(file, e));
+                        (Value::Unknown(ty.clone()), None)
+                    }
+                },
+                _ => (Value::String(text.to_string()), None),
+            },
+            Err(errors) => {
+                errors.into_iter().for_each(|e| diags.push(Diag::new(file, e)));
+                (Value::Unknown(ty.clone()), None)
+            }
+        }
+    }
+
+    fn expansion(&self, body: &Block, scope: &dyn Scope, diags: &mut Diagnostics) -> Option<Expansion> {
+        let count = body.attribute("count");
+        let for_each = body.attribute("for_each");
+        if let (Some(_), Some(f)) = (count, for_each) {
+            diags.push(Diag::new(
+                f.span.file,
+                CheckError::InvalidMeta {
+                    message: "`count` and `for_each` cannot be used together".into(),
+                    span: f.span.into(),
+                    label: "second expansion".into(),
+                    help: Some("keep one of them".into()),
+                },
+            ));
+            return None;
+        }
+        let meta_error = |diags: &mut Diagnostics, e: &Expr, message: String, help: &str| {
+            diags.push(Diag::new(
+                e.span.file,
+                CheckError::InvalidMeta { message, span: e.span.into(), label: "here".into(), help: Some(help.into()) },
+            ));
+        };
+        if let Some(e) = count {
+            return match eval(e, scope) {
+                Ok(Value::Number(n)) if n.fract() == 0.0 && (0.0..=100_000.0).contains(&n) =>
+                {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    Some(Expansion::Count(n as usize))
+                }
+                Ok(Value::Unknown(_)) => {
+                    meta_error(
+                        diags,
+                        e,
+                        "`count` must be known before apply".into(),
+                        "count cannot depend on values the cloud has not chosen yet, such as ids",
+                    );
+                    None
+                }
+                Ok(other) => {
+                    meta_error(
+                        diags,
+                        e,
+                        format!("`count` must be a whole number from 0 to 100000, not {other}"),
+                        "for example `count = 2` or `count = length(input.zones)`",
+                    );
+                    None
+                }
+                Err(err) => {
+                    diags.push(Diag::new(e.span.file, err));
+                    None
+                }
+            };
+        }
+        if let Some(e) = for_each {
+            return match eval(e, scope) {
+                Ok(Value::Map(m)) => Some(Expansion::ForEach(m.into_iter().collect())),
+                Ok(Value::List(items)) => {
+                    let mut entries = Vec::new();
+                    for item in items {
+                        match item {
+                            Value::String(s) => {
+                                if entries.iter().any(|(k, _): &(String, Value)| k == &s) {
+                                    meta_error(
+                                        diags,
+                                        e,
+                                        format!("`for_each` has \"{s}\" twice"),
+                                        "keys must be unique",
+                                    );
+                                    return None;
+                                }
+                                entries.push((s.clone(), Value::String(s)));
+                            }
+                            other => {
+                                meta_error(
+                                    diags,
+                                    e,
+                                    format!("`for_each` over a list needs strings, found {}", other.type_name()),
+                                    "use a map to give each instance a key",
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                    entries.sort_by(|a, b| a.0.cmp(&b.0));
+                    Some(Expansion::ForEach(entries))
+                }
+                Ok(Value::Unknown(_)) => {
+                    meta_error(
+                        diags,
+                        e,
+                        "`for_each` must be known before apply".into(),
+                        "its keys cannot depend on values the cloud has not chosen yet",
+                    );
+                    None
+                }
+                Ok(other) => {
+                    meta_error(
+                        diags,
+                        e,
+                        format!("`for_each` needs a map or a list of strings, not {}", other.type_name()),
+                        "for example `for_each = input.zones`",
+                    );
+                    None
+                }
+                Err(err) => {
+                    diags.push(Diag::new(e.span.file, err));
+                    None
+                }
+            };
+        }
+        Some(Expansion::Single)
+    }
+
+    fn resource(
+        &mut self,
+        node: &Node,
+        instance: &ModuleInstance,
+        type_name: &str,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let info = &self.modules[&node.module];
+        let decl = &info.decls.resources[&(type_name.to_string(), name.to_string())];
+        let Some(schema) = self.providers.schema(type_name) else { return Value::Unknown(Type::Any) };
+        let scope = self.scope(instance, info);
+        let Some(expansion) = self.expansion(decl.body, &scope, diags) else { return Value::Unknown(Type::Any) };
+        let mut values = Vec::new();
+        let mut created = Vec::new();
+        for (key, locals) in expansion.instances() {
+            let addr = ResourceAddr { module: instance.clone(), type_name: type_name.into(), name: name.into(), key };
+            let address = addr.to_string();
+            let layered = Layered { parent: &scope, vars: locals };
+            let checked = check_body(schema, &address, decl.name.span, decl.body, &layered, diags);
+            values.push(Value::Resource(Arc::new(ResourceValue {
+                type_name: type_name.into(),
+                address,
+                attrs: checked.attrs.clone(),
+            })));
+            created.push(ResourceInstance {
+                addr,
+                attrs: checked.attrs,
+                spans: checked.spans,
+                lifecycle: checked.lifecycle,
+                depends_on: BTreeSet::new(),
+            });
+        }
+        self.resource_instances.entry(node.clone()).or_default().extend(created.iter().map(|r| r.addr.clone()));
+        self.config.resources.extend(created);
+        expansion.collect(values)
+    }
+
+    fn module_call(
+        &mut self,
+        node: &Node,
+        instance: &ModuleInstance,
+        name: &str,
+        broken: bool,
+        diags: &mut Diagnostics,
+    ) {
+        let mut child_path = node.module.clone();
+        child_path.push(name.to_string());
+        if broken || !self.modules.contains_key(&child_path) {
+            self.values_mut(instance).calls.insert(name.into(), CallShape::Failed);
+            return;
+        }
+        let info = &self.modules[&node.module];
+        let call = &info.decls.modules[name];
+        let scope = self.scope(instance, info);
+        let Some(expansion) = self.expansion(call.body, &scope, diags) else {
+            self.values_mut(instance).calls.insert(name.into(), CallShape::Failed);
+            return;
+        };
+        let mut children = Vec::new();
+        for (key, locals) in expansion.instances() {
+            let child = instance.child(name, key.clone());
+            let layered = Layered { parent: &scope, vars: locals };
+            let mut args = BTreeMap::new();
+            for (arg, expr) in call.body.attributes() {
+                if META_ATTRIBUTES.contains(&arg.name.as_str()) {
+                    continue;
+                }
+                let v = eval(expr, &layered).unwrap_or_else(|e| {
+                    diags.push(Diag::new(expr.span.file, e));
+                    Value::Unknown(Type::Any)
+                });
+                args.insert(arg.name.clone(), (v, expr.span));
+            }
+            children.push((key, child, args));
+        }
+        let shape = match &expansion {
+            Expansion::Single => CallShape::Single(children[0].1.clone()),
+            Expansion::Count(_) => CallShape::List(children.iter().map(|c| c.1.clone()).collect()),
+            Expansion::ForEach(entries) => CallShape::Map(
+                entries.iter().map(|(k, _)| k.clone()).zip(children.iter().map(|c| c.1.clone())).collect(),
+            ),
+        };
+        for (_, child, args) in children {
+            self.instances.entry(child_path.clone()).or_default().push(child.clone());
+            self.values_mut(&child).args = args;
+        }
+        self.values_mut(instance).calls.insert(name.into(), shape);
+    }
+
+    /// Provider settings and the backend, from the root module.
+    fn root_settings(&mut self, diags: &mut Diagnostics) {
+        let Some(info) = self.modules.get(&Vec::new()) else { return };
+        let root = ModuleInstance::root();
+        let scope = self.scope(&root, info);
+        let mut providers = BTreeMap::new();
+        for (name, body) in &info.decls.providers {
+            let Some(provider) = self.providers.provider(&name.name) else {
+                let mut candidates: Vec<&str> = self.providers.iter().map(|p| p.name()).collect();
+                candidates.extend(self.known_types.iter().copied());
+                diags.push(Diag::new(
+                    name.span.file,
+                    CheckError::UnknownProvider {
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        help: suggest::help(&name.name, candidates),
+                    },
+                ));
+                continue;
+            };
+            let settings = provider.settings();
+            let mut out = ProviderSettings::default();
+            for (attr, expr) in body.attributes() {
+                let Some(schema) = settings.attr(&attr.name) else {
+                    diags.push(Diag::new(
+                        attr.span.file,
+                        CheckError::UnknownAttribute {
+                            resource: name.name.clone(),
+                            name: attr.name.clone(),
+                            span: attr.span.into(),
+                            help: suggest::help(&attr.name, settings.attrs.iter().map(|a| a.name)),
+                        },
+                    ));
+                    continue;
+                };
+                match eval(expr, &scope).map(|v| v.convert(&schema.ty)) {
+                    Ok(Ok(v)) => {
+                        out.values.insert(attr.name.clone(), v);
+                        out.spans.insert(attr.name.clone(), expr.span);
+                    }
+                    Ok(Err(m)) => diags.push(Diag::new(
+                        expr.span.file,
+                        CheckError::TypeMismatch {
+                            name: attr.name.clone(),
+                            message: m.0,
+                            span: expr.span.into(),
+                            expected: format!("expected {}", schema.ty),
+                            help: None,
+                        },
+                    )),
+                    Err(e) => diags.push(Diag::new(expr.span.file, e)),
+                }
+            }
+            providers.insert(name.name.clone(), out);
+        }
+        if let Some((kind, body)) = info.decls.backends.first() {
+            if let Some(b) = backend::check(kind, body, diags) {
+                self.config.backend = b;
+            }
+        }
+        self.config.providers = providers;
+    }
+
+    /// Dependencies between resource instances: a resource depends on every
+    /// resource its references reach, through lets, inputs and outputs.
+    fn link_resources(&mut self) {
+        let mut memo: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
+        let nodes: Vec<Node> = self.resource_instances.keys().cloned().collect();
+        for node in &nodes {
+            let deps = self.resource_frontier(node, &mut memo);
+            for addr in self.resource_instances.get(node).cloned().unwrap_or_default() {
+                self.config.graph.add_node(addr.clone());
+                let mut depends_on = BTreeSet::new();
+                for dep in &deps {
+                    for target in self.resource_instances.get(dep).into_iter().flatten() {
+                        let same_module_def = dep.module == node.module;
+                        if !same_module_def || target.module == addr.module {
+                            depends_on.insert(target.clone());
+                        }
+                    }
+                }
+                for target in &depends_on {
+                    self.config.graph.add_edge(addr.clone(), target.clone(), ());
+                }
+                if let Some(r) = self.config.resources.iter_mut().find(|r| r.addr == addr) {
+                    r.depends_on = depends_on;
+                }
+            }
+        }
+    }
+
+    fn resource_frontier(&self, node: &Node, memo: &mut BTreeMap<Node, BTreeSet<Node>>) -> BTreeSet<Node> {
+        let mut out = BTreeSet::new();
+        let mut stack: Vec<&Node> = self.graph.dependencies(node);
+        let mut seen: BTreeSet<&Node> = BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            if matches!(n.kind, NodeKind::Resource(..)) {
+                out.insert(n.clone());
+                continue;
+            }
+            if let Some(known) = memo.get(n) {
+                out.extend(known.iter().cloned());
+                continue;
+            }
+            stack.extend(self.graph.dependencies(n));
+        }
+        memo.insert(node.clone(), out.clone());
+        out
+    }
+}
+
+fn empty_values() -> &'static ModuleValues {
+    static EMPTY: std::sync::OnceLock<ModuleValues> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(ModuleValues::default)
+}
+
+/// A scope where no name resolves: defaults and vars are literal values.
+struct NoScope;
+
+impl Scope for NoScope {
+    fn lookup(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        Err(format!("cannot read {path} here"))
+    }
+}
+
+/// Every expression in a resource or module body that may refer to
+/// something: attributes, nested blocks, meta-arguments. `lifecycle` holds
+/// names, not references.
+fn body_exprs(body: &Block) -> Vec<&Expr> {
+    let mut out: Vec<&Expr> = body.attributes().map(|(_, e)| e).collect();
+    for (name, block) in body.blocks() {
+        if name.name != super::resources::LIFECYCLE {
+            out.extend(body_exprs(block));
+        }
+    }
+    out
+}
+
+/// `depends_on` must list references, not values.
+fn check_depends_on(body: &Block, diags: &mut Diagnostics) {
+    let Some(e) = body.attribute("depends_on") else { return };
+    let ok = match &e.kind {
+        ExprKind::List { items, .. } => items.iter().all(|i| i.value.as_path().is_some_and(|p| p.len() >= 2)),
+        _ => false,
+    };
+    if !ok {
+        diags.push(Diag::new(
+            e.span.file,
+            CheckError::InvalidMeta {
+                message: "`depends_on` must be a list of resources or modules".into(),
+                span: e.span.into(),
+                label: "not a list of references".into(),
+                help: Some("for example `depends_on = [internet_gateway.main]`".into()),
+            },
+        ));
+    }
+}
+
+fn check_module_args(call_name: &str, call_ident: &Ident, body: &Block, child: &Decls<'_>, diags: &mut Diagnostics) {
+    for (arg, _) in body.attributes() {
+        if META_ATTRIBUTES.contains(&arg.name.as_str()) {
+            continue;
+        }
+        if !child.inputs.contains_key(&arg.name) {
+            diags.push(Diag::new(
+                arg.span.file,
+                CheckError::UnknownInput {
+                    name: arg.name.clone(),
+                    span: arg.span.into(),
+                    label: format!("module `{call_name}` has no such input"),
+                    help: suggest::help(&arg.name, child.inputs.keys().map(String::as_str)).or_else(|| {
+                        Some(format!("its inputs: {}", child.inputs.keys().cloned().collect::<Vec<_>>().join(", ")))
+                    }),
+                },
+            ));
+        }
+    }
+    for (name, input) in &child.inputs {
+        if input.default.is_none() && body.attribute(name).is_none() {
+            diags.push(Diag::new(
+                call_ident.span.file,
+                CheckError::MissingInput {
+                    name: name.clone(),
+                    span: call_ident.span.into(),
+                    label: format!("module `{call_name}` needs `{name}`"),
+                    help: Some(format!("add `{name} = …` to the module call")),
+                },
+            ));
+        }
+    }
+}
+
+fn type_of(t: &TypeExpr) -> Result<Type, SyntaxError> {
+    let unknown = || SyntaxError::UnknownType {
+        name: t.name.name.clone(),
+        span: t.name.span.into(),
+        help: suggest::help(&t.name.name, Type::NAMES.iter().copied())
+            .or_else(|| Some(format!("the types are: {}", Type::NAMES.join(", ")))),
+    };
+    match (t.name.name.as_str(), &t.arg) {
+        ("list", Some(arg)) => Ok(Type::list(type_of(arg)?)),
+        ("map", Some(arg)) => Ok(Type::map(type_of(arg)?)),
+        ("list", None) => Ok(Type::list(Type::Any)),
+        ("map", None) => Ok(Type::map(Type::Any)),
+        (name, None) => Type::simple(name).ok_or_else(unknown),
+        _ => Err(unknown()),
+    }
+}
+
+fn cycle_error(cycle: &[(Node, Node, Span)], sources: &SourceMap) -> Diag {
+    let mut path: Vec<String> = cycle.iter().map(|(a, _, _)| a.display()).collect();
+    if let Some((_, last, _)) = cycle.last() {
+        path.push(last.display());
+    }
+    let file = cycle.first().map(|(_, _, s)| s.file).unwrap_or_default();
+    let edges = cycle
+        .iter()
+        .filter(|(_, _, span)| span.file == file)
+        .map(|(a, b, span)| {
+            miette::LabeledSpan::new_with_span(Some(format!("{} refers to {}", a.display(), b.display())), *span)
+        })
+        .collect();
+    let _ = sources;
+    Diag::new(file, CheckError::Cycle { path: path.join(" → "), edges })
+}

@@ -1,0 +1,320 @@
+//! Finding and parsing modules: the root folder (or file), local modules
+//! named by path, and stdlib modules embedded in the binary. Produces the
+//! static module tree; evaluation happens elsewhere.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use k8sinfra_lang::syntax::ast::{File, ItemKind};
+use k8sinfra_lang::syntax::parse_file;
+use k8sinfra_lang::{Diag, Diagnostics, SourceMap, Span};
+
+use super::errors::CheckError;
+
+/// The extension of configuration files.
+pub const EXTENSION: &str = "k8sinfra";
+
+/// Largest file read (bytes); larger ones are refused with a diagnostic.
+pub const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Files shipped inside the binary: path under `stdlib/` and contents.
+pub type Embedded = &'static [(&'static str, &'static str)];
+
+/// Where a module's files live, for `file()` and nested module sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModuleDir {
+    Fs(PathBuf),
+    /// A folder inside the embedded stdlib ("" for its top).
+    Stdlib(String),
+}
+
+/// One module definition: its parsed files.
+#[derive(Debug)]
+pub struct Module {
+    pub dir: ModuleDir,
+    pub files: Vec<File>,
+}
+
+/// The static tree of module calls below one module.
+#[derive(Debug)]
+pub struct ModuleTree {
+    pub module: Arc<Module>,
+    pub children: BTreeMap<String, ModuleTree>,
+}
+
+pub struct Loader<'a> {
+    pub sources: &'a mut SourceMap,
+    pub stdlib: Embedded,
+    pub diags: &'a mut Diagnostics,
+}
+
+impl Loader<'_> {
+    /// Load the root module from a folder (every `*.k8sinfra` in it) or a
+    /// single file, then every module it calls.
+    pub fn load_root(&mut self, path: &Path) -> Option<ModuleTree> {
+        let (dir, files) = if path.is_dir() {
+            let files = self.read_dir(path)?;
+            if files.is_empty() {
+                self.diags.push(Diag::global(CheckError::Load {
+                    message: format!("no .{EXTENSION} files in {}", path.display()),
+                    help: Some(format!("point at a folder of .{EXTENSION} files, or at one file")),
+                }));
+                return None;
+            }
+            (path.to_path_buf(), files)
+        } else if path.is_file() {
+            let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            (dir, vec![self.read_file(path)?])
+        } else {
+            self.diags.push(Diag::global(CheckError::Load {
+                message: format!("{} does not exist", path.display()),
+                help: None,
+            }));
+            return None;
+        };
+        let module = Arc::new(Module { dir: ModuleDir::Fs(dir), files });
+        Some(self.tree(module, &mut vec![path.display().to_string()]))
+    }
+
+    fn tree(&mut self, module: Arc<Module>, chain: &mut Vec<String>) -> ModuleTree {
+        let mut children = BTreeMap::new();
+        let calls: Vec<(String, String, Span)> = module
+            .files
+            .iter()
+            .flat_map(|f| &f.items)
+            .filter_map(|item| match &item.kind {
+                ItemKind::Module { name, source, source_span, .. } => {
+                    source.as_literal().map(|s| (name.name.clone(), s, *source_span))
+                }
+                _ => None,
+            })
+            .collect();
+        for (name, source, span) in calls {
+            if children.contains_key(&name) {
+                continue; // reported as a duplicate declaration
+            }
+            let Some((dir, key)) = self.resolve(&module.dir, &source, span) else { continue };
+            if chain.contains(&key) {
+                self.error(
+                    span,
+                    CheckError::ModuleSource {
+                        source_text: source.clone(),
+                        reason: "the module calls itself".into(),
+                        span: span.into(),
+                        help: Some(format!("call chain: {} → {key}", chain.join(" → "))),
+                    },
+                );
+                continue;
+            }
+            let Some(files) = self.read_module(&dir, &source, span) else { continue };
+            let child = Arc::new(Module { dir, files });
+            chain.push(key);
+            children.insert(name, self.tree(child, chain));
+            chain.pop();
+        }
+        ModuleTree { module, children }
+    }
+
+    fn error(&mut self, span: Span, error: CheckError) {
+        self.diags.push(Diag::new(span.file, error));
+    }
+
+    /// The folder a module source names, and a key identifying it.
+    fn resolve(&mut self, from: &ModuleDir, source: &str, span: Span) -> Option<(ModuleDir, String)> {
+        if let Some(name) = source.strip_prefix("stdlib/") {
+            let name = name.trim_end_matches(&format!(".{EXTENSION}")).trim_end_matches('/');
+            let exists = self
+                .stdlib
+                .iter()
+                .any(|(path, _)| *path == format!("{name}.{EXTENSION}") || path.starts_with(&format!("{name}/")));
+            if !exists {
+                let known = self.stdlib_modules();
+                self.error(
+                    span,
+                    CheckError::ModuleSource {
+                        source_text: source.into(),
+                        reason: "no such stdlib module".into(),
+                        span: span.into(),
+                        help: k8sinfra_lang::suggest::did_you_mean(name, known.iter().map(String::as_str))
+                            .map(|s| format!("did you mean `stdlib/{s}`?"))
+                            .or_else(|| Some(format!("the stdlib has: {}", known.join(", ")))),
+                    },
+                );
+                return None;
+            }
+            return Some((ModuleDir::Stdlib(name.to_string()), format!("stdlib/{name}")));
+        }
+        if !(source.starts_with("./") || source.starts_with("../") || source.starts_with('/')) {
+            self.error(
+                span,
+                CheckError::ModuleSource {
+                    source_text: source.into(),
+                    reason: "not a module source".into(),
+                    span: span.into(),
+                    help: Some("name a stdlib module (\"stdlib/network\") or a folder (\"./modules/web\")".into()),
+                },
+            );
+            return None;
+        }
+        match from {
+            ModuleDir::Fs(base) => {
+                let path = base.join(source);
+                if !path.exists() {
+                    self.error(
+                        span,
+                        CheckError::ModuleSource {
+                            source_text: source.into(),
+                            reason: format!("{} does not exist", path.display()),
+                            span: span.into(),
+                            help: None,
+                        },
+                    );
+                    return None;
+                }
+                let key = path.canonicalize().unwrap_or_else(|_| path.clone()).display().to_string();
+                Some((ModuleDir::Fs(path), key))
+            }
+            ModuleDir::Stdlib(base) => {
+                // Relative paths inside the stdlib stay inside it.
+                let joined = normalize(&format!("{base}/{source}"));
+                Some((ModuleDir::Stdlib(joined.clone()), format!("stdlib/{joined}")))
+            }
+        }
+    }
+
+    /// The stdlib's module names: top-level files and folders.
+    fn stdlib_modules(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .stdlib
+            .iter()
+            .filter_map(|(path, _)| {
+                let first = path.split('/').next()?;
+                Some(first.trim_end_matches(&format!(".{EXTENSION}")).to_string())
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn read_module(&mut self, dir: &ModuleDir, source: &str, span: Span) -> Option<Vec<File>> {
+        match dir {
+            ModuleDir::Fs(path) if path.is_file() => Some(vec![self.read_file(path)?]),
+            ModuleDir::Fs(path) => {
+                let files = self.read_dir(path)?;
+                if files.is_empty() {
+                    self.error(
+                        span,
+                        CheckError::ModuleSource {
+                            source_text: source.into(),
+                            reason: format!("no .{EXTENSION} files in {}", path.display()),
+                            span: span.into(),
+                            help: None,
+                        },
+                    );
+                    return None;
+                }
+                Some(files)
+            }
+            ModuleDir::Stdlib(name) => {
+                let single = format!("{name}.{EXTENSION}");
+                let prefix = format!("{name}/");
+                let mut files = Vec::new();
+                for (path, text) in self.stdlib {
+                    let direct_child = path.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/'));
+                    if *path == single || (direct_child && path.ends_with(&format!(".{EXTENSION}"))) {
+                        let (id, parsed) = parse_file(self.sources, &format!("stdlib/{path}"), text.as_bytes());
+                        match parsed {
+                            Ok(file) => files.push(file),
+                            Err(errors) => errors.into_iter().for_each(|e| self.diags.push(Diag::new(id, e))),
+                        }
+                    }
+                }
+                Some(files)
+            }
+        }
+    }
+
+    fn read_dir(&mut self, dir: &Path) -> Option<Vec<File>> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.diags.push(Diag::global(CheckError::Load {
+                    message: format!("cannot read {}: {e}", dir.display()),
+                    help: None,
+                }));
+                return None;
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == EXTENSION))
+            .collect();
+        paths.sort();
+        Some(paths.iter().filter_map(|p| self.read_file(p)).collect())
+    }
+
+    fn read_file(&mut self, path: &Path) -> Option<File> {
+        let too_big = std::fs::metadata(path).map(|m| m.len() > MAX_FILE_SIZE).unwrap_or(false);
+        if too_big {
+            self.diags.push(Diag::global(CheckError::Load {
+                message: format!("{} is larger than {} MiB", path.display(), MAX_FILE_SIZE / (1024 * 1024)),
+                help: Some("split the configuration into several files".into()),
+            }));
+            return None;
+        }
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                self.diags.push(Diag::global(CheckError::Load {
+                    message: format!("cannot read {}: {e}", path.display()),
+                    help: None,
+                }));
+                return None;
+            }
+        };
+        let (id, parsed) = parse_file(self.sources, &path.display().to_string(), &bytes);
+        match parsed {
+            Ok(file) => Some(file),
+            Err(errors) => {
+                errors.into_iter().for_each(|e| self.diags.push(Diag::new(id, e)));
+                None
+            }
+        }
+    }
+}
+
+/// Read a file a module names with `file()` or `templatefile()`.
+pub fn read_module_file(dir: &ModuleDir, stdlib: Embedded, path: &str) -> Result<String, String> {
+    match dir {
+        ModuleDir::Fs(base) => {
+            let full = if base.is_file() { base.parent().unwrap_or(base).join(path) } else { base.join(path) };
+            std::fs::read_to_string(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))
+        }
+        ModuleDir::Stdlib(base) => {
+            let wanted = normalize(&format!("{base}/{path}"));
+            stdlib
+                .iter()
+                .find(|(p, _)| *p == wanted || *p == path)
+                .map(|(_, text)| (*text).to_string())
+                .ok_or_else(|| format!("no file {path} in the stdlib module {base}"))
+        }
+    }
+}
+
+/// `a/./b/../c` → `a/c`, for paths inside the embedded stdlib.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}

@@ -1,0 +1,160 @@
+//! From files to a checked configuration. The stages, in order:
+//!
+//! 1. `loader` reads the root module and every module it calls;
+//! 2. `decls` indexes each module's declarations;
+//! 3. `refs` finds what every expression refers to; those references are
+//!    the edges of one evaluation graph spanning all modules;
+//! 4. `evaluate` walks that graph in dependency order, expanding `count`
+//!    and `for_each`, and `resources` checks each resource body against its
+//!    schema;
+//! 5. providers run their own checks on the result.
+//!
+//! Every stage reports all the problems it finds; later stages run only on
+//! what earlier ones accepted, so one mistake is reported once.
+
+mod backend;
+mod decls;
+mod errors;
+mod evaluate;
+mod loader;
+mod refs;
+mod resources;
+mod scope;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use k8sinfra_lang::syntax::ast::Expr;
+use k8sinfra_lang::{Diagnostics, SourceMap, Span, Value};
+
+pub use backend::Backend;
+pub use errors::CheckError;
+pub use loader::{Embedded, EXTENSION};
+
+use crate::addr::ResourceAddr;
+use crate::graph::Dag;
+use crate::provider::Providers;
+
+/// Values for the root module's inputs, from the command line, a vars file
+/// or the environment (the caller resolves precedence).
+#[derive(Debug, Default, Clone)]
+pub struct Inputs {
+    pub values: BTreeMap<String, InputValue>,
+}
+
+#[derive(Debug, Clone)]
+pub enum InputValue {
+    /// An expression, parsed from a vars file or a `--var` that is not a
+    /// plain string; its span points into the source map.
+    Expr(Expr),
+    /// Text taken as is (a `--var` or environment value for a string input).
+    Text(String, String),
+}
+
+pub struct LoadOptions<'a> {
+    pub stdlib: Embedded,
+    pub inputs: &'a Inputs,
+    /// Whether root inputs without a value are an error (`plan`) or stand
+    /// for unknown values (`validate`).
+    pub require_inputs: bool,
+}
+
+/// Lifecycle settings of a resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub prevent_destroy: bool,
+    pub create_before_destroy: bool,
+    pub ignore_changes: Vec<String>,
+}
+
+/// Where each attribute of a resource instance was written.
+#[derive(Debug, Clone, Default)]
+pub struct Spans {
+    /// The resource's name in its declaration.
+    pub decl: Span,
+    pub attrs: BTreeMap<String, Span>,
+    /// For each nested block type, each block's attribute spans.
+    pub blocks: BTreeMap<String, Vec<BTreeMap<String, Span>>>,
+}
+
+/// One resource instance, evaluated and checked.
+#[derive(Debug, Clone)]
+pub struct ResourceInstance {
+    pub addr: ResourceAddr,
+    /// Every settable attribute (set, defaulted or null) and every computed
+    /// one (unknown until apply). Nested blocks are lists of maps, or a map.
+    pub attrs: BTreeMap<String, Value>,
+    pub spans: Spans,
+    pub lifecycle: Lifecycle,
+    pub depends_on: BTreeSet<ResourceAddr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputValue {
+    pub value: Value,
+    pub sensitive: bool,
+    pub span: Span,
+}
+
+/// Settings of a provider block, checked against the provider's schema.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderSettings {
+    pub values: BTreeMap<String, Value>,
+    pub spans: BTreeMap<String, Span>,
+}
+
+/// A whole checked configuration.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub resources: Vec<ResourceInstance>,
+    /// `a -> b`: resource `a` depends on resource `b`.
+    pub graph: Dag<ResourceAddr, ()>,
+    pub outputs: BTreeMap<String, OutputValue>,
+    pub providers: BTreeMap<String, ProviderSettings>,
+    pub backend: Backend,
+}
+
+impl Config {
+    #[must_use]
+    pub fn resource(&self, addr: &ResourceAddr) -> Option<&ResourceInstance> {
+        self.resources.iter().find(|r| &r.addr == addr)
+    }
+
+    /// The instance a reference value points to, if it is a resource of this
+    /// configuration.
+    #[must_use]
+    pub fn resolve(&self, value: &Value) -> Option<&ResourceInstance> {
+        let r = value.as_resource()?;
+        self.resources.iter().find(|i| i.addr.to_string() == r.address)
+    }
+}
+
+/// Load the configuration at `path` (a folder or a file), evaluate and check
+/// it. Returns the configuration if no error was found.
+pub fn load_and_evaluate(
+    path: &Path,
+    options: &LoadOptions<'_>,
+    providers: &Providers,
+    sources: &mut SourceMap,
+) -> (Option<Config>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let tree = loader::Loader { sources, stdlib: options.stdlib, diags: &mut diags }.load_root(path);
+    let Some(tree) = tree else { return (None, diags) };
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    let config = evaluate::evaluate(&tree, options, providers, sources, &mut diags);
+    // Provider checks run even after errors: they skip values that failed
+    // (those are unknown), and reporting every problem at once saves a round.
+    for provider in providers.iter() {
+        provider.check(&config, &mut diags);
+    }
+    if diags.has_errors() {
+        (None, diags)
+    } else {
+        (Some(config), diags)
+    }
+}
+
+/// Parse every file of a configuration without evaluating it (for `fmt`).
+pub use loader::ModuleDir;

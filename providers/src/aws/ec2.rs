@@ -1,0 +1,200 @@
+//! Schemas of the EC2 resources: VPC networking, security groups, key
+//! pairs, instances and EBS volumes.
+
+use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
+use k8sinfra_lang::{Type, Value};
+
+use super::{id, reference, tags};
+
+pub fn schemas() -> Vec<ResourceSchema> {
+    vec![
+        ResourceSchema::new("vpc", "A virtual private cloud: an isolated network with one IPv4 CIDR block")
+            .attr(
+                AttrSchema::required("cidr", Type::Cidr).forces_new().describe("The VPC's range, between /16 and /28"),
+            )
+            .attr(
+                AttrSchema::optional("enable_dns_support", Type::Bool)
+                    .default(Value::Bool(true))
+                    .describe("Resolve DNS names through the Amazon DNS server"),
+            )
+            .attr(
+                AttrSchema::optional("enable_dns_hostnames", Type::Bool)
+                    .default(Value::Bool(false))
+                    .describe("Give instances public DNS names"),
+            )
+            .attr(tags())
+            .attr(id())
+            .attr(
+                AttrSchema::computed("default_security_group", Type::String)
+                    .describe("Id of the VPC's default security group"),
+            )
+            .attr(AttrSchema::computed("main_route_table", Type::String).describe("Id of the VPC's main route table")),
+        ResourceSchema::new("subnet", "A range of a VPC in one availability zone")
+            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new())
+            .attr(
+                AttrSchema::required("cidr", Type::Cidr)
+                    .forces_new()
+                    .describe("Inside the VPC's range, not overlapping its other subnets"),
+            )
+            .attr(
+                AttrSchema::required("zone", Type::String).forces_new().describe("Availability zone, e.g. us-east-1a"),
+            )
+            .attr(
+                AttrSchema::optional("public_ip_on_launch", Type::Bool)
+                    .default(Value::Bool(false))
+                    .describe("Give instances launched here a public IP"),
+            )
+            .attr(tags())
+            .attr(id()),
+        ResourceSchema::new("internet_gateway", "An internet gateway, attached to a VPC")
+            .attr(AttrSchema::required("vpc", reference("vpc")))
+            .attr(tags())
+            .attr(id()),
+        ResourceSchema::new("route_table", "A route table and the subnets associated with it")
+            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new())
+            .attr(
+                AttrSchema::optional("subnets", Type::list(reference("subnet")))
+                    .default(Value::List(Vec::new()))
+                    .describe("Subnets that use this table"),
+            )
+            .block(
+                BlockSchema::new(
+                    "route",
+                    vec![
+                        AttrSchema::required("cidr", Type::Cidr).describe("Destination, e.g. 0.0.0.0/0"),
+                        AttrSchema::optional("internet_gateway", reference("internet_gateway")),
+                        AttrSchema::optional("nat_gateway", reference("nat_gateway")),
+                        AttrSchema::optional("instance", reference("instance")),
+                    ],
+                )
+                .describe("A route; exactly one target"),
+            )
+            .attr(tags())
+            .attr(id()),
+        ResourceSchema::new("elastic_ip", "A static public IPv4 address")
+            .attr(AttrSchema::optional("instance", reference("instance")).describe("Instance to associate it with"))
+            .attr(tags())
+            .attr(id())
+            .attr(AttrSchema::computed("public_ip", Type::Ip)),
+        ResourceSchema::new("nat_gateway", "A NAT gateway giving private subnets outbound internet access")
+            .attr(
+                AttrSchema::required("subnet", reference("subnet"))
+                    .forces_new()
+                    .describe("A public subnet (one routed to an internet gateway)"),
+            )
+            .attr(AttrSchema::required("elastic_ip", reference("elastic_ip")).forces_new())
+            .attr(tags())
+            .attr(id())
+            .attr(AttrSchema::computed("public_ip", Type::Ip))
+            .attr(AttrSchema::computed("private_ip", Type::Ip)),
+        ResourceSchema::new("security_group", "A stateful firewall for instances and load balancers")
+            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new())
+            .attr(
+                AttrSchema::optional_computed("name", Type::String)
+                    .forces_new()
+                    .describe("Group name; defaults to the resource name"),
+            )
+            .attr(
+                AttrSchema::optional("description", Type::String)
+                    .forces_new()
+                    .default(Value::String("Managed by k8sinfra".into())),
+            )
+            .block(rule_block("ingress"))
+            .block(rule_block("egress"))
+            .attr(tags())
+            .attr(id()),
+        ResourceSchema::new("key_pair", "An SSH public key registered with EC2")
+            .attr(
+                AttrSchema::optional_computed("name", Type::String)
+                    .forces_new()
+                    .describe("Key name; defaults to the resource name"),
+            )
+            .attr(
+                AttrSchema::required("public_key", Type::String)
+                    .forces_new()
+                    .describe("OpenSSH public key text, e.g. file(\"id_rsa.pub\")"),
+            )
+            .attr(tags())
+            .attr(id())
+            .attr(AttrSchema::computed("fingerprint", Type::String)),
+        ResourceSchema::new("instance", "An EC2 instance")
+            .attr(AttrSchema::required("image", Type::String).forces_new().describe("AMI id"))
+            .attr(
+                AttrSchema::required("type", Type::String)
+                    .describe("Instance type, e.g. t2.nano; changed in place by stop/modify/start"),
+            )
+            .attr(AttrSchema::optional("key_pair", reference("key_pair")).forces_new())
+            .attr(AttrSchema::required("subnet", reference("subnet")).forces_new())
+            .attr(
+                AttrSchema::optional("security_groups", Type::list(reference("security_group")))
+                    .default(Value::List(Vec::new())),
+            )
+            .attr(AttrSchema::optional("user_data", Type::String).forces_new().describe("cloud-init script or data"))
+            .attr(AttrSchema::optional_computed("private_ip", Type::Ip).forces_new())
+            .attr(
+                AttrSchema::optional("require_imdsv2", Type::Bool)
+                    .default(Value::Bool(true))
+                    .describe("Require session tokens for the metadata service"),
+            )
+            .block(
+                BlockSchema::new(
+                    "root_volume",
+                    vec![
+                        AttrSchema::optional("size", Type::Number).describe("GiB"),
+                        AttrSchema::optional("type", Type::String).default(Value::String("gp3".into())),
+                        AttrSchema::optional("encrypted", Type::Bool).default(Value::Bool(true)),
+                    ],
+                )
+                .single(),
+            )
+            .attr(tags())
+            .attr(id())
+            .attr(AttrSchema::computed("public_ip", Type::Ip))
+            .attr(AttrSchema::computed("private_dns", Type::String))
+            .attr(AttrSchema::computed("public_dns", Type::String))
+            .attr(AttrSchema::computed("zone", Type::String)),
+        ResourceSchema::new("ebs_volume", "An EBS block storage volume")
+            .attr(
+                AttrSchema::required("zone", Type::String)
+                    .forces_new()
+                    .describe("Availability zone; must be the zone of the instance it attaches to"),
+            )
+            .attr(AttrSchema::required("size", Type::Number).describe("GiB"))
+            .attr(
+                AttrSchema::optional("type", Type::String)
+                    .default(Value::String("gp3".into()))
+                    .describe("standard, gp2, gp3, io1, io2, st1 or sc1"),
+            )
+            .attr(AttrSchema::optional("encrypted", Type::Bool).forces_new().default(Value::Bool(false)))
+            .attr(tags())
+            .attr(id()),
+        ResourceSchema::new("volume_attachment", "An EBS volume attached to an instance")
+            .attr(AttrSchema::required("volume", reference("ebs_volume")).forces_new())
+            .attr(AttrSchema::required("instance", reference("instance")).forces_new())
+            .attr(
+                AttrSchema::required("device", Type::String)
+                    .forces_new()
+                    .describe("Device name, e.g. xvdh or /dev/sdh"),
+            )
+            .attr(id()),
+    ]
+}
+
+/// An `ingress` or `egress` rule of a security group.
+fn rule_block(name: &'static str) -> BlockSchema {
+    BlockSchema::new(
+        name,
+        vec![
+            AttrSchema::required("protocol", Type::String).describe("tcp, udp, icmp, all, or an IP protocol number"),
+            AttrSchema::optional("port", Type::PortRange)
+                .describe("A port (22) or a range (30000..32767); all ports when absent"),
+            AttrSchema::optional("cidrs", Type::list(Type::Cidr)).default(Value::List(Vec::new())),
+            AttrSchema::optional("from", Type::Ref("security_group".into()))
+                .describe("Another security group as the source (or destination)"),
+            AttrSchema::optional("self", Type::Bool)
+                .default(Value::Bool(false))
+                .describe("The group itself as the source"),
+            AttrSchema::optional("description", Type::String),
+        ],
+    )
+}

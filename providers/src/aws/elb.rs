@@ -1,0 +1,49 @@
+//! Schema of the classic Elastic Load Balancer.
+
+use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
+use k8sinfra_lang::{Type, Value};
+
+use super::{id, reference, tags};
+
+pub fn schemas() -> Vec<ResourceSchema> {
+    vec![ResourceSchema::new("load_balancer", "A classic Elastic Load Balancer")
+        .attr(
+            AttrSchema::optional_computed("name", Type::String).forces_new().describe("Defaults to the resource name"),
+        )
+        .attr(AttrSchema::required("subnets", Type::list(reference("subnet"))))
+        .attr(
+            AttrSchema::optional("security_groups", Type::list(reference("security_group")))
+                .default(Value::List(Vec::new())),
+        )
+        .attr(AttrSchema::optional("internal", Type::Bool).forces_new().default(Value::Bool(false)))
+        .attr(AttrSchema::optional("instances", Type::list(reference("instance"))).default(Value::List(Vec::new())))
+        .block(
+            BlockSchema::new(
+                "listener",
+                vec![
+                    AttrSchema::required("port", Type::Port),
+                    AttrSchema::required("protocol", Type::String).describe("HTTP, HTTPS, TCP or SSL"),
+                    AttrSchema::required("instance_port", Type::Port),
+                    AttrSchema::optional("instance_protocol", Type::String),
+                ],
+            )
+            .at_least(1),
+        )
+        .block(
+            BlockSchema::new(
+                "health_check",
+                vec![
+                    AttrSchema::required("target", Type::String).describe("e.g. HTTP:80/ or TCP:443"),
+                    AttrSchema::optional("interval", Type::Number).default(Value::Number(30.0)),
+                    AttrSchema::optional("timeout", Type::Number).default(Value::Number(5.0)),
+                    AttrSchema::optional("healthy_threshold", Type::Number).default(Value::Number(2.0)),
+                    AttrSchema::optional("unhealthy_threshold", Type::Number).default(Value::Number(2.0)),
+                ],
+            )
+            .single(),
+        )
+        .attr(tags())
+        .attr(id())
+        .attr(AttrSchema::computed("dns_name", Type::String))
+        .attr(AttrSchema::computed("zone_id", Type::String))]
+}

@@ -1,0 +1,39 @@
+//! Schemas of S3 buckets and objects.
+
+use k8sinfra_engine::schema::{AttrSchema, ResourceSchema};
+use k8sinfra_lang::{Type, Value};
+
+use super::{id, reference, tags};
+
+pub fn schemas() -> Vec<ResourceSchema> {
+    vec![
+        ResourceSchema::new("s3_bucket", "An S3 bucket")
+            .attr(AttrSchema::required("name", Type::String).forces_new().describe("Globally unique bucket name"))
+            .attr(AttrSchema::optional("versioning", Type::Bool).default(Value::Bool(false)))
+            .attr(
+                AttrSchema::optional("encryption", Type::String)
+                    .default(Value::String("AES256".into()))
+                    .describe("AES256 or aws:kms"),
+            )
+            .attr(AttrSchema::optional("block_public_access", Type::Bool).default(Value::Bool(true)))
+            .attr(
+                AttrSchema::optional("force_destroy", Type::Bool)
+                    .default(Value::Bool(false))
+                    .describe("Delete objects when the bucket is destroyed"),
+            )
+            .attr(tags())
+            .attr(id())
+            .attr(AttrSchema::computed("arn", Type::String)),
+        ResourceSchema::new("s3_object", "An object in a bucket, from inline text or a file")
+            .attr(AttrSchema::required("bucket", reference("s3_bucket")).forces_new())
+            .attr(AttrSchema::required("key", Type::String).forces_new())
+            .attr(AttrSchema::optional("content", Type::String).describe("Inline content; or use `source`"))
+            .attr(
+                AttrSchema::optional("source", Type::String)
+                    .describe("Path of a file to upload, relative to the configuration"),
+            )
+            .attr(AttrSchema::optional("content_type", Type::String))
+            .attr(id())
+            .attr(AttrSchema::computed("etag", Type::String)),
+    ]
+}

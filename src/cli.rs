@@ -1,0 +1,92 @@
+//! The command-line interface: verbs, their arguments and the global flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "k8sinfra",
+    version,
+    about = "Declarative infrastructure for Kubernetes on AWS",
+    long_about = "k8sinfra reads .k8sinfra files describing AWS infrastructure — VPCs, subnets, gateways, \
+                  security groups, instances, volumes, DNS, load balancers, buckets — checks them, and shows \
+                  their dependency graph.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// When to colour output (`auto` honours NO_COLOR and whether stderr is a terminal).
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
+    /// Print diagnostics as JSON on stdout, for editors and CI tools.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a configuration: syntax, references, types, networks. Touches nothing.
+    Validate(ValidateArgs),
+    /// Rewrite .k8sinfra files in the canonical style (comments are kept).
+    Fmt(FmtArgs),
+    /// Print the resource dependency graph in Graphviz DOT.
+    Graph(GraphArgs),
+}
+
+/// Where a configuration is and what its inputs are.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Folder of .k8sinfra files (or a single file).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Set an input: `--var name=value`. Repeatable; wins over files and environment.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Read inputs from a file of `name = value` lines. Repeatable.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Files or folders to format.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Change nothing; fail if any file is not formatted.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Show what would change as a unified diff.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Also format files in subfolders.
+    #[arg(long, short)]
+    pub recursive: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}

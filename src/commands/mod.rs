@@ -1,0 +1,24 @@
+//! One module per verb.
+
+pub mod fmt;
+pub mod graph;
+pub mod validate;
+
+use k8sinfra_engine::config::{load_and_evaluate, Config, LoadOptions};
+use k8sinfra_lang::{Diagnostics, SourceMap};
+
+use crate::cli::ConfigArgs;
+
+/// Load, evaluate and check the configuration a verb names.
+pub fn load(args: &ConfigArgs, require_inputs: bool, sources: &mut SourceMap) -> (Option<Config>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let inputs = crate::vars::collect(args, sources, &mut diags);
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    let providers = k8sinfra_providers::all();
+    let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs };
+    let (config, more) = load_and_evaluate(&args.dir, &options, &providers, sources);
+    diags.extend(more);
+    (config, diags)
+}
