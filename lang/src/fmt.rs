@@ -33,7 +33,7 @@ pub fn format_file(file: &File) -> String {
         if !file.items.is_empty() {
             p.out.push('\n');
         }
-        p.comments(&file.trailing_comments, file.items.is_empty());
+        p.comments(&file.trailing_comments);
     }
     let mut out = p.out.trim_end().to_string();
     out.push('\n');
@@ -84,10 +84,11 @@ impl Printer {
         self.out.len() - self.out.rfind('\n').map_or(0, |i| i + 1)
     }
 
-    /// Leading comments, each on its own line; the caller is at line start.
-    fn comments(&mut self, comments: &[Comment], first_in_scope: bool) {
+    /// Leading comments, each on its own line; the caller is at line start
+    /// and has already decided about a blank line before the first one.
+    fn comments(&mut self, comments: &[Comment]) {
         for (i, c) in comments.iter().enumerate() {
-            if c.blank_before && !(first_in_scope && i == 0) {
+            if c.blank_before && i > 0 {
                 self.newline();
             }
             self.write(&c.text);
@@ -109,7 +110,7 @@ impl Printer {
                 self.newline();
             }
         }
-        self.comments(&item.trivia.leading, first);
+        self.comments(&item.trivia.leading);
         if !item.trivia.leading.is_empty() && item.trivia.blank_before {
             self.newline();
         }
@@ -171,7 +172,7 @@ impl Printer {
         let widths = alignment(
             &block.entries,
             |e| match &e.kind {
-                EntryKind::Attribute { name, value } => flat(value).map(|_| name.name.len()),
+                EntryKind::Attribute { name, .. } => Some(name.name.len()),
                 EntryKind::Block { .. } => None,
             },
             |e| &e.trivia,
@@ -203,7 +204,7 @@ impl Printer {
         if !first && (entry.trivia.blank_before || leading_blank(&entry.trivia)) {
             self.newline();
         }
-        self.comments(&entry.trivia.leading, first);
+        self.comments(&entry.trivia.leading);
         if !entry.trivia.leading.is_empty() && entry.trivia.blank_before && !first {
             self.newline();
         }
@@ -228,6 +229,18 @@ impl Printer {
             }
         }
         match &e.kind {
+            // `[{ … }]` and `f({ … })`: a lone collection hugs its brackets.
+            ExprKind::List { items, .. } if items.len() == 1 && hugs(&items[0].value) && !items[0].trivia.has_comments() => {
+                self.write("[");
+                self.expr(&items[0].value);
+                self.write("]");
+            }
+            ExprKind::Call { name, args, .. } if args.len() == 1 && hugs(&args[0]) => {
+                self.write(&name.name);
+                self.write("(");
+                self.expr(&args[0]);
+                self.write(")");
+            }
             ExprKind::List { items, .. } => self.list(items),
             ExprKind::Map { entries, .. } => self.map(entries),
             ExprKind::Call { name, args, .. } => {
@@ -293,7 +306,7 @@ impl Printer {
             if i > 0 && (item.trivia.blank_before || leading_blank(&item.trivia)) {
                 self.newline();
             }
-            self.comments(&item.trivia.leading, i == 0);
+            self.comments(&item.trivia.leading);
             self.expr(&item.value);
             self.write(",");
             self.trailing(&item.trivia);
@@ -306,13 +319,13 @@ impl Printer {
     fn map(&mut self, entries: &[MapEntry]) {
         self.write("{");
         self.indent += 1;
-        let widths = alignment(entries, |e| flat(&e.value).map(|_| key_text(&e.key).len()), |e| &e.trivia);
+        let widths = alignment(entries, |e| Some(key_text(&e.key).len()), |e| &e.trivia);
         for (i, entry) in entries.iter().enumerate() {
             self.newline();
             if i > 0 && (entry.trivia.blank_before || leading_blank(&entry.trivia)) {
                 self.newline();
             }
-            self.comments(&entry.trivia.leading, i == 0);
+            self.comments(&entry.trivia.leading);
             let width = widths[i];
             self.write(&format!("{:<width$} = ", key_text(&entry.key)));
             self.expr(&entry.value);
@@ -396,6 +409,12 @@ fn for_head(f: &ForExpr) -> String {
         None => f.value_var.name.clone(),
     };
     format!("for {vars} in {}: ", flat(&f.collection).unwrap_or_else(|| "…".into()))
+}
+
+/// Whether `e` is a collection printed over several lines, which may hug
+/// the brackets of a call or list around it.
+fn hugs(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::List { .. } | ExprKind::Map { .. }) && flat(e).is_none()
 }
 
 /// Whether printing `e` over several lines could shorten it.
