@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap};
-use miette::{GraphicalReportHandler, GraphicalTheme};
 use serde_json::json;
 
 use crate::cli::Color;
@@ -44,7 +43,7 @@ impl Output {
         }
         let count = sorted.iter().filter(|d| d.is_error()).count();
         for diag in sorted {
-            self.stderr(&render(diag, sources, self.color, None));
+            self.stderr(&diag.render(sources, self.color, terminal_width()));
         }
         if count > 0 {
             self.stderr(&format!("{count} error{} found; nothing was changed.\n", if count == 1 { "" } else { "s" }));
@@ -84,21 +83,6 @@ fn dedup(diags: Vec<Diag>) -> Vec<Diag> {
     diags.into_iter().filter(|d| seen.insert((d.file, d.label_ranges(), d.message()))).collect()
 }
 
-/// One diagnostic as text. `width` fixes the layout (tests); `None` uses the terminal's.
-pub fn render(diag: Diag, sources: &SourceMap, color: bool, width: Option<usize>) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let mut handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
-    if let Some(w) = width {
-        handler = handler.with_width(w);
-    }
-    let report = diag.into_report(sources);
-    let mut out = String::new();
-    if handler.render_report(&mut out, report.as_ref()).is_err() {
-        out = format!("{report}\n");
-    }
-    out
-}
-
 fn to_json(d: &Diag, sources: &SourceMap) -> serde_json::Value {
     let file = d.file.and_then(|f| sources.get(f)).map(|f| f.name.clone());
     let inner = d.inner();
@@ -126,4 +110,9 @@ fn to_json(d: &Diag, sources: &SourceMap) -> serde_json::Value {
         "labels": labels,
         "help": inner.help().map(|h| h.to_string()),
     })
+}
+
+/// The width diagnostics wrap at: `COLUMNS` if set, otherwise the default.
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40)
 }

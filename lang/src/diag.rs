@@ -61,6 +61,21 @@ impl Diag {
             .unwrap_or_default()
     }
 
+    /// The diagnostic as text, the way the command line prints it. `width`
+    /// fixes the layout (tests and snapshots use it); `None` means 100.
+    #[must_use]
+    pub fn render(self, sources: &SourceMap, color: bool, width: Option<usize>) -> String {
+        use miette::{GraphicalReportHandler, GraphicalTheme};
+        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1).with_width(width.unwrap_or(100));
+        let report = self.into_report(sources);
+        let mut out = String::new();
+        if handler.render_report(&mut out, report.as_ref()).is_err() {
+            out = format!("{report}\n");
+        }
+        out
+    }
+
     /// A miette report carrying the source text of this diagnostic's file.
     #[must_use]
     pub fn into_report(self, sources: &SourceMap) -> Report {

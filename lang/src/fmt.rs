@@ -230,7 +230,9 @@ impl Printer {
         }
         match &e.kind {
             // `[{ … }]` and `f({ … })`: a lone collection hugs its brackets.
-            ExprKind::List { items, .. } if items.len() == 1 && hugs(&items[0].value) && !items[0].trivia.has_comments() => {
+            ExprKind::List { items, .. }
+                if items.len() == 1 && hugs(&items[0].value) && !items[0].trivia.has_comments() =>
+            {
                 self.write("[");
                 self.expr(&items[0].value);
                 self.write("]");

@@ -30,6 +30,11 @@ impl Span {
     }
 
     #[must_use]
+    pub fn with_end(self, end: u32) -> Span {
+        Span { end, ..self }
+    }
+
+    #[must_use]
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
     }

@@ -1,2 +1,15 @@
-//! The integration suite: one binary (each test binary links the whole
-//! workspace, so there is only one).
+//! The integration suite, one binary for the whole workspace (every test
+//! binary links everything, so there is exactly one):
+//!
+//! - `fixtures`: files under `tests/fixtures/errors` with the expected
+//!   diagnostics written next to the offending line;
+//! - `snapshots`: rendered diagnostics, as a user sees them (insta);
+//! - `repository`: every `.k8sinfra` file in the repository parses, is
+//!   formatted, and every example validates;
+//! - `cli`: the binary as a user runs it: exit codes, hostile input, flags.
+
+mod cli;
+mod fixtures;
+mod repository;
+mod snapshots;
+mod support;

@@ -41,6 +41,9 @@ struct Walk<'a, 'o> {
     instances: BTreeMap<Vec<String>, Vec<ModuleInstance>>,
     graph: Dag<Node, Span>,
     broken: BTreeSet<Node>,
+    /// Expressions with a reference that resolved to nothing: already
+    /// reported, and evaluated as unknown so they report nothing more.
+    bad: BTreeSet<Span>,
     config: Config,
     resource_instances: BTreeMap<Node, Vec<ResourceAddr>>,
 }
@@ -102,6 +105,7 @@ pub fn evaluate(
         instances: BTreeMap::new(),
         graph: Dag::new(),
         broken: BTreeSet::new(),
+        bad: BTreeSet::new(),
         config: Config::default(),
         resource_instances: BTreeMap::new(),
     };
@@ -215,18 +219,16 @@ impl<'a> Walk<'a, '_> {
             let ctx = RefContext { decls, module: path, child_outputs: &child_outputs, known_types: &self.known_types };
             let node = |kind| Node { module: path.clone(), kind };
             let add = |graph: &mut Dag<Node, Span>,
-                       broken: &mut BTreeSet<Node>,
+                       bad: &mut BTreeSet<Span>,
                        n: Node,
                        exprs: Vec<&Expr>,
                        diags: &mut Diagnostics| {
                 graph.add_node(n.clone());
                 let mut refs = Vec::new();
-                let mut ok = true;
                 for e in exprs {
-                    ok &= ctx.collect(e, &mut refs, diags);
-                }
-                if !ok {
-                    broken.insert(n.clone());
+                    if !ctx.collect(e, &mut refs, diags) {
+                        bad.insert(e.span);
+                    }
                 }
                 for (target, span) in refs {
                     graph.add_edge(n.clone(), target, span);
@@ -234,7 +236,7 @@ impl<'a> Walk<'a, '_> {
             };
             for (name, input) in &decls.inputs {
                 let n = node(NodeKind::Input(name.clone()));
-                add(&mut self.graph, &mut self.broken, n.clone(), input.default.into_iter().collect(), diags);
+                add(&mut self.graph, &mut self.bad, n.clone(), input.default.into_iter().collect(), diags);
                 if let Some((call, parent)) = path.split_last() {
                     self.graph.add_edge(
                         n,
@@ -244,19 +246,19 @@ impl<'a> Walk<'a, '_> {
                 }
             }
             for (name, (_, value)) in &decls.lets {
-                add(&mut self.graph, &mut self.broken, node(NodeKind::Let(name.clone())), vec![value], diags);
+                add(&mut self.graph, &mut self.bad, node(NodeKind::Let(name.clone())), vec![value], diags);
             }
             for (name, output) in &decls.outputs {
-                add(&mut self.graph, &mut self.broken, node(NodeKind::Output(name.clone())), vec![output.value], diags);
+                add(&mut self.graph, &mut self.bad, node(NodeKind::Output(name.clone())), vec![output.value], diags);
             }
             for ((type_name, name), r) in &decls.resources {
                 let n = node(NodeKind::Resource(type_name.clone(), name.clone()));
                 check_depends_on(r.body, diags);
-                add(&mut self.graph, &mut self.broken, n, body_exprs(r.body), diags);
+                add(&mut self.graph, &mut self.bad, n, body_exprs(r.body), diags);
             }
             for (name, call) in &decls.modules {
                 let n = node(NodeKind::Module(name.clone()));
-                add(&mut self.graph, &mut self.broken, n, body_exprs(call.body), diags);
+                add(&mut self.graph, &mut self.bad, n, body_exprs(call.body), diags);
                 let mut child = path.clone();
                 child.push(name.clone());
                 if let Some(child_info) = self.modules.get(&child) {
@@ -312,19 +314,11 @@ impl<'a> Walk<'a, '_> {
                     self.values_mut(&instance).inputs.insert(name.clone(), v);
                 }
                 NodeKind::Let(name) => {
-                    let v = if broken {
-                        Value::Unknown(Type::Any)
-                    } else {
-                        self.eval_in(node, &instance, |d| d.lets[name].1, diags)
-                    };
+                    let v = self.eval_in(node, &instance, |d| d.lets[name].1, diags);
                     self.values_mut(&instance).lets.insert(name.clone(), v);
                 }
                 NodeKind::Output(name) => {
-                    let v = if broken {
-                        Value::Unknown(Type::Any)
-                    } else {
-                        self.eval_in(node, &instance, |d| d.outputs[name].value, diags)
-                    };
+                    let v = self.eval_in(node, &instance, |d| d.outputs[name].value, diags);
                     if instance.is_root() {
                         let decl = &self.modules[&node.module].decls.outputs[name];
                         self.config.outputs.insert(
@@ -360,6 +354,9 @@ impl<'a> Walk<'a, '_> {
     ) -> Value {
         let info = &self.modules[&node.module];
         let e = expr(&info.decls);
+        if self.bad.contains(&e.span) {
+            return Value::Unknown(Type::Any);
+        }
         eval(e, &self.scope(instance, info)).unwrap_or_else(|err| {
             diags.push(Diag::new(e.span.file, err));
             Value::Unknown(Type::Any)
@@ -388,6 +385,7 @@ impl<'a> Walk<'a, '_> {
         };
         let (value, span) = match (given, default) {
             (Some(g), _) => g,
+            (None, Some(default)) if self.bad.contains(&default.span) => return Value::Unknown(ty),
             (None, Some(default)) => match eval(default, &NoScope) {
                 Ok(v) => (v, Some(default.span)),
                 Err(err) => {
@@ -460,6 +458,9 @@ impl<'a> Walk<'a, '_> {
     fn expansion(&self, body: &Block, scope: &dyn Scope, diags: &mut Diagnostics) -> Option<Expansion> {
         let count = body.attribute("count");
         let for_each = body.attribute("for_each");
+        if count.into_iter().chain(for_each).any(|e| self.bad.contains(&e.span)) {
+            return None;
+        }
         if let (Some(_), Some(f)) = (count, for_each) {
             diags.push(Diag::new(
                 f.span.file,
@@ -588,7 +589,7 @@ impl<'a> Walk<'a, '_> {
             let addr = ResourceAddr { module: instance.clone(), type_name: type_name.into(), name: name.into(), key };
             let address = addr.to_string();
             let layered = Layered { parent: &scope, vars: locals };
-            let checked = check_body(schema, &address, decl.name.span, decl.body, &layered, diags);
+            let checked = check_body(schema, &address, decl.name.span, decl.body, &layered, &self.bad, diags);
             values.push(Value::Resource(Arc::new(ResourceValue {
                 type_name: type_name.into(),
                 address,
@@ -635,6 +636,10 @@ impl<'a> Walk<'a, '_> {
             let mut args = BTreeMap::new();
             for (arg, expr) in call.body.attributes() {
                 if META_ATTRIBUTES.contains(&arg.name.as_str()) {
+                    continue;
+                }
+                if self.bad.contains(&expr.span) {
+                    args.insert(arg.name.clone(), (Value::Unknown(Type::Any), expr.span));
                     continue;
                 }
                 let v = eval(expr, &layered).unwrap_or_else(|e| {
@@ -838,9 +843,8 @@ fn check_module_args(call_name: &str, call_ident: &Ident, body: &Block, child: &
                     name: arg.name.clone(),
                     span: arg.span.into(),
                     label: format!("module `{call_name}` has no such input"),
-                    help: suggest::help(&arg.name, child.inputs.keys().map(String::as_str)).or_else(|| {
-                        Some(format!("its inputs: {}", child.inputs.keys().cloned().collect::<Vec<_>>().join(", ")))
-                    }),
+                    help: suggest::help(&arg.name, child.inputs.keys().map(String::as_str))
+                        .or_else(|| Some(listing("its inputs", child.inputs.keys()))),
                 },
             ));
         }
@@ -892,4 +896,14 @@ fn cycle_error(cycle: &[(Node, Node, Span)], sources: &SourceMap) -> Diag {
         .collect();
     let _ = sources;
     Diag::new(file, CheckError::Cycle { path: path.join(" → "), edges })
+}
+
+/// "its inputs: a, b" or "its inputs: none".
+fn listing<'n>(what: &str, names: impl Iterator<Item = &'n String>) -> String {
+    let names: Vec<&str> = names.map(String::as_str).collect();
+    if names.is_empty() {
+        format!("{what}: none")
+    } else {
+        format!("{what}: {}", names.join(", "))
+    }
 }

@@ -44,6 +44,9 @@ pub struct ModuleTree {
 }
 
 pub struct Loader<'a> {
+    /// Set when a file did not parse: its declarations are missing, so
+    /// evaluating the rest would report names that do exist as unknown.
+    pub parse_failed: bool,
     pub sources: &'a mut SourceMap,
     pub stdlib: Embedded,
     pub diags: &'a mut Diagnostics,
@@ -159,7 +162,7 @@ impl Loader<'_> {
         }
         match from {
             ModuleDir::Fs(base) => {
-                let path = base.join(source);
+                let path = clean(&base.join(source));
                 if !path.exists() {
                     self.error(
                         span,
@@ -227,7 +230,10 @@ impl Loader<'_> {
                         let (id, parsed) = parse_file(self.sources, &format!("stdlib/{path}"), text.as_bytes());
                         match parsed {
                             Ok(file) => files.push(file),
-                            Err(errors) => errors.into_iter().for_each(|e| self.diags.push(Diag::new(id, e))),
+                            Err(errors) => {
+                                self.parse_failed = true;
+                                errors.into_iter().for_each(|e| self.diags.push(Diag::new(id, e)));
+                            }
                         }
                     }
                 }
@@ -279,6 +285,7 @@ impl Loader<'_> {
         match parsed {
             Ok(file) => Some(file),
             Err(errors) => {
+                self.parse_failed = true;
                 errors.into_iter().for_each(|e| self.diags.push(Diag::new(id, e)));
                 None
             }
@@ -317,4 +324,21 @@ fn normalize(path: &str) -> String {
         }
     }
     parts.join("/")
+}
+
+/// `a/./b/../c` → `a/c` without touching the file system, so diagnostics
+/// name module files the way a person would.
+fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

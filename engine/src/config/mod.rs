@@ -138,9 +138,13 @@ pub fn load_and_evaluate(
     sources: &mut SourceMap,
 ) -> (Option<Config>, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let tree = loader::Loader { sources, stdlib: options.stdlib, diags: &mut diags }.load_root(path);
+    let mut loader = loader::Loader { parse_failed: false, sources, stdlib: options.stdlib, diags: &mut diags };
+    let tree = loader.load_root(path);
+    let parse_failed = loader.parse_failed;
     let Some(tree) = tree else { return (None, diags) };
-    if diags.has_errors() {
+    // A module that failed to load is skipped (its call is unknown), but a
+    // file that failed to parse hides declarations: stop at syntax errors.
+    if parse_failed {
         return (None, diags);
     }
     let config = evaluate::evaluate(&tree, options, providers, sources, &mut diags);

@@ -217,8 +217,13 @@ impl RefContext<'_> {
                             name: format!("module.{}.{}", call.name, o.name),
                             span: o.span.into(),
                             label: format!("module `{}` has no such output", call.name),
-                            help: suggest::help(&o.name, outputs.iter().map(String::as_str))
-                                .or_else(|| Some(format!("its outputs: {}", outputs.join(", ")))),
+                            help: suggest::help(&o.name, outputs.iter().map(String::as_str)).or_else(|| {
+                                Some(if outputs.is_empty() {
+                                    "it declares no outputs".to_string()
+                                } else {
+                                    format!("its outputs: {}", outputs.join(", "))
+                                })
+                            }),
                         },
                     )),
                     None => {

@@ -3,7 +3,7 @@
 //! blocks present, lifecycle settings valid. Produces the attribute values
 //! of the instance, with unset attributes defaulted or unknown.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8sinfra_lang::eval::{eval, Scope};
 use k8sinfra_lang::syntax::ast::{Block, EntryKind, Expr, ExprKind, Ident};
@@ -29,6 +29,7 @@ pub fn check_body(
     name_span: Span,
     body: &Block,
     scope: &dyn Scope,
+    skip: &BTreeSet<Span>,
     diags: &mut Diagnostics,
 ) -> Checked {
     let mut spans = Spans { decl: name_span, ..Spans::default() };
@@ -45,6 +46,9 @@ pub fn check_body(
             }
             // A block given as a value: `ingress = [{ … }, { … }]`.
             let block = schema.find_block(&name.name).expect("checked above");
+            if skip.contains(&value.span) {
+                return false;
+            }
             for (item, item_span) in block_items(value, scope, diags, block.max == Some(1)) {
                 let (v, s) = check_map_item(
                     block.attrs.as_slice(),
@@ -59,7 +63,7 @@ pub fn check_body(
             false
         })
         .collect();
-    let (mut attrs, attr_spans) = check_attributes(&schema.attrs, &plain, address, diags, scope, true);
+    let (mut attrs, attr_spans) = check_attributes(&schema.attrs, &plain, address, diags, scope, skip, true);
     spans.attrs = attr_spans;
 
     for (name, block) in body.blocks() {
@@ -98,8 +102,15 @@ pub fn check_body(
                 },
             ));
         }
-        let (values, s) =
-            check_attributes(&block_schema.attrs, &entries, &format!("{address}.{}", name.name), diags, scope, false);
+        let (values, s) = check_attributes(
+            &block_schema.attrs,
+            &entries,
+            &format!("{address}.{}", name.name),
+            diags,
+            scope,
+            skip,
+            false,
+        );
         let missing: Vec<&str> = block_schema
             .attrs
             .iter()
@@ -210,6 +221,7 @@ fn check_attributes(
     owner: &str,
     diags: &mut Diagnostics,
     scope: &dyn Scope,
+    skip: &BTreeSet<Span>,
     top_level: bool,
 ) -> (BTreeMap<String, Value>, BTreeMap<String, Span>) {
     let mut values = BTreeMap::new();
@@ -258,6 +270,10 @@ fn check_attributes(
             continue;
         }
         spans.insert(name.name.clone(), expr.span);
+        if skip.contains(&expr.span) {
+            values.insert(name.name.clone(), Value::Unknown(attr.ty.clone()));
+            continue;
+        }
         let value = match eval(expr, scope) {
             Ok(v) => convert(attr, &v, expr.span, diags),
             Err(e) => {

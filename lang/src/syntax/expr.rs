@@ -46,7 +46,7 @@ impl Lower<'_> {
                 let then = self.expr(&then);
                 let otherwise = self.expr(&otherwise);
                 Expr {
-                    span: self.span(pair),
+                    span: cond.span.to(otherwise.span),
                     kind: ExprKind::Conditional(Box::new(cond), Box::new(then), Box::new(otherwise)),
                 }
             }

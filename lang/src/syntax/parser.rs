@@ -108,9 +108,13 @@ pub fn parse_file(
 
 impl Lower<'_> {
     fn item(&self, pair: &P<'_>) -> Item {
-        let span = self.span(pair);
-        let mut trivia = self.trivia.borrow_mut().leading(span.start as usize);
+        let start = self.span(pair);
+        let mut trivia = self.trivia.borrow_mut().leading(start.start as usize);
         let kind = self.item_kind(pair);
+        // The pair's own span may run on over trailing comments (pest keeps
+        // the whitespace skipped before an optional part that did not
+        // match); the last child's end is exact.
+        let span = start.with_end(item_end(&kind).end);
         trivia.trailing = self.trivia.borrow_mut().trailing(span.end as usize);
         Item { trivia, kind, span }
     }
@@ -186,6 +190,10 @@ impl Lower<'_> {
                 Rule::attribute => EntryKind::Attribute { name, value: self.expr(&rest) },
                 _ => EntryKind::Block { name, body: self.block(&rest) },
             };
+            let entry_span = match &kind {
+                EntryKind::Attribute { name, value } => name.span.to(value.span),
+                EntryKind::Block { name, body } => name.span.to(body.span),
+            };
             trivia.trailing = self.trivia.borrow_mut().trailing(entry_span.end as usize);
             entries.push(Entry { trivia, kind, span: entry_span });
         }
@@ -198,7 +206,22 @@ impl Lower<'_> {
         let mut it = kids(pair);
         let name = self.ident(&it.next().expect("grammar: type name"));
         let arg = it.next().map(|p| Box::new(self.type_expr(&p)));
-        TypeExpr { name, arg, span: self.span(pair) }
+        let span = if arg.is_some() { self.span(pair) } else { name.span };
+        TypeExpr { name, arg, span }
+    }
+}
+
+/// The span of an item's last part, which ends exactly where the item does.
+fn item_end(kind: &ItemKind) -> Span {
+    match kind {
+        ItemKind::Let { value, .. } | ItemKind::Output { value, .. } => value.span,
+        ItemKind::Input { name, ty, default, body, .. } => {
+            body.as_ref().map(|b| b.span).or(default.as_ref().map(|d| d.span)).unwrap_or(name.span.to(ty.span))
+        }
+        ItemKind::Module { body, .. }
+        | ItemKind::Backend { body, .. }
+        | ItemKind::Resource { body, .. }
+        | ItemKind::Provider { body, .. } => body.span,
     }
 }
 

@@ -1,0 +1,71 @@
+//! Shared helpers: paths, loading a configuration, running the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use k8sinfra_engine::config::{load_and_evaluate, Config, Inputs, LoadOptions};
+use k8sinfra_lang::{Diagnostics, SourceMap};
+
+#[path = "../../src/stdlib.rs"]
+mod stdlib;
+
+pub use stdlib::FILES as STDLIB;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Evaluate and check the configuration at `path` (validate's rules).
+pub fn load(path: &Path) -> (Option<Config>, Diagnostics, SourceMap) {
+    let mut sources = SourceMap::new();
+    let inputs = Inputs::default();
+    let options = LoadOptions { stdlib: STDLIB, inputs: &inputs, require_inputs: false };
+    let (config, diags) = load_and_evaluate(path, &options, &k8sinfra_providers::all(), &mut sources);
+    (config, diags, sources)
+}
+
+/// Every `.k8sinfra` file below `dir`, sorted, skipping build output.
+pub fn k8sinfra_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if path.is_dir() && !name.starts_with('.') && name != "target" {
+            out.extend(k8sinfra_files(&path));
+        } else if path.extension().is_some_and(|e| e == "k8sinfra") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Run the `k8sinfra` binary with `args` in `dir`.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_k8sinfra"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .expect("the k8sinfra binary runs")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The run failed cleanly: exit code 1, no panic.
+pub fn assert_clean_failure(out: &Output, expect_code: &str) {
+    let err = stderr(out);
+    let text = format!("{err}{}", stdout(out));
+    assert_eq!(out.status.code(), Some(1), "expected exit 1:\n{text}");
+    assert!(!err.contains("panicked"), "panic:\n{err}");
+    assert!(text.contains(expect_code), "expected {expect_code} in:\n{text}");
+}
