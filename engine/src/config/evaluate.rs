@@ -48,6 +48,9 @@ struct Walk<'a, 'o> {
     resource_instances: BTreeMap<Node, Vec<ResourceAddr>>,
 }
 
+/// Names an instance sees besides its module's (`count`, `each`).
+type Locals = Vec<(String, Value)>;
+
 /// The instances one `count` or `for_each` expands to.
 enum Expansion {
     Single,
@@ -57,7 +60,7 @@ enum Expansion {
 
 impl Expansion {
     /// Instance keys with the names each instance sees (`count.index`, `each.key`).
-    fn instances(&self) -> Vec<(Option<InstanceKey>, Vec<(String, Value)>)> {
+    fn instances(&self) -> Vec<(Option<InstanceKey>, Locals)> {
         match self {
             Expansion::Single => vec![(None, Vec::new())],
             Expansion::Count(n) => (0..*n)

@@ -17,6 +17,8 @@ use crate::schema::{AttrKind, AttrSchema, ResourceSchema};
 pub const META_ATTRIBUTES: &[&str] = &["count", "for_each", "depends_on"];
 pub const LIFECYCLE: &str = "lifecycle";
 
+type AttrSpans = BTreeMap<String, Span>;
+
 pub struct Checked {
     pub attrs: BTreeMap<String, Value>,
     pub spans: Spans,
@@ -35,7 +37,7 @@ pub fn check_body(
     let mut spans = Spans { decl: name_span, ..Spans::default() };
     let mut lifecycle = Lifecycle::default();
     let mut block_values: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut block_spans: BTreeMap<String, Vec<(Span, BTreeMap<String, Span>)>> = BTreeMap::new();
+    let mut block_spans: BTreeMap<String, Vec<(Span, AttrSpans)>> = BTreeMap::new();
 
     let plain: Vec<(&Ident, &Expr)> = body
         .attributes()

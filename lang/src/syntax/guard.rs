@@ -145,38 +145,6 @@ fn heredoc(src: &str, at: usize) -> Heredoc {
     Heredoc::Unclosed(tag.to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn balanced_input_passes() {
-        assert!(check("vpc main { cidr = [1, (2)] }\n# { not counted\nx = \"{\"").is_empty());
-        assert!(check("a = \"${ {b = 1}.b }\"").is_empty());
-        assert!(check("u = <<EOT\n{ [ (\nEOT\n").is_empty());
-    }
-
-    #[test]
-    fn finds_the_unclosed_bracket() {
-        let errs = check("vpc main {\n  cidr = [1, 2\n}\n");
-        assert!(matches!(errs[0], SyntaxError::Mismatched { found: '}', open: '[', .. }));
-        let errs = check("vpc main {\n  cidr = 1\n");
-        assert!(matches!(errs[0], SyntaxError::Unclosed { open: '{', .. }));
-    }
-
-    #[test]
-    fn deep_nesting_is_refused_not_recursed() {
-        let src = "[".repeat(10_000);
-        assert!(matches!(check(&src)[0], SyntaxError::TooDeep { .. }));
-    }
-
-    #[test]
-    fn unterminated_string_and_heredoc() {
-        assert!(matches!(check("a = \"abc\nb = 1")[0], SyntaxError::UnterminatedString { .. }));
-        assert!(matches!(check("a = <<EOT\nabc\n")[0], SyntaxError::UnterminatedHeredoc { .. }));
-    }
-}
-
 /// The same protection for a template file, whose text outside `${…}` is
 /// free: only the interpolations are checked.
 pub fn check_template(src: &str) -> Vec<SyntaxError> {
@@ -213,4 +181,36 @@ pub fn check_template(src: &str) -> Vec<SyntaxError> {
         }
     }
     Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_input_passes() {
+        assert!(check("vpc main { cidr = [1, (2)] }\n# { not counted\nx = \"{\"").is_empty());
+        assert!(check("a = \"${ {b = 1}.b }\"").is_empty());
+        assert!(check("u = <<EOT\n{ [ (\nEOT\n").is_empty());
+    }
+
+    #[test]
+    fn finds_the_unclosed_bracket() {
+        let errs = check("vpc main {\n  cidr = [1, 2\n}\n");
+        assert!(matches!(errs[0], SyntaxError::Mismatched { found: '}', open: '[', .. }));
+        let errs = check("vpc main {\n  cidr = 1\n");
+        assert!(matches!(errs[0], SyntaxError::Unclosed { open: '{', .. }));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_recursed() {
+        let src = "[".repeat(10_000);
+        assert!(matches!(check(&src)[0], SyntaxError::TooDeep { .. }));
+    }
+
+    #[test]
+    fn unterminated_string_and_heredoc() {
+        assert!(matches!(check("a = \"abc\nb = 1")[0], SyntaxError::UnterminatedString { .. }));
+        assert!(matches!(check("a = <<EOT\nabc\n")[0], SyntaxError::UnterminatedHeredoc { .. }));
+    }
 }
