@@ -4,7 +4,8 @@
 //! Edges carry a label (for us: where the reference was written), so a
 //! cycle can be reported edge by edge.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
@@ -12,19 +13,24 @@ use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 use petgraph::Direction;
 
 /// A graph where an edge `a -> b` means "a depends on b".
+///
+/// Nodes are found through a hash index (this sits on the hot path of
+/// checking ten thousand resources); everything that comes out in order —
+/// nodes, edges, topological order, cycles — is sorted by node, so output
+/// never depends on hashing.
 #[derive(Debug, Clone)]
-pub struct Dag<N: Ord + Clone, E: Clone> {
+pub struct Dag<N: Ord + Hash + Clone, E: Clone> {
     graph: StableDiGraph<N, E>,
-    index: BTreeMap<N, NodeIndex>,
+    index: HashMap<N, NodeIndex>,
 }
 
-impl<N: Ord + Clone, E: Clone> Default for Dag<N, E> {
+impl<N: Ord + Hash + Clone, E: Clone> Default for Dag<N, E> {
     fn default() -> Self {
-        Dag { graph: StableDiGraph::new(), index: BTreeMap::new() }
+        Dag { graph: StableDiGraph::new(), index: HashMap::new() }
     }
 }
 
-impl<N: Ord + Clone, E: Clone> Dag<N, E> {
+impl<N: Ord + Hash + Clone, E: Clone> Dag<N, E> {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -55,8 +61,11 @@ impl<N: Ord + Clone, E: Clone> Dag<N, E> {
         self.index.contains_key(node)
     }
 
+    /// Every node, in order.
     pub fn nodes(&self) -> impl Iterator<Item = &N> {
-        self.index.keys()
+        let mut nodes: Vec<&N> = self.graph.node_weights().collect();
+        nodes.sort();
+        nodes.into_iter()
     }
 
     #[must_use]
@@ -170,8 +179,11 @@ impl<N: Ord + Clone, E: Clone> Dag<N, E> {
     /// broken by node order. `None` if there is a cycle.
     #[must_use]
     pub fn topological_order(&self) -> Option<Vec<N>> {
-        let mut remaining: BTreeMap<NodeIndex, usize> =
-            self.index.values().map(|&i| (i, self.graph.neighbors_directed(i, Direction::Outgoing).count())).collect();
+        let mut remaining: BTreeMap<NodeIndex, usize> = self
+            .graph
+            .node_indices()
+            .map(|i| (i, self.graph.neighbors_directed(i, Direction::Outgoing).count()))
+            .collect();
         let mut ready: std::collections::BTreeSet<(N, NodeIndex)> =
             remaining.iter().filter(|(_, &deps)| deps == 0).map(|(&i, _)| (self.graph[i].clone(), i)).collect();
         let mut order = Vec::with_capacity(self.index.len());

@@ -34,7 +34,8 @@ pub enum Value {
 pub struct ResourceValue {
     pub type_name: String,
     pub address: String,
-    pub attrs: BTreeMap<String, Value>,
+    /// Shared with the resource instance the engine keeps.
+    pub attrs: Arc<BTreeMap<String, Value>>,
 }
 
 /// Why a value does not fit a type; the caller adds the span.

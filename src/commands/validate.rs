@@ -18,6 +18,10 @@ pub fn run(args: &ValidateArgs, out: &Output) -> bool {
             if resources == 1 { "" } else { "s" },
             if outputs == 1 { "" } else { "s" }
         ));
+        // The process ends next: freeing tens of thousands of small values
+        // one by one would only delay the exit.
+        std::mem::forget(config);
     }
+    std::mem::forget(sources);
     ok
 }

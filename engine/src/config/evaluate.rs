@@ -39,13 +39,17 @@ struct Walk<'a, 'o> {
     modules: BTreeMap<Vec<String>, ModuleInfo<'a>>,
     values: BTreeMap<ModuleInstance, ModuleValues>,
     instances: BTreeMap<Vec<String>, Vec<ModuleInstance>>,
-    graph: Dag<Node, Span>,
+    /// Declarations by id; the graph works on ids, not on names.
+    nodes: Vec<Node>,
+    ids: BTreeMap<Node, usize>,
+    graph: Dag<usize, Span>,
     broken: BTreeSet<Node>,
     /// Expressions with a reference that resolved to nothing: already
     /// reported, and evaluated as unknown so they report nothing more.
     bad: BTreeSet<Span>,
     config: Config,
-    resource_instances: BTreeMap<Node, Vec<ResourceAddr>>,
+    /// Declaration id → positions of its instances in `config.resources`.
+    resource_instances: BTreeMap<usize, Vec<usize>>,
 }
 
 /// Names an instance sees besides its module's (`count`, `each`).
@@ -106,6 +110,8 @@ pub fn evaluate(
         modules: BTreeMap::new(),
         values: BTreeMap::new(),
         instances: BTreeMap::new(),
+        nodes: Vec::new(),
+        ids: BTreeMap::new(),
         graph: Dag::new(),
         broken: BTreeSet::new(),
         bad: BTreeSet::new(),
@@ -117,7 +123,9 @@ pub fn evaluate(
     let cycles = walk.graph.cycles();
     if !cycles.is_empty() {
         for cycle in cycles {
-            diags.push(cycle_error(&cycle, walk.sources));
+            let named: Vec<(&Node, &Node, Span)> =
+                cycle.iter().map(|(a, b, span)| (&walk.nodes[*a], &walk.nodes[*b], *span)).collect();
+            diags.push(cycle_error(&named));
         }
         return walk.config;
     }
@@ -125,10 +133,12 @@ pub fn evaluate(
     walk.check_root_inputs(diags);
     walk.values.insert(ModuleInstance::root(), ModuleValues::default());
     walk.instances.insert(Vec::new(), vec![ModuleInstance::root()]);
-    for node in &order {
-        walk.eval_node(node, diags);
+    for id in order {
+        let node = walk.nodes[id].clone();
+        walk.eval_node(id, &node, diags);
     }
     walk.root_settings(diags);
+    walk.config.reindex();
     walk.link_resources();
     walk.config
 }
@@ -221,12 +231,13 @@ impl<'a> Walk<'a, '_> {
                 .collect();
             let ctx = RefContext { decls, module: path, child_outputs: &child_outputs, known_types: &self.known_types };
             let node = |kind| Node { module: path.clone(), kind };
-            let add = |graph: &mut Dag<Node, Span>,
+            let add = |table: &mut NodeTable<'_>,
                        bad: &mut BTreeSet<Span>,
                        n: Node,
                        exprs: Vec<&Expr>,
                        diags: &mut Diagnostics| {
-                graph.add_node(n.clone());
+                let from = table.intern(n);
+                table.graph.add_node(from);
                 let mut refs = Vec::new();
                 for e in exprs {
                     if !ctx.collect(e, &mut refs, diags) {
@@ -234,34 +245,34 @@ impl<'a> Walk<'a, '_> {
                     }
                 }
                 for (target, span) in refs {
-                    graph.add_edge(n.clone(), target, span);
+                    let to = table.intern(target);
+                    table.graph.add_edge(from, to, span);
                 }
             };
+            let mut table = NodeTable { nodes: &mut self.nodes, ids: &mut self.ids, graph: &mut self.graph };
             for (name, input) in &decls.inputs {
                 let n = node(NodeKind::Input(name.clone()));
-                add(&mut self.graph, &mut self.bad, n.clone(), input.default.into_iter().collect(), diags);
+                add(&mut table, &mut self.bad, n.clone(), input.default.into_iter().collect(), diags);
                 if let Some((call, parent)) = path.split_last() {
-                    self.graph.add_edge(
-                        n,
-                        Node { module: parent.to_vec(), kind: NodeKind::Module(call.clone()) },
-                        input.name.span,
-                    );
+                    let from = table.intern(n);
+                    let to = table.intern(Node { module: parent.to_vec(), kind: NodeKind::Module(call.clone()) });
+                    table.graph.add_edge(from, to, input.name.span);
                 }
             }
             for (name, (_, value)) in &decls.lets {
-                add(&mut self.graph, &mut self.bad, node(NodeKind::Let(name.clone())), vec![value], diags);
+                add(&mut table, &mut self.bad, node(NodeKind::Let(name.clone())), vec![value], diags);
             }
             for (name, output) in &decls.outputs {
-                add(&mut self.graph, &mut self.bad, node(NodeKind::Output(name.clone())), vec![output.value], diags);
+                add(&mut table, &mut self.bad, node(NodeKind::Output(name.clone())), vec![output.value], diags);
             }
             for ((type_name, name), r) in &decls.resources {
                 let n = node(NodeKind::Resource(type_name.clone(), name.clone()));
                 check_depends_on(r.body, diags);
-                add(&mut self.graph, &mut self.bad, n, body_exprs(r.body), diags);
+                add(&mut table, &mut self.bad, n, body_exprs(r.body), diags);
             }
             for (name, call) in &decls.modules {
                 let n = node(NodeKind::Module(name.clone()));
-                add(&mut self.graph, &mut self.bad, n, body_exprs(call.body), diags);
+                add(&mut table, &mut self.bad, n, body_exprs(call.body), diags);
                 let mut child = path.clone();
                 child.push(name.clone());
                 if let Some(child_info) = self.modules.get(&child) {
@@ -307,7 +318,7 @@ impl<'a> Walk<'a, '_> {
         }
     }
 
-    fn eval_node(&mut self, node: &Node, diags: &mut Diagnostics) {
+    fn eval_node(&mut self, id: usize, node: &Node, diags: &mut Diagnostics) {
         let instances = self.instances.get(&node.module).cloned().unwrap_or_default();
         let broken = self.broken.contains(node);
         for instance in instances {
@@ -335,7 +346,7 @@ impl<'a> Walk<'a, '_> {
                     let v = if broken {
                         Value::Unknown(Type::Any)
                     } else {
-                        self.resource(node, &instance, type_name, name, diags)
+                        self.resource(id, node, &instance, type_name, name, diags)
                     };
                     self.values_mut(&instance).resources.entry(type_name.clone()).or_default().insert(name.clone(), v);
                 }
@@ -575,6 +586,7 @@ impl<'a> Walk<'a, '_> {
 
     fn resource(
         &mut self,
+        id: usize,
         node: &Node,
         instance: &ModuleInstance,
         type_name: &str,
@@ -593,20 +605,22 @@ impl<'a> Walk<'a, '_> {
             let address = addr.to_string();
             let layered = Layered { parent: &scope, vars: locals };
             let checked = check_body(schema, &address, decl.name.span, decl.body, &layered, &self.bad, diags);
+            let attrs = Arc::new(checked.attrs);
             values.push(Value::Resource(Arc::new(ResourceValue {
                 type_name: type_name.into(),
                 address,
-                attrs: checked.attrs.clone(),
+                attrs: Arc::clone(&attrs),
             })));
             created.push(ResourceInstance {
                 addr,
-                attrs: checked.attrs,
+                attrs,
                 spans: checked.spans,
                 lifecycle: checked.lifecycle,
                 depends_on: BTreeSet::new(),
             });
         }
-        self.resource_instances.entry(node.clone()).or_default().extend(created.iter().map(|r| r.addr.clone()));
+        let first = self.config.resources.len();
+        self.resource_instances.entry(id).or_default().extend(first..first + created.len());
         self.config.resources.extend(created);
         expansion.collect(values)
     }
@@ -733,16 +747,19 @@ impl<'a> Walk<'a, '_> {
     /// Dependencies between resource instances: a resource depends on every
     /// resource its references reach, through lets, inputs and outputs.
     fn link_resources(&mut self) {
-        let mut memo: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
-        let nodes: Vec<Node> = self.resource_instances.keys().cloned().collect();
-        for node in &nodes {
-            let deps = self.resource_frontier(node, &mut memo);
-            for addr in self.resource_instances.get(node).cloned().unwrap_or_default() {
+        let mut memo: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+        let ids: Vec<usize> = self.resource_instances.keys().copied().collect();
+        for id in ids {
+            let deps = self.resource_frontier(id, &mut memo);
+            let module = &self.nodes[id].module;
+            for &position in &self.resource_instances[&id] {
+                let addr = self.config.resources[position].addr.clone();
                 self.config.graph.add_node(addr.clone());
                 let mut depends_on = BTreeSet::new();
                 for dep in &deps {
-                    for target in self.resource_instances.get(dep).into_iter().flatten() {
-                        let same_module_def = dep.module == node.module;
+                    let same_module_def = &self.nodes[*dep].module == module;
+                    for &target in self.resource_instances.get(dep).into_iter().flatten() {
+                        let target = &self.config.resources[target].addr;
                         if !same_module_def || target.module == addr.module {
                             depends_on.insert(target.clone());
                         }
@@ -751,33 +768,50 @@ impl<'a> Walk<'a, '_> {
                 for target in &depends_on {
                     self.config.graph.add_edge(addr.clone(), target.clone(), ());
                 }
-                if let Some(r) = self.config.resources.iter_mut().find(|r| r.addr == addr) {
-                    r.depends_on = depends_on;
-                }
+                self.config.resources[position].depends_on = depends_on;
             }
         }
     }
 
-    fn resource_frontier(&self, node: &Node, memo: &mut BTreeMap<Node, BTreeSet<Node>>) -> BTreeSet<Node> {
+    fn resource_frontier(&self, id: usize, memo: &mut BTreeMap<usize, BTreeSet<usize>>) -> BTreeSet<usize> {
         let mut out = BTreeSet::new();
-        let mut stack: Vec<&Node> = self.graph.dependencies(node);
-        let mut seen: BTreeSet<&Node> = BTreeSet::new();
+        let mut stack: Vec<usize> = self.graph.dependencies(&id).into_iter().copied().collect();
+        let mut seen: BTreeSet<usize> = BTreeSet::new();
         while let Some(n) = stack.pop() {
             if !seen.insert(n) {
                 continue;
             }
-            if matches!(n.kind, NodeKind::Resource(..)) {
-                out.insert(n.clone());
+            if matches!(self.nodes[n].kind, NodeKind::Resource(..)) {
+                out.insert(n);
                 continue;
             }
-            if let Some(known) = memo.get(n) {
-                out.extend(known.iter().cloned());
+            if let Some(known) = memo.get(&n) {
+                out.extend(known.iter().copied());
                 continue;
             }
-            stack.extend(self.graph.dependencies(n));
+            stack.extend(self.graph.dependencies(&n).into_iter().copied());
         }
-        memo.insert(node.clone(), out.clone());
+        memo.insert(id, out.clone());
         out
+    }
+}
+
+/// Declarations interned as small ids for the graph.
+struct NodeTable<'t> {
+    nodes: &'t mut Vec<Node>,
+    ids: &'t mut BTreeMap<Node, usize>,
+    graph: &'t mut Dag<usize, Span>,
+}
+
+impl NodeTable<'_> {
+    fn intern(&mut self, node: Node) -> usize {
+        if let Some(&id) = self.ids.get(&node) {
+            return id;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(node.clone());
+        self.ids.insert(node, id);
+        id
     }
 }
 
@@ -884,7 +918,7 @@ fn type_of(t: &TypeExpr) -> Result<Type, SyntaxError> {
     }
 }
 
-fn cycle_error(cycle: &[(Node, Node, Span)], sources: &SourceMap) -> Diag {
+fn cycle_error(cycle: &[(&Node, &Node, Span)]) -> Diag {
     let mut path: Vec<String> = cycle.iter().map(|(a, _, _)| a.display()).collect();
     if let Some((_, last, _)) = cycle.last() {
         path.push(last.display());
@@ -897,7 +931,6 @@ fn cycle_error(cycle: &[(Node, Node, Span)], sources: &SourceMap) -> Diag {
             miette::LabeledSpan::new_with_span(Some(format!("{} refers to {}", a.display(), b.display())), *span)
         })
         .collect();
-    let _ = sources;
     Diag::new(file, CheckError::Cycle { path: path.join(" → "), edges })
 }
 

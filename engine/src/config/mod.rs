@@ -83,7 +83,8 @@ pub struct ResourceInstance {
     pub addr: ResourceAddr,
     /// Every settable attribute (set, defaulted or null) and every computed
     /// one (unknown until apply). Nested blocks are lists of maps, or a map.
-    pub attrs: BTreeMap<String, Value>,
+    /// Shared with the value expressions see when they refer to it.
+    pub attrs: std::sync::Arc<BTreeMap<String, Value>>,
     pub spans: Spans,
     pub lifecycle: Lifecycle,
     pub depends_on: BTreeSet<ResourceAddr>,
@@ -107,6 +108,8 @@ pub struct ProviderSettings {
 #[derive(Debug, Default)]
 pub struct Config {
     pub resources: Vec<ResourceInstance>,
+    /// Position in `resources` of each address, as printed.
+    pub(crate) index: BTreeMap<String, usize>,
     /// `a -> b`: resource `a` depends on resource `b`.
     pub graph: Dag<ResourceAddr, ()>,
     pub outputs: BTreeMap<String, OutputValue>,
@@ -117,15 +120,24 @@ pub struct Config {
 impl Config {
     #[must_use]
     pub fn resource(&self, addr: &ResourceAddr) -> Option<&ResourceInstance> {
-        self.resources.iter().find(|r| &r.addr == addr)
+        self.by_address(&addr.to_string())
+    }
+
+    #[must_use]
+    pub fn by_address(&self, address: &str) -> Option<&ResourceInstance> {
+        self.index.get(address).and_then(|&i| self.resources.get(i))
+    }
+
+    /// Rebuild the address index after `resources` changed.
+    pub fn reindex(&mut self) {
+        self.index = self.resources.iter().enumerate().map(|(i, r)| (r.addr.to_string(), i)).collect();
     }
 
     /// The instance a reference value points to, if it is a resource of this
     /// configuration.
     #[must_use]
     pub fn resolve(&self, value: &Value) -> Option<&ResourceInstance> {
-        let r = value.as_resource()?;
-        self.resources.iter().find(|i| i.addr.to_string() == r.address)
+        self.by_address(&value.as_resource()?.address)
     }
 }
 

@@ -112,7 +112,7 @@ fn number_operand(v: &Value, op: BinaryOp, span: Span) -> Result<Option<f64>, Ev
 pub fn get_attr(value: &Value, name: &str, span: Span) -> Result<Value, EvalError> {
     let (map, on) = match value {
         Value::Map(m) => (m, "this map".to_string()),
-        Value::Resource(r) => (&r.attrs, format!("`{}`", r.address)),
+        Value::Resource(r) => (&*r.attrs, format!("`{}`", r.address)),
         Value::Unknown(_) => return Ok(Value::Unknown(Type::Any)),
         other => {
             return Err(EvalError::mismatch(

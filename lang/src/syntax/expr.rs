@@ -86,7 +86,7 @@ impl Lower<'_> {
                 let op = binary_op(op.as_rule());
                 Expr { span: lhs.span.to(rhs.span), kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)) }
             })
-            .parse(pair.clone().into_inner().filter(|p| p.as_rule() != Rule::COMMENT))
+            .parse(pair.clone().into_inner())
     }
 
     fn primary(&self, pair: &P<'_>) -> Expr {
@@ -128,14 +128,19 @@ impl Lower<'_> {
             }
             Rule::string => ExprKind::String(self.string(pair)),
             Rule::heredoc => ExprKind::Heredoc(self.heredoc(pair)),
-            Rule::variable => ExprKind::Variable(self.ident(&kids(pair).next().expect("grammar: variable"))),
-            Rule::paren => ExprKind::Paren(Box::new(self.expr(&kids(pair).next().expect("grammar: paren")))),
-            Rule::call => {
+            Rule::call_or_variable => {
                 let mut it = kids(pair);
-                let name = self.ident(&it.next().expect("grammar: function name"));
-                let args = it.map(|a| self.expr(&a)).collect();
-                ExprKind::Call { name, args, multiline: text.contains('\n') }
+                let name = self.ident(&it.next().expect("grammar: name"));
+                match it.next() {
+                    None => ExprKind::Variable(name),
+                    Some(args) => ExprKind::Call {
+                        name,
+                        args: kids(&args).map(|a| self.expr(&a)).collect(),
+                        multiline: text.contains('\n'),
+                    },
+                }
             }
+            Rule::paren => ExprKind::Paren(Box::new(self.expr(&kids(pair).next().expect("grammar: paren")))),
             Rule::list => {
                 let items = kids(pair)
                     .map(|p| {

@@ -21,6 +21,21 @@ enum Frame {
 /// All structural problems found, or none. Stops at the first one: after a
 /// missing bracket everything later is noise.
 pub fn check(src: &str) -> Vec<SyntaxError> {
+    scan(src).err().unwrap_or_default()
+}
+
+/// The byte ranges of every comment, or the structural problems. The
+/// grammar skips comments silently; this scan, which already knows where
+/// strings and heredocs are, is where the syntax tree gets them from.
+pub fn scan(src: &str) -> Result<Vec<(usize, usize)>, Vec<SyntaxError>> {
+    let mut comments = Vec::new();
+    match scan_into(src, &mut comments) {
+        errors if errors.is_empty() => Ok(comments),
+        errors => Err(errors),
+    }
+}
+
+fn scan_into(src: &str, comments: &mut Vec<(usize, usize)>) -> Vec<SyntaxError> {
     let bytes = src.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
     let mut i = 0;
@@ -47,8 +62,16 @@ pub fn check(src: &str) -> Vec<SyntaxError> {
             continue;
         }
         match b {
-            b'#' => i = skip_line(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => i = skip_line(bytes, i),
+            b'#' => {
+                let end = skip_line(bytes, i);
+                comments.push((i, end));
+                i = end;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                let end = skip_line(bytes, i);
+                comments.push((i, end));
+                i = end;
+            }
             b'"' => {
                 stack.push(Frame::Str(i));
                 i += 1;

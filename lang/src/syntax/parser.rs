@@ -16,9 +16,9 @@ use super::{guard, Grammar, Rule};
 
 pub(crate) type P<'i> = Pair<'i, Rule>;
 
-/// The children of a pair, without the comments the grammar keeps.
-pub(crate) fn kids<'i>(pair: &P<'i>) -> impl Iterator<Item = P<'i>> {
-    pair.clone().into_inner().filter(|p| p.as_rule() != Rule::COMMENT)
+/// The children of a pair.
+pub(crate) fn kids<'i>(pair: &P<'i>) -> pest::iterators::Pairs<'i, Rule> {
+    pair.clone().into_inner()
 }
 
 /// Shared state of one file's lowering.
@@ -58,17 +58,8 @@ pub fn parse_str(file: FileId, src: &str) -> Result<File, Vec<SyntaxError>> {
     if let Some(at) = src.find('\0') {
         return Err(vec![SyntaxError::NulByte { span: (at, 1).into() }]);
     }
-    let structural = guard::check(src);
-    if !structural.is_empty() {
-        return Err(structural);
-    }
+    let comments = guard::scan(src)?;
     let pairs = Grammar::parse(Rule::file, src).map_err(|e| vec![from_pest(src, &e)])?;
-    let comments = pairs
-        .clone()
-        .flatten()
-        .filter(|p| p.as_rule() == Rule::COMMENT)
-        .map(|p| (p.as_span().start(), p.as_span().end()))
-        .collect();
     let lower =
         Lower { file, trivia: RefCell::new(TriviaCursor::new(src, file, comments)), errors: RefCell::new(Vec::new()) };
     let mut items = Vec::new();
@@ -228,7 +219,7 @@ fn item_end(kind: &ItemKind) -> Span {
 /// Words for grammar rules in "expected …" messages.
 fn rule_words(rule: Rule) -> Option<&'static str> {
     Some(match rule {
-        Rule::ident | Rule::variable => "a name",
+        Rule::ident => "a name",
         Rule::expr
         | Rule::binary
         | Rule::number
@@ -236,7 +227,8 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         | Rule::heredoc
         | Rule::list
         | Rule::map
-        | Rule::call
+        | Rule::call_or_variable
+        | Rule::call_args
         | Rule::paren
         | Rule::cidr
         | Rule::ip

@@ -60,22 +60,30 @@ fn subnets(config: &Config, diags: &mut Diagnostics) {
         }
         by_vpc.entry(vpc.addr.to_string()).or_default().push((subnet, net));
     }
-    for subnets in by_vpc.values() {
-        for (i, (subnet, net)) in subnets.iter().enumerate() {
-            let clash =
-                subnets[..i].iter().find(|(_, other)| other.contains(&net.network()) || net.contains(&other.network()));
-            if let Some((other, other_net)) = clash {
-                let span = attr_span(subnet, "cidr");
-                diags.push(Diag::new(
-                    span.file,
-                    AwsCheckError::SubnetOverlap {
-                        subnet: subnet.addr.to_string(),
-                        cidr: net.to_string(),
-                        other: other.addr.to_string(),
-                        other_cidr: other_net.to_string(),
-                        span: span.into(),
-                    },
-                ));
+    for subnets in by_vpc.values_mut() {
+        // Sorted by first address, a block overlaps an earlier one exactly
+        // when it starts before the furthest end seen so far.
+        subnets.sort_by_key(|(_, net)| (net.network(), net.prefix_len()));
+        let mut widest: Option<(&ResourceInstance, IpNet)> = None;
+        for &(subnet, net) in subnets.iter() {
+            match widest {
+                Some((other, other_net)) if other_net.contains(&net.network()) => {
+                    let span = attr_span(subnet, "cidr");
+                    diags.push(Diag::new(
+                        span.file,
+                        AwsCheckError::SubnetOverlap {
+                            subnet: subnet.addr.to_string(),
+                            cidr: net.to_string(),
+                            other: other.addr.to_string(),
+                            other_cidr: other_net.to_string(),
+                            span: span.into(),
+                        },
+                    ));
+                }
+                _ => {}
+            }
+            if widest.is_none_or(|(_, w)| net.broadcast() > w.broadcast()) {
+                widest = Some((subnet, net));
             }
         }
     }
