@@ -341,7 +341,9 @@ impl Printer {
     fn for_expr(&mut self, f: &ForExpr) {
         let (open, close) = if f.key.is_some() { ("{", "}") } else { ("[", "]") };
         self.write(open);
-        self.write(&for_head(f));
+        self.write(&format!("for {} in ", for_vars(f)));
+        self.expr(&f.collection);
+        self.write(": ");
         if let Some(key) = &f.key {
             self.expr(key);
             self.write(" => ");
@@ -405,12 +407,11 @@ fn unary_symbol(op: UnaryOp) -> &'static str {
     }
 }
 
-fn for_head(f: &ForExpr) -> String {
-    let vars = match &f.key_var {
+fn for_vars(f: &ForExpr) -> String {
+    match &f.key_var {
         Some(k) => format!("{}, {}", k.name, f.value_var.name),
         None => f.value_var.name.clone(),
-    };
-    format!("for {vars} in {}: ", flat(&f.collection).unwrap_or_else(|| "…".into()))
+    }
 }
 
 /// Whether `e` is a collection printed over several lines, which may hug
@@ -479,8 +480,7 @@ fn flat(e: &Expr) -> Option<String> {
         }
         ExprKind::For(f) => {
             let (open, close) = if f.key.is_some() { ("{", "}") } else { ("[", "]") };
-            let mut s = format!("{open}{}", for_head(f));
-            flat(&f.collection)?;
+            let mut s = format!("{open}for {} in {}: ", for_vars(f), flat(&f.collection)?);
             if let Some(k) = &f.key {
                 s.push_str(&format!("{} => ", flat(k)?));
             }

@@ -60,10 +60,14 @@ impl Value {
         }
     }
 
+    /// Whether the whole value is known before apply. A reference to a
+    /// resource counts as known once its id is: that is what it stands for
+    /// in strings and in the cloud.
     #[must_use]
     pub fn is_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
+            Value::Resource(r) => r.attrs.get("id").is_none_or(Value::is_known),
             Value::List(items) => items.iter().all(Value::is_known),
             Value::Map(items) => items.values().all(Value::is_known),
             _ => true,
@@ -123,6 +127,7 @@ impl Value {
                 None => Err(Mismatch(format!("`{}` has no id to put into a string", r.address))),
             },
             Value::Null => Err(Mismatch("cannot put null into a string".into())),
+            Value::Unknown(_) => Err(Mismatch("this value is only known after apply".into())),
             other => Err(Mismatch(format!("cannot put a {} into a string", other.type_name()))),
         }
     }
@@ -159,10 +164,16 @@ impl Value {
             },
             Type::Cidr => match self {
                 Value::Cidr(_) => Ok(self.clone()),
-                Value::String(s) => s
-                    .parse::<IpNet>()
-                    .map(Value::Cidr)
-                    .map_err(|_| Mismatch(format!("`{s}` is not a CIDR block (like 10.0.0.0/16)"))),
+                Value::String(s) => match s.parse::<IpNet>() {
+                    Ok(IpNet::V6(_)) => {
+                        Err(Mismatch(format!("`{s}` is an IPv6 block; only IPv4 blocks are supported")))
+                    }
+                    Ok(net) if net.trunc() != net => {
+                        Err(Mismatch(format!("`{s}` has host bits set; the network is {}", net.trunc())))
+                    }
+                    Ok(net) => Ok(Value::Cidr(net)),
+                    Err(_) => Err(Mismatch(format!("`{s}` is not a CIDR block (like 10.0.0.0/16)"))),
+                },
                 _ => Err(fail()),
             },
             Type::Ip => match self {
@@ -174,10 +185,21 @@ impl Value {
             },
             Type::Port => match self {
                 Value::Number(n) => port(*n).map(|_| self.clone()),
+                Value::String(s) => match s.trim().parse::<f64>() {
+                    Ok(n) => port(n).map(|_| Value::Number(n)),
+                    Err(_) => Err(fail()),
+                },
                 _ => Err(fail()),
             },
             Type::PortRange => match self {
                 Value::Number(n) => port(*n).map(|p| Value::PortRange(p, p)),
+                Value::String(s) => {
+                    let (from, to) = s.split_once("..").unwrap_or((s, s));
+                    match (from.trim().parse::<f64>(), to.trim().parse::<f64>()) {
+                        (Ok(a), Ok(b)) => Value::PortRange(port(a)?, port(b)?).convert(ty),
+                        _ => Err(fail()),
+                    }
+                }
                 Value::PortRange(from, to) if from <= to => Ok(self.clone()),
                 Value::PortRange(from, to) => Err(Mismatch(format!(
                     "port range {from}..{to} runs backwards: the first port must not exceed the last"
@@ -239,6 +261,8 @@ fn port(n: f64) -> Result<u16, Mismatch> {
 fn article(ty: &Type) -> String {
     match ty {
         Type::Ref(t) => format!("a reference to a `{t}`"),
+        Type::Port => "a port (0 to 65535)".into(),
+        Type::PortRange => "a port or a port range (like 80 or 30000..32767)".into(),
         other => article_str(&other.to_string()),
     }
 }

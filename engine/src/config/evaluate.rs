@@ -252,7 +252,26 @@ impl<'a> Walk<'a, '_> {
             let mut table = NodeTable { nodes: &mut self.nodes, ids: &mut self.ids, graph: &mut self.graph };
             for (name, input) in &decls.inputs {
                 let n = node(NodeKind::Input(name.clone()));
-                add(&mut table, &mut self.bad, n.clone(), input.default.into_iter().collect(), diags);
+                if let Some(default) = input.default {
+                    let mut refs = Vec::new();
+                    if ctx.collect(default, &mut refs, diags) && !refs.is_empty() {
+                        diags.push(Diag::new(
+                            default.span.file,
+                            CheckError::InvalidMeta {
+                                message: format!("the default of input `{name}` refers to {}", refs[0].0.display()),
+                                span: refs[0].1.into(),
+                                label: "not a constant".into(),
+                                help: Some(
+                                    "an input's default is a constant; compute derived values with `let`".into(),
+                                ),
+                            },
+                        ));
+                    }
+                    if !refs.is_empty() {
+                        self.bad.insert(default.span);
+                    }
+                }
+                add(&mut table, &mut self.bad, n.clone(), Vec::new(), diags);
                 if let Some((call, parent)) = path.split_last() {
                     let from = table.intern(n);
                     let to = table.intern(Node { module: parent.to_vec(), kind: NodeKind::Module(call.clone()) });
@@ -869,6 +888,17 @@ fn check_depends_on(body: &Block, diags: &mut Diagnostics) {
 }
 
 fn check_module_args(call_name: &str, call_ident: &Ident, body: &Block, child: &Decls<'_>, diags: &mut Diagnostics) {
+    for (block, _) in body.blocks() {
+        diags.push(Diag::new(
+            block.span.file,
+            CheckError::InvalidMeta {
+                message: format!("a module call takes inputs, not a `{}` block", block.name),
+                span: block.span.into(),
+                label: "not an input".into(),
+                help: Some(format!("pass values as `name = value`; module `{call_name}` declares its own resources")),
+            },
+        ));
+    }
     for (arg, _) in body.attributes() {
         if META_ATTRIBUTES.contains(&arg.name.as_str()) {
             continue;

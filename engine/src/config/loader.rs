@@ -82,17 +82,24 @@ impl Loader<'_> {
 
     fn tree(&mut self, module: Arc<Module>, chain: &mut Vec<String>) -> ModuleTree {
         let mut children = BTreeMap::new();
-        let calls: Vec<(String, String, Span)> = module
-            .files
-            .iter()
-            .flat_map(|f| &f.items)
-            .filter_map(|item| match &item.kind {
-                ItemKind::Module { name, source, source_span, .. } => {
-                    source.as_literal().map(|s| (name.name.clone(), s, *source_span))
-                }
-                _ => None,
-            })
-            .collect();
+        let mut calls: Vec<(String, String, Span)> = Vec::new();
+        for item in module.files.iter().flat_map(|f| &f.items) {
+            let ItemKind::Module { name, source, source_span, .. } = &item.kind else { continue };
+            match source.as_literal() {
+                Some(text) => calls.push((name.name.clone(), text, *source_span)),
+                None => self.error(
+                    *source_span,
+                    CheckError::ModuleSource {
+                        source_text: source.raw.trim_matches('"').to_string(),
+                        reason: "a module source must be a plain string".into(),
+                        span: (*source_span).into(),
+                        help: Some(
+                            "modules are found before anything is evaluated, so the source cannot interpolate".into(),
+                        ),
+                    },
+                ),
+            }
+        }
         for (name, source, span) in calls {
             if children.contains_key(&name) {
                 continue; // reported as a duplicate declaration

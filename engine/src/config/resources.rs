@@ -277,6 +277,22 @@ fn check_attributes(
             continue;
         }
         let value = match eval(expr, scope) {
+            // `null` means "not set": the default applies, and a required
+            // attribute is reported missing below.
+            Ok(Value::Null) if attr.kind == AttrKind::Required => {
+                diags.push(Diag::new(
+                    expr.span.file,
+                    CheckError::TypeMismatch {
+                        name: name.name.clone(),
+                        message: "it is required, and null leaves it unset".into(),
+                        span: expr.span.into(),
+                        expected: format!("expected {}", attr.ty),
+                        help: None,
+                    },
+                ));
+                Value::Unknown(attr.ty.clone())
+            }
+            Ok(Value::Null) => continue,
             Ok(v) => convert(attr, &v, expr.span, diags),
             Err(e) => {
                 diags.push(Diag::new(expr.span.file, e));

@@ -88,11 +88,17 @@ pub fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
         ExprKind::Map { entries, .. } => {
             let mut map = BTreeMap::new();
             for entry in entries {
-                let key = match &entry.key {
-                    MapKey::Ident(i) => i.name.clone(),
-                    MapKey::String(t, s) => key_text(&template(t, scope)?, *s)?,
+                let (key, key_span) = match &entry.key {
+                    MapKey::Ident(i) => (i.name.clone(), i.span),
+                    MapKey::String(t, s) => (key_text(&template(t, scope)?, *s)?, *s),
                 };
-                map.insert(key, eval(&entry.value, scope)?);
+                if map.insert(key.clone(), eval(&entry.value, scope)?).is_some() {
+                    return Err(EvalError::Index {
+                        message: format!("the key `{key}` appears twice in this map"),
+                        span: key_span.into(),
+                        help: Some("keys of a map must be unique; remove one".into()),
+                    });
+                }
             }
             Ok(Value::Map(map))
         }
@@ -172,7 +178,7 @@ pub fn template(t: &Template, scope: &dyn Scope) -> Result<Value, EvalError> {
         match part {
             TemplatePart::Literal(s) => out.push_str(s),
             TemplatePart::Interpolation(e) => match eval(e, scope)? {
-                Value::Unknown(_) => unknown = true,
+                v if !v.is_known() && !matches!(v, Value::List(_) | Value::Map(_)) => unknown = true,
                 v => out.push_str(&v.to_template_text().map_err(|m| EvalError::mismatch(m.0, e.span))?),
             },
         }
