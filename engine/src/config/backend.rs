@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use k8sinfra_lang::eval::{eval, Scope};
+use k8sinfra_lang::eval::{eval, EmptyScope};
 use k8sinfra_lang::syntax::ast::{Block, Ident};
 use k8sinfra_lang::{suggest, Diag, Diagnostics, Type, Value};
 
@@ -27,20 +27,6 @@ pub enum Backend {
 /// The settings each backend kind accepts: (name, required).
 const SETTINGS: &[(&str, &[(&str, bool)])] =
     &[("local", &[("path", true)]), ("s3", &[("bucket", true), ("key", true), ("region", false)])];
-
-struct NoNames;
-
-impl Scope for NoNames {
-    fn lookup(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn names(&self) -> Vec<String> {
-        Vec::new()
-    }
-    fn read_file(&self, path: &str) -> Result<String, String> {
-        Err(format!("the backend cannot read files ({path})"))
-    }
-}
 
 pub fn check(kind: &Ident, body: &Block, diags: &mut Diagnostics) -> Option<Backend> {
     let Some((_, allowed)) = SETTINGS.iter().find(|(k, _)| *k == kind.name) else {
@@ -66,7 +52,7 @@ pub fn check(kind: &Ident, body: &Block, diags: &mut Diagnostics) -> Option<Back
             ok = false;
             continue;
         }
-        match eval(expr, &NoNames).map(|v| v.convert(&Type::String)) {
+        match eval(expr, &EmptyScope).map(|v| v.convert(&Type::String)) {
             Ok(Ok(Value::String(s))) => {
                 values.insert(name.name.clone(), s);
             }

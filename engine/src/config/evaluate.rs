@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use k8sinfra_lang::eval::{eval, Layered, Scope};
+use k8sinfra_lang::eval::{eval, EmptyScope, Layered, Scope};
 use k8sinfra_lang::syntax::ast::{Block, Expr, ExprKind, Ident, ItemKind, TypeExpr};
 use k8sinfra_lang::syntax::SyntaxError;
 use k8sinfra_lang::value::ResourceValue;
@@ -403,7 +403,7 @@ impl<'a> Walk<'a, '_> {
         let ty = info.input_types.get(name).cloned().unwrap_or(Type::Any);
         let given: Option<(Value, Option<Span>)> = if instance.is_root() {
             match self.options.inputs.values.get(name) {
-                Some(InputValue::Expr(e)) => match eval(e, &NoScope) {
+                Some(InputValue::Expr(e)) => match eval(e, &EmptyScope) {
                     Ok(v) => Some((v, Some(e.span))),
                     Err(err) => {
                         diags.push(Diag::new(e.span.file, err));
@@ -419,7 +419,7 @@ impl<'a> Walk<'a, '_> {
         let (value, span) = match (given, default) {
             (Some(g), _) => g,
             (None, Some(default)) if self.bad.contains(&default.span) => return Value::Unknown(ty),
-            (None, Some(default)) => match eval(default, &NoScope) {
+            (None, Some(default)) => match eval(default, &EmptyScope) {
                 Ok(v) => (v, Some(default.span)),
                 Err(err) => {
                     diags.push(Diag::new(default.span.file, err));
@@ -472,7 +472,7 @@ impl<'a> Walk<'a, '_> {
         let file = self.sources.add(origin.to_string(), src.clone());
         match k8sinfra_lang::syntax::parse_str(file, &src) {
             Ok(parsed) => match parsed.items.first().map(|i| &i.kind) {
-                Some(ItemKind::Let { value, .. }) => match eval(value, &NoScope) {
+                Some(ItemKind::Let { value, .. }) => match eval(value, &EmptyScope) {
                     Ok(v) => (v, Some(value.span)),
                     Err(e) => {
                         diags.push(Diag::new(file, e));
@@ -837,21 +837,6 @@ impl NodeTable<'_> {
 fn empty_values() -> &'static ModuleValues {
     static EMPTY: std::sync::OnceLock<ModuleValues> = std::sync::OnceLock::new();
     EMPTY.get_or_init(ModuleValues::default)
-}
-
-/// A scope where no name resolves: defaults and vars are literal values.
-struct NoScope;
-
-impl Scope for NoScope {
-    fn lookup(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn names(&self) -> Vec<String> {
-        Vec::new()
-    }
-    fn read_file(&self, path: &str) -> Result<String, String> {
-        Err(format!("cannot read {path} here"))
-    }
 }
 
 /// Every expression in a resource or module body that may refer to

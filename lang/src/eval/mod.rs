@@ -40,6 +40,22 @@ pub trait Scope {
     fn read_file(&self, path: &str) -> Result<String, String>;
 }
 
+/// A scope where no name resolves and no file can be read: for values that
+/// must be constants (input defaults, `--var` values, backend settings).
+pub struct EmptyScope;
+
+impl Scope for EmptyScope {
+    fn lookup(&self, _: &str) -> Option<Value> {
+        None
+    }
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        Err(format!("cannot read {path} here: this value must be a constant"))
+    }
+}
+
 /// A scope with a few extra names on top of another: `for` variables,
 /// `count`, `each`, the variables of `templatefile`.
 pub struct Layered<'a> {

@@ -3,31 +3,17 @@
 
 use proptest::prelude::*;
 
-use crate::eval::{eval, Scope};
+use crate::eval::{eval, EmptyScope};
 use crate::fmt::format_file;
 use crate::source::FileId;
 use crate::syntax::ast::{ExprKind, ItemKind};
 use crate::syntax::{parse_str, SyntaxError};
 use crate::value::Value;
 
-struct Empty;
-
-impl Scope for Empty {
-    fn lookup(&self, _: &str) -> Option<Value> {
-        None
-    }
-    fn names(&self) -> Vec<String> {
-        Vec::new()
-    }
-    fn read_file(&self, path: &str) -> Result<String, String> {
-        Err(format!("no file {path} in tests"))
-    }
-}
-
 fn value_of(expr: &str) -> Value {
     let file = parse_str(FileId(0), &format!("let x = {expr}")).expect("parses");
     let ItemKind::Let { value, .. } = &file.items[0].kind else { panic!("not a let") };
-    eval(value, &Empty).expect("evaluates")
+    eval(value, &EmptyScope).expect("evaluates")
 }
 
 fn reformat(src: &str) -> String {
