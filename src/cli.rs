@@ -42,6 +42,12 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Print the resource dependency graph in Graphviz DOT.
     Graph(GraphArgs),
+    /// Show what `apply` would change, after reading what exists.
+    Plan(PlanArgs),
+    /// Make the infrastructure match the configuration.
+    Apply(ApplyArgs),
+    /// Delete everything the state holds.
+    Destroy(ApplyArgs),
 }
 
 /// Where a configuration is and what its inputs are.
@@ -89,4 +95,36 @@ pub struct FmtArgs {
 pub struct GraphArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// Plan from the state as stored, without reading the cloud first.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Operations in flight at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+
+    /// Plan from the state as stored, without reading the cloud first.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
 }

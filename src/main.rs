@@ -37,6 +37,9 @@ fn run(cli: &cli::Cli) -> ExitCode {
         cli::Command::Validate(args) => commands::validate::run(args, &out),
         cli::Command::Fmt(args) => commands::fmt::run(args, &out),
         cli::Command::Graph(args) => commands::graph::run(args, &out),
+        cli::Command::Plan(args) => return ExitCode::from(commands::plan::run(args, &out)),
+        cli::Command::Apply(args) => commands::apply::run(args, &out, false),
+        cli::Command::Destroy(args) => commands::apply::run(args, &out, true),
     };
     if ok {
         ExitCode::SUCCESS

@@ -4,10 +4,14 @@
 //! their own checks; the engine never names an AWS concept.
 
 pub mod addr;
+pub mod apply;
 pub mod config;
 pub mod graph;
+pub mod plan;
 pub mod provider;
+pub mod render;
 pub mod schema;
+pub mod state;
 
 pub use addr::{InstanceKey, ModuleInstance, ResourceAddr};
 pub use config::{load_and_evaluate, Config, Inputs, LoadOptions, ResourceInstance};

@@ -1,11 +1,59 @@
 //! The contract between the engine and a cloud provider, and the registry
-//! of providers a run uses. Today a provider declares schemas and static
-//! checks; reading and changing the cloud join this trait with `plan`/`apply`.
+//! of providers a run uses. A provider declares schemas, runs static
+//! checks, and reads, creates, changes and deletes resources.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use k8sinfra_lang::Diagnostics;
+use miette::Diagnostic;
+use thiserror::Error;
 
-use crate::config::Config;
+use crate::config::{Config, ProviderSettings};
 use crate::schema::{BlockSchema, ResourceSchema};
+
+/// A future a provider returns (the trait stays object-safe).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Attributes as the cloud sees them: JSON, references replaced by ids.
+pub type Attrs = BTreeMap<String, serde_json::Value>;
+
+/// What a provider needs to know about the resource it works on.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub type_name: &'a str,
+    /// The address, tagged onto the resource in its create call so a
+    /// crashed run can find what it made.
+    pub address: &'a str,
+    /// The state's lineage, tagged likewise.
+    pub lineage: &'a str,
+}
+
+/// A resource as the cloud reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Remote {
+    pub id: String,
+    pub attrs: Attrs,
+}
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+pub enum ProviderError {
+    #[error("{operation} failed: {message}")]
+    #[diagnostic(code(provider::api))]
+    Api { operation: String, message: String },
+
+    #[error("`{0}` cannot be applied yet: this build reads and changes only {1}")]
+    #[diagnostic(code(provider::unsupported))]
+    Unsupported(String, String),
+
+    #[error("cannot reach the cloud: {0}")]
+    #[diagnostic(
+        code(provider::setup),
+        help("check the credentials and region (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL)")
+    )]
+    Setup(String),
+}
 
 pub trait Provider: Send + Sync {
     /// The name of its settings block (`aws { region = "…" }`).
@@ -17,6 +65,30 @@ pub trait Provider: Send + Sync {
     /// Checks that need the provider's knowledge (networks, zones), run on
     /// a configuration that passed the generic checks.
     fn check(&self, config: &Config, diags: &mut Diagnostics);
+
+    /// Whether this build can read and change resources of this type.
+    fn can_apply(&self, type_name: &str) -> bool;
+
+    /// Connect, with the settings of the provider's block (region, profile).
+    fn connect<'a>(&'a self, settings: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    /// The resource as it is now, or `None` if it no longer exists.
+    fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>>;
+
+    /// Create the resource; waits until it is usable.
+    fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>>;
+
+    /// Change attributes that can change in place.
+    fn update<'a>(
+        &'a self,
+        target: Target<'a>,
+        id: &'a str,
+        before: &'a Attrs,
+        after: &'a Attrs,
+    ) -> BoxFuture<'a, Result<Remote, ProviderError>>;
+
+    /// Delete the resource; a resource already gone is not an error.
+    fn delete<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<(), ProviderError>>;
 }
 
 /// Every provider of a run, and which one owns each resource type.
@@ -41,6 +113,12 @@ impl Providers {
         let mut names: Vec<_> = self.providers.iter().flat_map(|p| p.schemas()).map(|s| s.type_name).collect();
         names.sort_unstable();
         names
+    }
+
+    /// The provider that owns a resource type.
+    #[must_use]
+    pub fn for_type(&self, type_name: &str) -> Option<&dyn Provider> {
+        self.providers.iter().find(|p| p.schemas().iter().any(|s| s.type_name == type_name)).map(AsRef::as_ref)
     }
 
     #[must_use]

@@ -1,7 +1,10 @@
 //! One module per verb.
 
+pub mod apply;
 pub mod fmt;
 pub mod graph;
+pub mod plan;
+mod session;
 pub mod validate;
 
 use k8sinfra_engine::config::{load_and_evaluate, Config, LoadOptions};

@@ -5,10 +5,15 @@
 pub mod checks;
 mod ec2;
 mod elb;
+mod errors;
 mod route53;
 mod s3;
 
-use k8sinfra_engine::config::Config;
+use std::sync::OnceLock;
+
+use aws_config::{BehaviorVersion, Region};
+use k8sinfra_engine::config::{Config, ProviderSettings};
+use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_engine::Provider;
 use k8sinfra_lang::{Diagnostics, Type, Value};
@@ -16,6 +21,13 @@ use k8sinfra_lang::{Diagnostics, Type, Value};
 pub struct Aws {
     schemas: Vec<ResourceSchema>,
     settings: BlockSchema,
+    clients: OnceLock<Clients>,
+}
+
+/// SDK clients, made once per run from the provider block and the default
+/// credential chain (profiles, environment, `AWS_ENDPOINT_URL`).
+struct Clients {
+    ec2: aws_sdk_ec2::Client,
 }
 
 impl Aws {
@@ -33,7 +45,7 @@ impl Aws {
                 AttrSchema::optional("profile", Type::String).describe("Named profile from ~/.aws/config"),
             ],
         );
-        Aws { schemas, settings }
+        Aws { schemas, settings, clients: OnceLock::new() }
     }
 }
 
@@ -59,6 +71,70 @@ impl Provider for Aws {
     fn check(&self, config: &Config, diags: &mut Diagnostics) {
         checks::run(config, diags);
     }
+
+    fn can_apply(&self, type_name: &str) -> bool {
+        ec2::APPLIES.contains(&type_name)
+    }
+
+    fn connect<'a>(&'a self, settings: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            if self.clients.get().is_some() {
+                return Ok(());
+            }
+            let text = |name: &str| settings.values.get(name).and_then(Value::as_str).map(str::to_string);
+            let mut loader = aws_config::defaults(BehaviorVersion::latest());
+            if let Some(region) = text("region") {
+                loader = loader.region(Region::new(region));
+            }
+            if let Some(profile) = text("profile") {
+                loader = loader.profile_name(profile);
+            }
+            let sdk = loader.load().await;
+            if sdk.region().is_none() {
+                return Err(ProviderError::Setup("no region: set `aws { region = \"…\" }` or AWS_REGION".into()));
+            }
+            let _ = self.clients.set(Clients { ec2: aws_sdk_ec2::Client::new(&sdk) });
+            Ok(())
+        })
+    }
+
+    fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
+        match self.clients.get() {
+            Some(c) => ec2::read(&c.ec2, target, id),
+            None => Box::pin(async { Err(not_connected()) }),
+        }
+    }
+
+    fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+        match self.clients.get() {
+            Some(c) => ec2::create(&c.ec2, target, attrs),
+            None => Box::pin(async { Err(not_connected()) }),
+        }
+    }
+
+    fn update<'a>(
+        &'a self,
+        target: Target<'a>,
+        id: &'a str,
+        before: &'a Attrs,
+        after: &'a Attrs,
+    ) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+        match self.clients.get() {
+            Some(c) => ec2::update(&c.ec2, target, id, before, after),
+            None => Box::pin(async { Err(not_connected()) }),
+        }
+    }
+
+    fn delete<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
+        match self.clients.get() {
+            Some(c) => ec2::delete(&c.ec2, target, id),
+            None => Box::pin(async { Err(not_connected()) }),
+        }
+    }
+}
+
+fn not_connected() -> ProviderError {
+    ProviderError::Setup("the AWS provider was used before it connected".into())
 }
 
 /// `tags`, which every taggable resource takes; `Name` defaults to the address.

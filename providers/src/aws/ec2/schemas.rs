@@ -4,7 +4,7 @@
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_lang::{Type, Value};
 
-use super::{id, reference, tags};
+use super::super::{id, reference, tags};
 
 pub fn schemas() -> Vec<ResourceSchema> {
     vec![

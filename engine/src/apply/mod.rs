@@ -1,0 +1,266 @@
+//! Executing a plan. Changes run on tokio as soon as the changes they
+//! depend on are done, at most `parallelism` at a time; deletes run after,
+//! each once everything that depended on it is gone. Every result goes
+//! through one writer (this loop) that updates the state and saves it
+//! before anything else starts, so a crash loses at most the operations in
+//! flight. A failure stops its dependents, lets the others finish, and is
+//! reported with the cloud's message.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use crate::plan::{resolve, Action, Change, Plan};
+use crate::provider::{Attrs, ProviderError, Providers, Remote, Target};
+use crate::state::{ResourceState, State};
+
+/// What the caller hears while the plan runs.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started { address: String, action: Action },
+    Finished { address: String, action: Action, elapsed: Duration },
+    Failed { address: String, action: Action, error: ProviderError },
+    Skipped { address: String, because: String },
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: Vec<(String, Action)>,
+    pub failed: Vec<(String, ProviderError)>,
+    pub skipped: Vec<String>,
+    /// Saving the state failed: the run stopped there.
+    pub state_error: Option<String>,
+}
+
+impl Outcome {
+    #[must_use]
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty() && self.skipped.is_empty() && self.state_error.is_none()
+    }
+}
+
+/// Saves the state after every change; an error stops the run.
+pub type Save<'s> = dyn FnMut(&State) -> Result<(), String> + 's;
+
+/// An operation's address, action, result and duration.
+type Finished = (String, Action, Result<Option<Remote>, ProviderError>, Duration);
+
+struct Task {
+    change: Change,
+    after: Attrs,
+    before: Attrs,
+}
+
+pub async fn apply(
+    plan: &Plan,
+    providers: Arc<Providers>,
+    mut state: State,
+    parallelism: usize,
+    save: &mut Save<'_>,
+    on_event: &mut (dyn FnMut(Event) + Send),
+) -> (State, Outcome) {
+    let mut outcome = Outcome::default();
+    let planned: BTreeMap<&str, &Change> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
+
+    // Creates, updates and replacements, in dependency order.
+    let forward: Vec<&Change> =
+        plan.changes.iter().filter(|c| !matches!(c.action, Action::Delete | Action::NoOp)).collect();
+    let deps = |c: &Change| -> BTreeSet<String> {
+        c.depends_on
+            .iter()
+            .filter(|d| planned.get(d.as_str()).is_some_and(|p| p.action != Action::NoOp && p.action != Action::Delete))
+            .cloned()
+            .collect()
+    };
+    let forward_deps: BTreeMap<String, BTreeSet<String>> =
+        forward.iter().map(|c| (c.address.clone(), deps(c))).collect();
+    walk(&forward, forward_deps, &providers, &mut state, parallelism, save, on_event, &mut outcome, &plan.lineage)
+        .await;
+
+    // Deletes, each after the deletes of everything that depended on it.
+    let deletes: Vec<&Change> = plan.changes.iter().filter(|c| c.action == Action::Delete).collect();
+    let deleting: BTreeSet<&str> = deletes.iter().map(|c| c.address.as_str()).collect();
+    let mut delete_deps: BTreeMap<String, BTreeSet<String>> =
+        deletes.iter().map(|c| (c.address.clone(), BTreeSet::new())).collect();
+    for c in &deletes {
+        for dep in &c.depends_on {
+            if deleting.contains(dep.as_str()) {
+                delete_deps.entry(dep.clone()).or_default().insert(c.address.clone());
+            }
+        }
+    }
+    if outcome.state_error.is_none() {
+        walk(&deletes, delete_deps, &providers, &mut state, parallelism, save, on_event, &mut outcome, &plan.lineage)
+            .await;
+    }
+    (state, outcome)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn walk(
+    changes: &[&Change],
+    mut waiting_on: BTreeMap<String, BTreeSet<String>>,
+    providers: &Arc<Providers>,
+    state: &mut State,
+    parallelism: usize,
+    save: &mut Save<'_>,
+    on_event: &mut (dyn FnMut(Event) + Send),
+    outcome: &mut Outcome,
+    lineage: &str,
+) {
+    let by_address: BTreeMap<&str, &Change> = changes.iter().map(|c| (c.address.as_str(), *c)).collect();
+    let mut running: JoinSet<Finished> = JoinSet::new();
+    let mut blocked: BTreeSet<String> = BTreeSet::new();
+    loop {
+        // Start everything ready, up to the parallelism.
+        let ready: Vec<String> =
+            waiting_on.iter().filter(|(_, deps)| deps.is_empty()).map(|(a, _)| a.clone()).collect();
+        for address in ready {
+            if running.len() >= parallelism.max(1) || outcome.state_error.is_some() {
+                break;
+            }
+            waiting_on.remove(&address);
+            let change = by_address[address.as_str()];
+            let task = match prepare(change, state) {
+                Ok(task) => task,
+                Err(error) => {
+                    on_event(Event::Failed { address: address.clone(), action: change.action, error: error.clone() });
+                    outcome.failed.push((address.clone(), error));
+                    blocked.insert(address);
+                    continue;
+                }
+            };
+            on_event(Event::Started { address: address.clone(), action: change.action });
+            let providers = Arc::clone(providers);
+            let lineage = lineage.to_string();
+            running.spawn(async move {
+                let started = Instant::now();
+                let result = run(&providers, &lineage, &task).await;
+                (task.change.address.clone(), task.change.action, result, started.elapsed())
+            });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let Ok((address, action, result, elapsed)) = joined else {
+            outcome.state_error = Some("an operation panicked".into());
+            continue;
+        };
+        match result {
+            Ok(remote) => {
+                let change = by_address[address.as_str()];
+                match remote {
+                    Some(remote) => {
+                        state.resources.insert(
+                            address.clone(),
+                            ResourceState {
+                                type_name: change.type_name.clone(),
+                                id: remote.id,
+                                attrs: remote.attrs,
+                                dependencies: change.depends_on.clone(),
+                            },
+                        );
+                    }
+                    None => {
+                        state.resources.remove(&address);
+                    }
+                }
+                state.serial += 1;
+                if let Err(e) = save(state) {
+                    outcome.state_error = Some(e);
+                }
+                for deps in waiting_on.values_mut() {
+                    deps.remove(&address);
+                }
+                on_event(Event::Finished { address: address.clone(), action, elapsed });
+                outcome.done.push((address, action));
+            }
+            Err(error) => {
+                on_event(Event::Failed { address: address.clone(), action, error: error.clone() });
+                outcome.failed.push((address.clone(), error));
+                blocked.insert(address);
+            }
+        }
+        // Whatever waits on a failure will never run.
+        loop {
+            let newly: Vec<String> = waiting_on
+                .iter()
+                .filter(|(_, deps)| deps.iter().any(|d| blocked.contains(d)))
+                .map(|(a, _)| a.clone())
+                .collect();
+            if newly.is_empty() {
+                break;
+            }
+            for address in newly {
+                let because = waiting_on[&address].iter().find(|d| blocked.contains(*d)).cloned().unwrap_or_default();
+                waiting_on.remove(&address);
+                on_event(Event::Skipped { address: address.clone(), because });
+                outcome.skipped.push(address.clone());
+                blocked.insert(address);
+            }
+        }
+    }
+    // Anything still waiting had a dependency that never finished.
+    for (address, _) in waiting_on {
+        outcome.skipped.push(address);
+    }
+}
+
+/// The attributes to send, resolved against the state as it is now: the
+/// resources this one refers to exist, so their ids are known.
+fn prepare(change: &Change, state: &State) -> Result<Task, ProviderError> {
+    let mut after = Attrs::new();
+    for (name, value) in &change.config {
+        let Some(v) = resolve(value, state) else {
+            return Err(ProviderError::Api {
+                operation: format!("{} {}", change.action.verb(), change.address),
+                message: format!("`{name}` is still unknown: it refers to a value the cloud has not reported"),
+            });
+        };
+        after.insert(name.clone(), v);
+    }
+    let before = state.resources.get(&change.address).map(|r| r.attrs.clone()).unwrap_or_default();
+    Ok(Task { change: change.clone(), after, before })
+}
+
+async fn run(providers: &Providers, lineage: &str, task: &Task) -> Result<Option<Remote>, ProviderError> {
+    let change = &task.change;
+    let provider = providers
+        .for_type(&change.type_name)
+        .ok_or_else(|| ProviderError::Unsupported(change.type_name.clone(), "nothing".into()))?;
+    let target = Target { type_name: &change.type_name, address: &change.address, lineage };
+    let id = change.id.as_deref().unwrap_or_default();
+    match change.action {
+        Action::Create => provider.create(target, &task.after).await.map(Some),
+        Action::Update => provider.update(target, id, &task.before, &task.after).await.map(Some),
+        Action::Replace => {
+            provider.delete(target.clone(), id).await?;
+            provider.create(target, &task.after).await.map(Some)
+        }
+        Action::Delete => provider.delete(target, id).await.map(|()| None),
+        Action::NoOp => Ok(None),
+    }
+}
+
+/// Refresh: read every resource of the state from the cloud. Resources
+/// that are gone leave the state; the others take the attributes read.
+pub async fn refresh(providers: &Providers, state: &State) -> Result<State, ProviderError> {
+    let mut fresh = state.clone();
+    for (address, resource) in &state.resources {
+        let Some(provider) = providers.for_type(&resource.type_name) else { continue };
+        let target = Target { type_name: &resource.type_name, address, lineage: &state.lineage };
+        match provider.read(target, &resource.id).await? {
+            Some(remote) => {
+                if let Some(r) = fresh.resources.get_mut(address) {
+                    r.attrs = remote.attrs;
+                }
+            }
+            None => {
+                fresh.resources.remove(address);
+            }
+        }
+    }
+    Ok(fresh)
+}

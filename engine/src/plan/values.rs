@@ -1,0 +1,31 @@
+//! Configured values as the cloud will see them: JSON, with references to
+//! resources replaced by their ids from the state. A reference to a
+//! resource not created yet, or any other unknown, resolves to nothing.
+
+use k8sinfra_lang::Value;
+
+use crate::state::State;
+
+/// The value as JSON, or `None` if some part is known only after apply.
+#[must_use]
+pub fn resolve(value: &Value, state: &State) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    Some(match value {
+        Value::Unknown(_) => return None,
+        Value::Null => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 =>
+        {
+            #[allow(clippy::cast_possible_truncation)]
+            J::from(*n as i64)
+        }
+        Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
+        Value::String(s) => J::String(s.clone()),
+        Value::Cidr(_) | Value::Ip(_) | Value::PortRange(..) => J::String(value.to_string()),
+        Value::List(items) => J::Array(items.iter().map(|v| resolve(v, state)).collect::<Option<_>>()?),
+        Value::Map(items) => {
+            J::Object(items.iter().map(|(k, v)| resolve(v, state).map(|j| (k.clone(), j))).collect::<Option<_>>()?)
+        }
+        Value::Resource(r) => J::String(state.resources.get(&r.address)?.id.clone()),
+    })
+}

@@ -1,0 +1,6 @@
+//! Rendering plans for people. Renderers read a plan; they never compute
+//! one.
+
+mod text;
+
+pub use text::{plan_text, summary};

@@ -1,0 +1,61 @@
+//! State: what k8sinfra has created, as it last saw it. The model lives
+//! here; the file format (versioned JSON, with upgrades) in `file`; where
+//! it is kept (a local file today, S3 next) in `local`, behind `Backend`.
+
+mod file;
+mod local;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use file::{decode, encode, StateFileError, FORMAT_VERSION};
+pub use local::{LocalBackend, LocalLock, LocalStateError};
+
+/// Everything k8sinfra manages in one configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Set once when the state is created; a state with another lineage
+    /// belongs to another configuration and is never overwritten.
+    pub lineage: String,
+    /// Grows by one with every write.
+    pub serial: u64,
+    /// By address, so the file reads in a stable order.
+    pub resources: BTreeMap<String, ResourceState>,
+    pub outputs: BTreeMap<String, serde_json::Value>,
+}
+
+/// One resource instance as the cloud reported it after the last change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceState {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The cloud's id (`vpc-0abc…`).
+    pub id: String,
+    /// Every attribute, configured and computed; references are ids.
+    pub attrs: BTreeMap<String, serde_json::Value>,
+    /// Addresses this resource depended on when it was last changed, so it
+    /// can be destroyed in the right order after it left the configuration.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+}
+
+impl State {
+    /// A new, empty state with a fresh lineage.
+    #[must_use]
+    pub fn new() -> Self {
+        State { lineage: new_lineage(), serial: 0, resources: BTreeMap::new(), outputs: BTreeMap::new() }
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A lineage id: time and process, unique enough to tell states apart.
+fn new_lineage() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{:x}-{:x}", nanos, std::process::id())
+}

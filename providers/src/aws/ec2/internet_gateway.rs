@@ -1,0 +1,102 @@
+//! `internet_gateway`: CreateInternetGateway (tagged in the call), then
+//! attached to its VPC; detached before it is deleted.
+
+use aws_sdk_ec2::types::ResourceType;
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use serde_json::json;
+
+use super::super::errors::{api, code};
+use super::vpc::gone;
+use super::{delete_retrying, retag, string, tag_spec, tags_attr};
+
+const NOT_FOUND: &str = "InvalidInternetGatewayID.NotFound";
+
+pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+    let out = ec2
+        .create_internet_gateway()
+        .tag_specifications(tag_spec(ResourceType::InternetGateway, &target, attrs))
+        .send()
+        .await
+        .map_err(|e| api("CreateInternetGateway", e))?;
+    let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
+    attach(ec2, &id, &string(attrs, "vpc")).await?;
+    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateInternetGateway", &id))
+}
+
+async fn attach(ec2: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(id)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .map_err(|e| api("AttachInternetGateway", e))?;
+    Ok(())
+}
+
+async fn detach(ec2: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
+    delete_retrying("DetachInternetGateway", || async {
+        match ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(code(&e).as_deref(), Some(NOT_FOUND | "Gateway.NotAttached")) => Ok(()),
+            Err(e) => Err((code(&e), api("DetachInternetGateway", e))),
+        }
+    })
+    .await
+}
+
+pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
+    let out = match ec2.describe_internet_gateways().internet_gateway_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
+        Err(e) => return Err(api("DescribeInternetGateways", e)),
+    };
+    let Some(gateway) = out.internet_gateways().first() else { return Ok(None) };
+    let vpc = gateway.attachments().first().and_then(|a| a.vpc_id()).unwrap_or_default();
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(id));
+    attrs.insert("vpc".into(), json!(vpc));
+    attrs.insert("tags".into(), tags_attr(&target, gateway.tags()));
+    Ok(Some(Remote { id: id.into(), attrs }))
+}
+
+pub async fn update(
+    ec2: &aws_sdk_ec2::Client,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    let (old, new) = (string(before, "vpc"), string(after, "vpc"));
+    if old != new {
+        if !old.is_empty() {
+            detach(ec2, id, &old).await?;
+        }
+        attach(ec2, id, &new).await?;
+    }
+    retag(ec2, id, &target, before, after).await?;
+    read(ec2, target, id).await?.ok_or_else(|| gone("AttachInternetGateway", id))
+}
+
+pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
+    let vpc = match ec2.describe_internet_gateways().internet_gateway_ids(id).send().await {
+        Ok(out) => out
+            .internet_gateways()
+            .first()
+            .and_then(|g| g.attachments().first())
+            .and_then(|a| a.vpc_id())
+            .map(str::to_string),
+        Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(()),
+        Err(e) => return Err(api("DescribeInternetGateways", e)),
+    };
+    if let Some(vpc) = vpc {
+        detach(ec2, id, &vpc).await?;
+    }
+    delete_retrying("DeleteInternetGateway", || async {
+        match ec2.delete_internet_gateway().internet_gateway_id(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => Ok(()),
+            Err(e) => Err((code(&e), api("DeleteInternetGateway", e))),
+        }
+    })
+    .await
+}

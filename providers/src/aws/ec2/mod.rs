@@ -1,0 +1,174 @@
+//! EC2: the schemas of the VPC networking, security group, key pair,
+//! instance and volume resources, and the API calls for those this build
+//! can apply (`vpc`, `subnet`, `internet_gateway`).
+
+mod internet_gateway;
+mod schemas;
+mod subnet;
+mod vpc;
+
+pub use schemas::schemas;
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
+
+use super::errors::retry_while;
+
+/// The types whose API calls are implemented.
+pub const APPLIES: &[&str] = &["vpc", "subnet", "internet_gateway"];
+
+pub fn read<'a>(
+    ec2: &'a aws_sdk_ec2::Client,
+    target: Target<'a>,
+    id: &'a str,
+) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
+    Box::pin(async move {
+        match target.type_name {
+            "vpc" => vpc::read(ec2, target, id).await,
+            "subnet" => subnet::read(ec2, target, id).await,
+            "internet_gateway" => internet_gateway::read(ec2, target, id).await,
+            other => Err(unsupported(other)),
+        }
+    })
+}
+
+pub fn create<'a>(
+    ec2: &'a aws_sdk_ec2::Client,
+    target: Target<'a>,
+    attrs: &'a Attrs,
+) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+    Box::pin(async move {
+        match target.type_name {
+            "vpc" => vpc::create(ec2, target, attrs).await,
+            "subnet" => subnet::create(ec2, target, attrs).await,
+            "internet_gateway" => internet_gateway::create(ec2, target, attrs).await,
+            other => Err(unsupported(other)),
+        }
+    })
+}
+
+pub fn update<'a>(
+    ec2: &'a aws_sdk_ec2::Client,
+    target: Target<'a>,
+    id: &'a str,
+    before: &'a Attrs,
+    after: &'a Attrs,
+) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+    Box::pin(async move {
+        match target.type_name {
+            "vpc" => vpc::update(ec2, target, id, before, after).await,
+            "subnet" => subnet::update(ec2, target, id, before, after).await,
+            "internet_gateway" => internet_gateway::update(ec2, target, id, before, after).await,
+            other => Err(unsupported(other)),
+        }
+    })
+}
+
+pub fn delete<'a>(
+    ec2: &'a aws_sdk_ec2::Client,
+    target: Target<'a>,
+    id: &'a str,
+) -> BoxFuture<'a, Result<(), ProviderError>> {
+    Box::pin(async move {
+        match target.type_name {
+            "vpc" => vpc::delete(ec2, id).await,
+            "subnet" => subnet::delete(ec2, id).await,
+            "internet_gateway" => internet_gateway::delete(ec2, id).await,
+            other => Err(unsupported(other)),
+        }
+    })
+}
+
+fn unsupported(type_name: &str) -> ProviderError {
+    ProviderError::Unsupported(type_name.into(), APPLIES.join(", "))
+}
+
+/// The tags a resource is created with: the user's, `Name` (defaulting to
+/// the address), and the ownership markers crash recovery relies on.
+fn tag_spec(resource: ResourceType, target: &Target<'_>, attrs: &Attrs) -> TagSpecification {
+    TagSpecification::builder().resource_type(resource).set_tags(Some(tags(target, attrs))).build()
+}
+
+fn tags(target: &Target<'_>, attrs: &Attrs) -> Vec<Tag> {
+    let mut tags: Vec<Tag> =
+        user_tags(attrs).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+    if !tags.iter().any(|t| t.key() == Some("Name")) {
+        tags.push(Tag::builder().key("Name").value(target.address).build());
+    }
+    tags.push(Tag::builder().key("k8sinfra:address").value(target.address).build());
+    tags.push(Tag::builder().key("k8sinfra:lineage").value(target.lineage).build());
+    tags
+}
+
+fn user_tags(attrs: &Attrs) -> Vec<(String, String)> {
+    attrs
+        .get("tags")
+        .and_then(serde_json::Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default()
+}
+
+/// Tags read back, as the user wrote them: without the ownership markers,
+/// and without `Name` when it is the default.
+fn tags_attr(target: &Target<'_>, tags: &[Tag]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = tags
+        .iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter(|(k, v)| !(k.starts_with("k8sinfra:") || (k == "Name" && v == target.address)))
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    serde_json::Value::Object(map)
+}
+
+/// Bring the user's tags from `before` to `after`.
+async fn retag(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+    target: &Target<'_>,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<(), ProviderError> {
+    let old = user_tags(before);
+    let new = user_tags(after);
+    if old == new {
+        return Ok(());
+    }
+    let removed: Vec<Tag> = old
+        .iter()
+        .filter(|(k, _)| !new.iter().any(|(n, _)| n == k))
+        .map(|(k, _)| Tag::builder().key(k).build())
+        .collect();
+    if !removed.is_empty() {
+        ec2.delete_tags()
+            .resources(id)
+            .set_tags(Some(removed))
+            .send()
+            .await
+            .map_err(|e| super::errors::api("DeleteTags", e))?;
+    }
+    ec2.create_tags()
+        .resources(id)
+        .set_tags(Some(tags(target, after)))
+        .send()
+        .await
+        .map_err(|e| super::errors::api("CreateTags", e))?;
+    Ok(())
+}
+
+fn string(attrs: &Attrs, name: &str) -> String {
+    attrs.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().to_string()
+}
+
+fn flag(attrs: &Attrs, name: &str) -> Option<bool> {
+    attrs.get(name).and_then(serde_json::Value::as_bool)
+}
+
+/// Delete, retrying while AWS still sees dependents (instances terminating,
+/// a gateway detaching): `DependencyViolation` clears by itself.
+async fn delete_retrying<F, Fut>(operation: &str, call: F) -> Result<(), ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), (Option<String>, ProviderError)>>,
+{
+    retry_while(operation, |code| code == "DependencyViolation", call).await
+}

@@ -1,0 +1,80 @@
+//! `subnet`: CreateSubnet (tagged in the call), public IP on launch,
+//! DescribeSubnets.
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use serde_json::json;
+
+use super::super::errors::{api, code};
+use super::vpc::gone;
+use super::{delete_retrying, flag, retag, string, tag_spec, tags_attr};
+
+pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+    let out = ec2
+        .create_subnet()
+        .vpc_id(string(attrs, "vpc"))
+        .cidr_block(string(attrs, "cidr"))
+        .availability_zone(string(attrs, "zone"))
+        .tag_specifications(tag_spec(ResourceType::Subnet, &target, attrs))
+        .send()
+        .await
+        .map_err(|e| api("CreateSubnet", e))?;
+    let id = out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string();
+    if flag(attrs, "public_ip_on_launch") == Some(true) {
+        set_public_ip(ec2, &id, true).await?;
+    }
+    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateSubnet", &id))
+}
+
+async fn set_public_ip(ec2: &aws_sdk_ec2::Client, id: &str, on: bool) -> Result<(), ProviderError> {
+    ec2.modify_subnet_attribute()
+        .subnet_id(id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
+        .send()
+        .await
+        .map_err(|e| api("ModifySubnetAttribute", e))?;
+    Ok(())
+}
+
+pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
+    let out = match ec2.describe_subnets().subnet_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some("InvalidSubnetID.NotFound") => return Ok(None),
+        Err(e) => return Err(api("DescribeSubnets", e)),
+    };
+    let Some(subnet) = out.subnets().first() else { return Ok(None) };
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(id));
+    attrs.insert("vpc".into(), json!(subnet.vpc_id().unwrap_or_default()));
+    attrs.insert("cidr".into(), json!(subnet.cidr_block().unwrap_or_default()));
+    attrs.insert("zone".into(), json!(subnet.availability_zone().unwrap_or_default()));
+    attrs.insert("public_ip_on_launch".into(), json!(subnet.map_public_ip_on_launch().unwrap_or(false)));
+    attrs.insert("tags".into(), tags_attr(&target, subnet.tags()));
+    Ok(Some(Remote { id: id.into(), attrs }))
+}
+
+pub async fn update(
+    ec2: &aws_sdk_ec2::Client,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    let want = flag(after, "public_ip_on_launch").unwrap_or(false);
+    if flag(before, "public_ip_on_launch") != Some(want) {
+        set_public_ip(ec2, id, want).await?;
+    }
+    retag(ec2, id, &target, before, after).await?;
+    read(ec2, target, id).await?.ok_or_else(|| gone("ModifySubnetAttribute", id))
+}
+
+pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
+    delete_retrying("DeleteSubnet", || async {
+        match ec2.delete_subnet().subnet_id(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e).as_deref() == Some("InvalidSubnetID.NotFound") => Ok(()),
+            Err(e) => Err((code(&e), api("DeleteSubnet", e))),
+        }
+    })
+    .await
+}

@@ -1,0 +1,94 @@
+//! `vpc`: CreateVpc (tagged in the call), DNS attributes, DescribeVpcs.
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use serde_json::json;
+
+use super::super::errors::{api, code};
+use super::{delete_retrying, flag, retag, string, tag_spec, tags_attr};
+
+pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+    let out = ec2
+        .create_vpc()
+        .cidr_block(string(attrs, "cidr"))
+        .tag_specifications(tag_spec(ResourceType::Vpc, &target, attrs))
+        .send()
+        .await
+        .map_err(|e| api("CreateVpc", e))?;
+    let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
+    set_dns(ec2, &id, attrs, &Attrs::new()).await?;
+    read(ec2, target, &id).await?.ok_or_else(|| ProviderError::Api {
+        operation: "CreateVpc".into(),
+        message: format!("{id} was created but cannot be read back"),
+    })
+}
+
+/// Each DNS attribute takes a call of its own; only changed ones are sent.
+async fn set_dns(ec2: &aws_sdk_ec2::Client, id: &str, after: &Attrs, before: &Attrs) -> Result<(), ProviderError> {
+    for (name, support) in [("enable_dns_support", true), ("enable_dns_hostnames", false)] {
+        let (Some(want), had) = (flag(after, name), flag(before, name)) else { continue };
+        if had == Some(want) || (had.is_none() && want == support) {
+            continue; // AWS's default for a new VPC, or unchanged
+        }
+        let value = AttributeBooleanValue::builder().value(want).build();
+        let call = ec2.modify_vpc_attribute().vpc_id(id);
+        let call = if support { call.enable_dns_support(value) } else { call.enable_dns_hostnames(value) };
+        call.send().await.map_err(|e| api("ModifyVpcAttribute", e))?;
+    }
+    Ok(())
+}
+
+pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
+    let out = match ec2.describe_vpcs().vpc_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some("InvalidVpcID.NotFound") => return Ok(None),
+        Err(e) => return Err(api("DescribeVpcs", e)),
+    };
+    let Some(vpc) = out.vpcs().first() else { return Ok(None) };
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(id));
+    attrs.insert("cidr".into(), json!(vpc.cidr_block().unwrap_or_default()));
+    attrs.insert("tags".into(), tags_attr(&target, vpc.tags()));
+    for (name, attribute) in [
+        ("enable_dns_support", VpcAttributeName::EnableDnsSupport),
+        ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames),
+    ] {
+        let out = ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(attribute)
+            .send()
+            .await
+            .map_err(|e| api("DescribeVpcAttribute", e))?;
+        let value = if name == "enable_dns_support" { out.enable_dns_support() } else { out.enable_dns_hostnames() };
+        attrs.insert(name.into(), json!(value.and_then(AttributeBooleanValue::value).unwrap_or(false)));
+    }
+    Ok(Some(Remote { id: id.into(), attrs }))
+}
+
+pub async fn update(
+    ec2: &aws_sdk_ec2::Client,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    set_dns(ec2, id, after, before).await?;
+    retag(ec2, id, &target, before, after).await?;
+    read(ec2, target, id).await?.ok_or_else(|| gone("ModifyVpcAttribute", id))
+}
+
+pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
+    delete_retrying("DeleteVpc", || async {
+        match ec2.delete_vpc().vpc_id(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e).as_deref() == Some("InvalidVpcID.NotFound") => Ok(()),
+            Err(e) => Err((code(&e), api("DeleteVpc", e))),
+        }
+    })
+    .await
+}
+
+pub(super) fn gone(operation: &str, id: &str) -> ProviderError {
+    ProviderError::Api { operation: operation.into(), message: format!("{id} disappeared while it was being changed") }
+}

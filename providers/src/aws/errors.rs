@@ -1,0 +1,134 @@
+//! Turning SDK errors into provider errors, and bounded retries for the
+//! errors AWS's eventual consistency produces.
+
+use std::time::Duration;
+
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use k8sinfra_engine::provider::ProviderError;
+
+/// The error code of an SDK error (`InvalidVpcID.NotFound`), if it has one.
+pub fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<String> {
+    err.as_service_error().and_then(ProvideErrorMetadata::code).map(str::to_string)
+}
+
+pub fn api<E, R>(operation: &str, err: SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let message = match (
+        err.as_service_error().and_then(ProvideErrorMetadata::code),
+        err.as_service_error().and_then(ProvideErrorMetadata::message),
+    ) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_string(),
+        _ => aws_sdk_ec2::error::DisplayErrorContext(&err).to_string(),
+    };
+    ProviderError::Api { operation: operation.into(), message }
+}
+
+/// How long to wait before attempt `n` (1-based): 0.5 s doubling to 8 s.
+#[must_use]
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64 << attempt.saturating_sub(1).min(4))
+}
+
+/// Attempts before giving up on a retryable error (about a minute in all).
+pub const ATTEMPTS: u32 = 10;
+
+/// Call until it succeeds, fails with a code `retryable` rejects, or the
+/// attempts run out.
+pub async fn retry_while<F, Fut, T>(
+    operation: &str,
+    retryable: impl Fn(&str) -> bool,
+    call: F,
+) -> Result<T, ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, (Option<String>, ProviderError)>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err((Some(code), _)) if retryable(&code) && attempt < ATTEMPTS => {
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            Err((_, e)) => {
+                return Err(match e {
+                    ProviderError::Api { message, .. } if attempt > 1 => ProviderError::Api {
+                        operation: operation.into(),
+                        message: format!("{message} (after {attempt} attempts)"),
+                    },
+                    other => other,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(2), Duration::from_millis(1000));
+        assert_eq!(backoff(5), Duration::from_millis(8000));
+        assert_eq!(backoff(9), Duration::from_millis(8000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_only_what_is_retryable_and_stops() {
+        let calls = AtomicU32::new(0);
+        let fail =
+            |code: &str| (Some(code.to_string()), ProviderError::Api { operation: "x".into(), message: code.into() });
+        let result: Result<(), _> = retry_while(
+            "DeleteSubnet",
+            |c| c == "DependencyViolation",
+            || {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < 3 {
+                        Err(fail("DependencyViolation"))
+                    } else {
+                        Ok(())
+                    }
+                }
+            },
+        )
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+
+        calls.store(0, Ordering::SeqCst);
+        let result: Result<(), _> = retry_while(
+            "DeleteVpc",
+            |c| c == "DependencyViolation",
+            || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err(fail("InvalidVpcID.Malformed")) }
+            },
+        )
+        .await;
+        assert!(result.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "a final error is not retried");
+
+        calls.store(0, Ordering::SeqCst);
+        let result: Result<(), _> = retry_while(
+            "DeleteVpc",
+            |c| c == "DependencyViolation",
+            || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err(fail("DependencyViolation")) }
+            },
+        )
+        .await;
+        assert!(matches!(result, Err(ProviderError::Api { ref message, .. }) if message.contains("after 10 attempts")));
+        assert_eq!(calls.load(Ordering::SeqCst), ATTEMPTS);
+    }
+}

@@ -1,0 +1,100 @@
+//! `k8sinfra apply` and `k8sinfra destroy`: plan, show the plan, ask, and
+//! carry it out, saving the state after every change.
+
+use std::io::{BufRead as _, IsTerminal as _};
+
+use k8sinfra_engine::apply::{apply, Event};
+use k8sinfra_engine::render::plan_text;
+use k8sinfra_engine::state::State;
+
+use super::session::{self, report};
+use crate::cli::ApplyArgs;
+use crate::report::Output;
+
+pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
+    let Some(session) = session::open(&args.config, out, destroying) else { return false };
+    let verb = if destroying { "destroy" } else { "apply" };
+    let Some(lock) = session.lock(verb, out) else { return false };
+    let Some(state) = session.load_state(out) else { return false };
+    let (state, plan) = match session.runtime.block_on(session.plan(&state, args.refresh, destroying)) {
+        Ok(p) => p,
+        Err(e) => {
+            report(e, out);
+            return false;
+        }
+    };
+    out.stdout(plan_text(&plan, out.color).trim_end());
+    if !plan.has_changes() {
+        return true;
+    }
+    if !args.auto_approve && !confirm(verb, out) {
+        out.stderr(&format!("{verb} cancelled; nothing was changed.\n"));
+        return false;
+    }
+    let mut save = |s: &State| session.backend.save(s, &lock).map_err(|e| e.to_string());
+    let mut on_event = |event: Event| match event {
+        Event::Started { address, action } => out.stderr(&format!("{address}: {}…\n", progressive(action.verb()))),
+        Event::Finished { address, action, elapsed } => {
+            out.stderr(&format!("{address}: {} ({:.1}s)\n", action.verb(), elapsed.as_secs_f64()));
+        }
+        Event::Failed { address, error, .. } => out.stderr(&format!("{address}: failed: {error}\n")),
+        Event::Skipped { address, because } => out.stderr(&format!("{address}: skipped, {because} failed\n")),
+    };
+    let (_, outcome) = session.runtime.block_on(apply(
+        &plan,
+        std::sync::Arc::clone(&session.providers),
+        state,
+        args.parallelism,
+        &mut save,
+        &mut on_event,
+    ));
+    if let Some(e) = &outcome.state_error {
+        out.stderr(&format!(
+            "\nthe state could not be saved: {e}\nthe run stopped; what finished before is in the state.\n"
+        ));
+        return false;
+    }
+    if outcome.ok() {
+        let done = if destroying { "Destroy" } else { "Apply" };
+        let c = plan.counts();
+        out.stderr(&format!(
+            "\n{done} complete. Resources: {} added, {} changed, {} replaced, {} destroyed.\n",
+            c.add, c.change, c.replace, c.destroy
+        ));
+        true
+    } else {
+        out.stderr(&format!(
+            "\n{} failed: {} failed, {} skipped, {} done (in the state).\n",
+            verb,
+            outcome.failed.len(),
+            outcome.skipped.len(),
+            outcome.done.len()
+        ));
+        for (address, error) in &outcome.failed {
+            out.stderr(&format!("  {address}: {error}\n"));
+        }
+        false
+    }
+}
+
+fn progressive(verb: &str) -> String {
+    match verb {
+        "created" => "creating".into(),
+        "updated in place" => "updating".into(),
+        "replaced" => "replacing".into(),
+        "destroyed" => "destroying".into(),
+        other => other.into(),
+    }
+}
+
+/// Ask for `yes` on the terminal; anything else (or no terminal) is no.
+fn confirm(verb: &str, out: &Output) -> bool {
+    if !std::io::stdin().is_terminal() {
+        out.stderr(&format!("\nnot a terminal: run `k8sinfra {verb} --auto-approve` to {verb} without asking.\n"));
+        return false;
+    }
+    out.stderr(&format!("\nDo you want to {verb}? Only 'yes' will be accepted: "));
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    answer.trim() == "yes"
+}

@@ -1,0 +1,29 @@
+//! `k8sinfra plan`: read what exists, compare, and show what `apply`
+//! would do. Changes nothing.
+
+use k8sinfra_engine::render::plan_text;
+
+use super::session::{self, report};
+use crate::cli::PlanArgs;
+use crate::report::Output;
+
+/// The exit code: 0 fine (or no changes with --detailed-exitcode), 1 error,
+/// 2 changes (with --detailed-exitcode).
+pub fn run(args: &PlanArgs, out: &Output) -> u8 {
+    let Some(session) = session::open(&args.config, out, false) else { return 1 };
+    let Some(state) = session.load_state(out) else { return 1 };
+    let planned = session.runtime.block_on(session.plan(&state, args.refresh, false));
+    let (_, plan) = match planned {
+        Ok(p) => p,
+        Err(e) => {
+            report(e, out);
+            return 1;
+        }
+    };
+    out.stdout(plan_text(&plan, out.color).trim_end());
+    if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    }
+}

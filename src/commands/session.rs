@@ -1,0 +1,173 @@
+//! What `plan`, `apply` and `destroy` share: load and check the
+//! configuration, refuse what this build cannot apply, open the state,
+//! connect the providers, refresh, and plan. Nothing here changes the cloud.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use k8sinfra_engine::config::{Backend, Config};
+use k8sinfra_engine::plan::{plan, Plan};
+use k8sinfra_engine::provider::{ProviderError, Providers};
+use k8sinfra_engine::state::{LocalBackend, LocalLock, State};
+use k8sinfra_lang::{Diag, Diagnostics, SourceMap};
+use miette::Diagnostic;
+use thiserror::Error;
+
+use crate::cli::ConfigArgs;
+use crate::report::Output;
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum SessionError {
+    #[error("`{address}` is a `{type_name}`, which this build cannot apply yet")]
+    #[diagnostic(
+        code(provider::unsupported),
+        help("apply supports: {supported}; `validate` and `graph` check every type")
+    )]
+    Unsupported {
+        address: String,
+        type_name: String,
+        supported: String,
+        #[label("not applicable yet")]
+        span: miette::SourceSpan,
+    },
+
+    #[error("the s3 backend is not available yet")]
+    #[diagnostic(code(state::backend), help("remove the `backend s3` block to keep state in .k8sinfra/state.json"))]
+    S3NotYet,
+}
+
+pub struct Session {
+    pub config: Config,
+    pub providers: Arc<Providers>,
+    pub backend: LocalBackend,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+/// Load and check; print the diagnostics and return `None` on error.
+pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session> {
+    let mut sources = SourceMap::new();
+    let (config, mut diags) = super::load(args, !destroying, &mut sources);
+    let Some(config) = config else {
+        out.diagnostics(diags, &sources);
+        return None;
+    };
+    let providers = k8sinfra_providers::all();
+    if !destroying {
+        unsupported(&config, &providers, &mut diags);
+    }
+    let backend = match &config.backend {
+        Backend::LocalDefault => Some(LocalBackend::beside(&config_dir(args))),
+        Backend::Local { path } => Some(LocalBackend::at(config_dir(args).join(path))),
+        Backend::S3 { .. } => {
+            diags.push(Diag::global(SessionError::S3NotYet));
+            None
+        }
+    };
+    if !out.diagnostics(diags, &sources) {
+        return None;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            out.stderr(&format!("cannot start the runtime: {e}\n"));
+            return None;
+        }
+    };
+    Some(Session { config, providers: Arc::new(providers), backend: backend?, runtime })
+}
+
+fn config_dir(args: &ConfigArgs) -> PathBuf {
+    if args.dir.is_file() {
+        args.dir.parent().map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
+    } else {
+        args.dir.clone()
+    }
+}
+
+/// Every resource whose type the provider cannot apply yet, reported
+/// before anything is read or changed.
+fn unsupported(config: &Config, providers: &Providers, diags: &mut Diagnostics) {
+    for r in &config.resources {
+        let Some(provider) = providers.for_type(&r.addr.type_name) else { continue };
+        if provider.can_apply(&r.addr.type_name) {
+            continue;
+        }
+        let supported: Vec<&str> = providers
+            .type_names()
+            .into_iter()
+            .filter(|t| providers.for_type(t).is_some_and(|p| p.can_apply(t)))
+            .collect();
+        diags.push(Diag::new(
+            r.spans.decl.file,
+            SessionError::Unsupported {
+                address: r.addr.to_string(),
+                type_name: r.addr.type_name.clone(),
+                supported: supported.join(", "),
+                span: r.spans.decl.into(),
+            },
+        ));
+    }
+}
+
+impl Session {
+    /// Connect every provider the configuration or the state uses.
+    pub async fn connect(&self, state: &State) -> Result<(), ProviderError> {
+        let mut names: Vec<&str> = Vec::new();
+        let types = self
+            .config
+            .resources
+            .iter()
+            .map(|r| r.addr.type_name.as_str())
+            .chain(state.resources.values().map(|r| r.type_name.as_str()));
+        for t in types {
+            if let Some(p) = self.providers.for_type(t) {
+                if !names.contains(&p.name()) {
+                    names.push(p.name());
+                }
+            }
+        }
+        for name in names {
+            if let Some(p) = self.providers.provider(name) {
+                let settings = self.config.providers.get(name).cloned().unwrap_or_default();
+                p.connect(&settings).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Refresh (unless told not to) and plan against the result.
+    pub async fn plan(&self, state: &State, refresh: bool, destroying: bool) -> Result<(State, Plan), ProviderError> {
+        self.connect(state).await?;
+        let state =
+            if refresh { k8sinfra_engine::apply::refresh(&self.providers, state).await? } else { state.clone() };
+        let empty = Config::default();
+        let wanted = if destroying { &empty } else { &self.config };
+        let plan = plan(wanted, &state, &self.providers);
+        Ok((state, plan))
+    }
+
+    pub fn lock(&self, operation: &str, out: &Output) -> Option<LocalLock> {
+        match self.backend.lock(operation) {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                out.stderr(&Diag::global(e).render(&SourceMap::new(), out.color, None));
+                None
+            }
+        }
+    }
+
+    pub fn load_state(&self, out: &Output) -> Option<State> {
+        match self.backend.load() {
+            Ok(state) => Some(state),
+            Err(e) => {
+                out.stderr(&Diag::global(e).render(&SourceMap::new(), out.color, None));
+                None
+            }
+        }
+    }
+}
+
+/// A provider error as a diagnostic on stderr.
+pub fn report(error: ProviderError, out: &Output) {
+    out.stderr(&Diag::global(error).render(&SourceMap::new(), out.color, None));
+}
