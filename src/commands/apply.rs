@@ -24,6 +24,10 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
         }
     };
     out.stdout(plan_text(&plan, out.color).trim_end());
+    if !session.allowed(&plan, out) {
+        out.stderr("nothing was changed.\n");
+        return false;
+    }
     if !plan.has_changes() {
         return true;
     }

@@ -21,6 +21,9 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
         }
     };
     out.stdout(plan_text(&plan, out.color).trim_end());
+    if !session.allowed(&plan, out) {
+        return 1;
+    }
     if args.detailed_exitcode && plan.has_changes() {
         2
     } else {

@@ -31,6 +31,13 @@ pub enum SessionError {
         span: miette::SourceSpan,
     },
 
+    #[error("`{address}` has `prevent_destroy = true`; this plan would {action} it")]
+    #[diagnostic(
+        code(plan::prevent_destroy),
+        help("remove `prevent_destroy` from its lifecycle block first, if destroying it is really intended")
+    )]
+    PreventDestroy { address: String, action: &'static str },
+
     #[error("the s3 backend is not available yet")]
     #[diagnostic(code(state::backend), help("remove the `backend s3` block to keep state in .k8sinfra/state.json"))]
     S3NotYet,
@@ -144,6 +151,18 @@ impl Session {
         let wanted = if destroying { &empty } else { &self.config };
         let plan = plan(wanted, &state, &self.providers);
         Ok((state, plan))
+    }
+
+    /// Report every change that would destroy a protected resource;
+    /// true if there is none.
+    pub fn allowed(&self, plan: &Plan, out: &Output) -> bool {
+        let protected = plan.protected_destroys(&self.config);
+        for change in &protected {
+            let action = if change.action == k8sinfra_engine::plan::Action::Replace { "replace" } else { "destroy" };
+            let error = SessionError::PreventDestroy { address: change.address.clone(), action };
+            out.stderr(&Diag::global(error).render(&SourceMap::new(), out.color, None));
+        }
+        protected.is_empty()
     }
 
     pub fn lock(&self, operation: &str, out: &Output) -> Option<LocalLock> {

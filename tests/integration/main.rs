@@ -6,10 +6,13 @@
 //! - `snapshots`: rendered diagnostics, as a user sees them (insta);
 //! - `repository`: every `.k8sinfra` file in the repository parses, is
 //!   formatted, and every example validates;
-//! - `cli`: the binary as a user runs it: exit codes, hostile input, flags.
+//! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
+//! - `apply`: plan, apply and destroy against a moto server (`moto`).
 
+mod apply;
 mod cli;
 mod fixtures;
+mod moto;
 mod repository;
 mod snapshots;
 mod support;

@@ -96,6 +96,17 @@ pub struct Counts {
 }
 
 impl Plan {
+    /// Changes that would destroy (or replace) a resource the
+    /// configuration protects with `prevent_destroy`.
+    #[must_use]
+    pub fn protected_destroys(&self, config: &crate::config::Config) -> Vec<&Change> {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+            .filter(|c| config.by_address(&c.address).is_some_and(|r| r.lifecycle.prevent_destroy))
+            .collect()
+    }
+
     #[must_use]
     pub fn counts(&self) -> Counts {
         let mut c = Counts::default();

@@ -1,0 +1,184 @@
+//! plan, apply and destroy against moto, through the real AWS SDK: the
+//! whole path from a .k8sinfra file to resources in the API server and
+//! back, drift included.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::moto::Moto;
+use crate::support::{self, stderr, stdout};
+
+fn k8sinfra(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("AWS_PROFILE");
+    for (k, v) in moto.env() {
+        command.env(k, v);
+    }
+    command.output().expect("k8sinfra runs")
+}
+
+fn example(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(support::root().join("examples").join(name)).expect("example").flatten() {
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
+    }
+    dir
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+fn state(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join(".k8sinfra/state.json")).expect("state file")).expect("state JSON")
+}
+
+fn id(state: &serde_json::Value, address: &str) -> String {
+    state["resources"][address]["id"].as_str().unwrap_or_else(|| panic!("{address} in state")).to_string()
+}
+
+#[test]
+fn apply_creates_tags_and_converges_then_repairs_drift_then_destroys() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let rt = runtime();
+    let ec2 = moto.ec2();
+
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    assert!(stdout(&plan).contains("Plan: 4 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", stdout(&plan));
+
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert!(stderr(&apply).contains("Resources: 4 added, 0 changed, 0 replaced, 0 destroyed."), "{}", stderr(&apply));
+
+    // What the API server holds: one VPC, tagged in its create call.
+    let state = state(dir.path());
+    assert_eq!(state["format_version"], 1);
+    assert_eq!(state["serial"], 4, "one write per change");
+    let vpc_id = id(&state, "vpc.main");
+    let vpcs = rt.block_on(ec2.describe_vpcs().vpc_ids(&vpc_id).send()).expect("describe");
+    let vpc = &vpcs.vpcs()[0];
+    assert_eq!(vpc.cidr_block(), Some("10.0.0.0/16"));
+    let tag = |key: &str| vpc.tags().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_string);
+    assert_eq!(tag("k8sinfra:address").as_deref(), Some("vpc.main"));
+    assert_eq!(tag("k8sinfra:lineage").as_deref(), state["lineage"].as_str());
+    assert_eq!(tag("Project").as_deref(), Some("k8s-devops"));
+    let subnet =
+        rt.block_on(ec2.describe_subnets().subnet_ids(id(&state, "subnet.public")).send()).expect("describe subnet");
+    assert_eq!(subnet.subnets()[0].vpc_id(), Some(vpc_id.as_str()), "the reference became the VPC's id");
+    assert_eq!(subnet.subnets()[0].map_public_ip_on_launch(), Some(true));
+    let gateways = rt
+        .block_on(ec2.describe_internet_gateways().internet_gateway_ids(id(&state, "internet_gateway.main")).send())
+        .expect("describe gateway");
+    assert_eq!(gateways.internet_gateways()[0].attachments()[0].vpc_id(), Some(vpc_id.as_str()));
+
+    let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "nothing to do after apply:\n{}", stdout(&again));
+
+    // Drift: change a setting and delete a subnet behind k8sinfra's back.
+    rt.block_on(
+        ec2.modify_vpc_attribute()
+            .vpc_id(&vpc_id)
+            .enable_dns_hostnames(aws_sdk_ec2::types::AttributeBooleanValue::builder().value(false).build())
+            .send(),
+    )
+    .expect("drift the VPC");
+    rt.block_on(ec2.delete_subnet().subnet_id(id(&state, "subnet.private")).send()).expect("drift a subnet");
+    let drift = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(drift.status.code(), Some(2));
+    let shown = stdout(&drift);
+    assert!(shown.contains("~ enable_dns_hostnames = false -> true"), "{shown}");
+    assert!(shown.contains("# subnet.private will be created"), "{shown}");
+    assert!(shown.contains("Plan: 1 to add, 1 to change, 0 to replace, 0 to destroy."), "{shown}");
+    let repair = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(repair.status.success(), "{}", stderr(&repair));
+    assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));
+
+    let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}", stderr(&destroy));
+    let left = rt
+        .block_on(
+            ec2.describe_vpcs()
+                .filters(aws_sdk_ec2::types::Filter::builder().name("tag:k8sinfra:address").values("vpc.main").build())
+                .send(),
+        )
+        .expect("describe");
+    assert!(left.vpcs().is_empty(), "destroy removed the VPC");
+    assert_eq!(self::state(dir.path())["resources"], serde_json::json!({}));
+}
+
+#[test]
+fn a_failed_create_keeps_what_finished_and_skips_its_dependents() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "aws { region = \"us-east-1\" }\n\
+         vpc main { cidr = 10.1.0.0/16 }\n\
+         subnet orphan {\n  vpc  = \"vpc-doesnotexist\"\n  cidr = 10.9.0.0/24\n  zone = \"us-east-1a\"\n}\n\
+         internet_gateway main { vpc = vpc.main }\n",
+    )
+    .expect("write");
+    let out = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("subnet.orphan: failed: CreateSubnet failed: InvalidVpcID.NotFound"), "{err}");
+    assert!(err.contains("apply failed: 1 failed, 0 skipped, 2 done (in the state)."), "{err}");
+    let state = state(dir.path());
+    assert!(state["resources"]["vpc.main"]["id"].is_string());
+    assert!(state["resources"]["internet_gateway.main"]["id"].is_string());
+    assert!(state["resources"]["subnet.orphan"].is_null());
+}
+
+#[test]
+fn what_cannot_be_applied_yet_is_refused_before_anything_happens() {
+    let moto = Moto::start();
+    let dir = example("seed-chapter");
+    let out = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("provider::unsupported") && err.contains("`instance.public` is a `instance`"), "{err}");
+    assert!(!dir.path().join(".k8sinfra").exists(), "no state, no lock, no cloud call");
+    let vpcs = runtime().block_on(moto.ec2().describe_vpcs().send()).expect("describe");
+    assert!(vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)), "only moto's default VPC");
+}
+
+#[test]
+fn a_held_lock_stops_a_second_apply() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    std::fs::create_dir_all(dir.path().join(".k8sinfra")).expect("dir");
+    std::fs::write(dir.path().join(".k8sinfra/state.json.lock"), "pid 4242 (apply)\n").expect("lock");
+    let out = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("locked by pid 4242 (apply)"), "{}", stderr(&out));
+}
+
+#[test]
+fn prevent_destroy_stops_destroy_and_replacement() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = |cidr: &str| {
+        format!("aws {{ region = \"us-east-1\" }}\nvpc main {{\n  cidr = {cidr}\n  lifecycle {{ prevent_destroy = true }}\n}}\n")
+    };
+    std::fs::write(dir.path().join("main.k8sinfra"), config("10.2.0.0/16")).expect("write");
+    assert!(k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]).status.success());
+    let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+    assert_eq!(destroy.status.code(), Some(1));
+    assert!(
+        stderr(&destroy).contains("`vpc.main` has `prevent_destroy = true`; this plan would destroy it"),
+        "{}",
+        stderr(&destroy)
+    );
+    std::fs::write(dir.path().join("main.k8sinfra"), config("10.3.0.0/16")).expect("write");
+    let replace = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(replace.status.code(), Some(1));
+    assert!(stderr(&replace).contains("this plan would replace it"), "{}", stderr(&replace));
+    assert!(
+        stdout(&replace).contains("~ cidr = \"10.2.0.0/16\" -> \"10.3.0.0/16\" # forces replacement"),
+        "{}",
+        stdout(&replace)
+    );
+    assert_eq!(state(dir.path())["serial"], 1, "nothing was changed");
+}

@@ -1,0 +1,85 @@
+//! A fresh moto server (a real AWS API server) per test, on a free port of
+//! 127.0.0.1, from the `.venv` that `scripts/test` installs. Dropped, it is
+//! killed.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support;
+
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn server() -> PathBuf {
+    support::root().join(".venv/bin/moto_server")
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let server = server();
+        assert!(
+            server.exists(),
+            "{} is missing: run ./scripts/test, which installs moto[server] into .venv",
+            server.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto { child, endpoint: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !moto.ready(port) {
+            assert!(Instant::now() < deadline, "moto did not answer on port {port} within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    fn ready(&self, port: u16) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+        if stream.write_all(request.as_bytes()).is_err() {
+            return false;
+        }
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
+    }
+
+    /// Environment for the binary and the SDK: this endpoint, dummy keys.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    /// An EC2 client on this server, for checking and for drift.
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "moto"))
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+}
