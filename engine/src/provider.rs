@@ -75,6 +75,10 @@ pub trait Provider: Send + Sync {
     /// The resource as it is now, or `None` if it no longer exists.
     fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>>;
 
+    /// The resource created for `target` (found by the ownership tags set in
+    /// its create call), if one exists: how an interrupted create is adopted.
+    fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>>;
+
     /// Create the resource; waits until it is usable.
     fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>>;
 

@@ -15,8 +15,8 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
     let Some(session) = session::open(&args.config, out, destroying) else { return false };
     let verb = if destroying { "destroy" } else { "apply" };
     let Some(lock) = session.lock(verb, out) else { return false };
-    let Some(state) = session.load_state(out) else { return false };
-    let (state, plan) = match session.runtime.block_on(session.plan(&state, args.refresh, destroying)) {
+    let Some(stored) = session.load_state(out) else { return false };
+    let (mut state, plan) = match session.runtime.block_on(session.plan(&stored, args.refresh, destroying)) {
         Ok(p) => p,
         Err(e) => {
             report(e, out);
@@ -29,6 +29,15 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
         return false;
     }
     if !plan.has_changes() {
+        // Refresh may still have learnt something (a resource gone, an
+        // interrupted create adopted): keep it.
+        if state.resources != stored.resources || state.pending != stored.pending {
+            state.serial = stored.serial + 1;
+            if let Err(e) = session.backend.save(&state, &lock) {
+                out.stderr(&format!("the state could not be saved: {e}\n"));
+                return false;
+            }
+        }
         return true;
     }
     if !args.auto_approve && !confirm(verb, out) {

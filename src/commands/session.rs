@@ -167,7 +167,12 @@ impl Session {
 
     pub fn lock(&self, operation: &str, out: &Output) -> Option<LocalLock> {
         match self.backend.lock(operation) {
-            Ok(lock) => Some(lock),
+            Ok(lock) => {
+                if let Some(holder) = &lock.reclaimed_from {
+                    out.stderr(&format!("warning: took over the lock of a run that is gone ({holder})\n"));
+                }
+                Some(lock)
+            }
             Err(e) => {
                 out.stderr(&Diag::global(e).render(&SourceMap::new(), out.color, None));
                 None

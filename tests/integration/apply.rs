@@ -55,7 +55,7 @@ fn apply_creates_tags_and_converges_then_repairs_drift_then_destroys() {
     // What the API server holds: one VPC, tagged in its create call.
     let state = state(dir.path());
     assert_eq!(state["format_version"], 1);
-    assert_eq!(state["serial"], 4, "one write per change");
+    assert_eq!(state["serial"], 8, "two writes per create: the create started, then its result");
     let vpc_id = id(&state, "vpc.main");
     let vpcs = rt.block_on(ec2.describe_vpcs().vpc_ids(&vpc_id).send()).expect("describe");
     let vpc = &vpcs.vpcs()[0];
@@ -180,5 +180,106 @@ fn prevent_destroy_stops_destroy_and_replacement() {
         "{}",
         stdout(&replace)
     );
-    assert_eq!(state(dir.path())["serial"], 1, "nothing was changed");
+    assert_eq!(state(dir.path())["serial"], 2, "nothing was changed after the first apply");
+}
+
+#[test]
+fn an_interrupted_create_is_adopted_not_duplicated() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "aws { region = \"us-east-1\" }\nvpc main { cidr = 10.4.0.0/16 }\n",
+    )
+    .expect("write");
+    // What a run killed right after CreateVpc answered leaves behind: the
+    // VPC exists, tagged with its address and the lineage, and the state
+    // only knows the create was started.
+    let rt = runtime();
+    let ec2 = moto.ec2();
+    let tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
+    let created = rt
+        .block_on(
+            ec2.create_vpc()
+                .cidr_block("10.4.0.0/16")
+                .tag_specifications(
+                    aws_sdk_ec2::types::TagSpecification::builder()
+                        .resource_type(aws_sdk_ec2::types::ResourceType::Vpc)
+                        .tags(tag("k8sinfra:address", "vpc.main"))
+                        .tags(tag("k8sinfra:lineage", "lineage-1"))
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("create");
+    let vpc_id = created.vpc().and_then(|v| v.vpc_id()).expect("id").to_string();
+    std::fs::create_dir_all(dir.path().join(".k8sinfra")).expect("dir");
+    std::fs::write(
+        dir.path().join(".k8sinfra/state.json"),
+        r#"{"format_version": 1, "lineage": "lineage-1", "serial": 1, "resources": {}, "outputs": {},
+            "pending": {"vpc.main": {"type": "vpc"}}}"#,
+    )
+    .expect("state");
+
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let state = state(dir.path());
+    assert_eq!(id(&state, "vpc.main"), vpc_id, "the VPC was adopted");
+    assert!(state.get("pending").is_none(), "nothing is pending any more");
+    let owned = rt
+        .block_on(
+            ec2.describe_vpcs()
+                .filters(aws_sdk_ec2::types::Filter::builder().name("tag:k8sinfra:address").values("vpc.main").build())
+                .send(),
+        )
+        .expect("describe");
+    assert_eq!(owned.vpcs().len(), 1, "no duplicate");
+}
+
+#[test]
+fn apply_killed_at_any_point_and_rerun_leaves_exactly_the_declared_resources() {
+    use std::io::{BufRead as _, BufReader};
+
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let rt = runtime();
+    // Kill the first run as soon as it starts creating the subnets: the VPC
+    // may or may not be in the state, the subnets may or may not exist.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
+    command.args(["apply", "--auto-approve"]).current_dir(dir.path()).env("NO_COLOR", "1");
+    for (k, v) in moto.env() {
+        command.env(k, v);
+    }
+    let mut child =
+        command.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("spawn");
+    let stderr_pipe = child.stderr.take().expect("stderr");
+    for line in BufReader::new(stderr_pipe).lines() {
+        if line.expect("line").contains("subnet.") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let rerun = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(rerun.status.success(), "{}{}", stdout(&rerun), stderr(&rerun));
+    assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));
+    let ec2 = moto.ec2();
+    let count = |name: &str| {
+        let filter = aws_sdk_ec2::types::Filter::builder().name("tag:k8sinfra:address").values(name).build();
+        match name.split('.').next() {
+            Some("vpc") => rt.block_on(ec2.describe_vpcs().filters(filter).send()).expect("vpcs").vpcs().len(),
+            Some("subnet") => {
+                rt.block_on(ec2.describe_subnets().filters(filter).send()).expect("subnets").subnets().len()
+            }
+            _ => rt
+                .block_on(ec2.describe_internet_gateways().filters(filter).send())
+                .expect("gateways")
+                .internet_gateways()
+                .len(),
+        }
+    };
+    for address in ["vpc.main", "subnet.public", "subnet.private", "internet_gateway.main"] {
+        assert_eq!(count(address), 1, "exactly one {address}");
+    }
 }

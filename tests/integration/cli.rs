@@ -16,7 +16,7 @@ fn scratch(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 fn validate_accepts_the_examples() {
     let out = run(&support::root(), &["validate", "examples/seed-chapter"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("is valid: 22 resources, 4 outputs"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is valid: 22 resources, 5 outputs"), "{}", stderr(&out));
 }
 
 #[test]

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use crate::plan::{resolve, Action, Change, Plan};
 use crate::provider::{Attrs, ProviderError, Providers, Remote, Target};
-use crate::state::{ResourceState, State};
+use crate::state::{Pending, ResourceState, State};
 
 /// What the caller hears while the plan runs.
 #[derive(Debug, Clone)]
@@ -132,6 +132,18 @@ async fn walk(
                     continue;
                 }
             };
+            if matches!(change.action, Action::Create | Action::Replace) {
+                // Recorded before the call, so a crash cannot hide the create.
+                state.pending.insert(
+                    address.clone(),
+                    Pending { type_name: change.type_name.clone(), dependencies: change.depends_on.clone() },
+                );
+                state.serial += 1;
+                if let Err(e) = save(state) {
+                    outcome.state_error = Some(e);
+                    break;
+                }
+            }
             on_event(Event::Started { address: address.clone(), action: change.action });
             let providers = Arc::clone(providers);
             let lineage = lineage.to_string();
@@ -148,6 +160,8 @@ async fn walk(
             outcome.state_error = Some("an operation panicked".into());
             continue;
         };
+        // The call answered: the create is no longer in doubt.
+        let was_pending = state.pending.remove(&address).is_some();
         match result {
             Ok(remote) => {
                 let change = by_address[address.as_str()];
@@ -178,6 +192,12 @@ async fn walk(
                 outcome.done.push((address, action));
             }
             Err(error) => {
+                if was_pending {
+                    state.serial += 1;
+                    if let Err(e) = save(state) {
+                        outcome.state_error = Some(e);
+                    }
+                }
                 on_event(Event::Failed { address: address.clone(), action, error: error.clone() });
                 outcome.failed.push((address.clone(), error));
                 blocked.insert(address);
@@ -246,8 +266,27 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Result<Option
 
 /// Refresh: read every resource of the state from the cloud. Resources
 /// that are gone leave the state; the others take the attributes read.
+/// Creates left pending by an interrupted run are looked up by their
+/// ownership tags: found, they are adopted; not found, they never happened.
 pub async fn refresh(providers: &Providers, state: &State) -> Result<State, ProviderError> {
     let mut fresh = state.clone();
+    for (address, pending) in &state.pending {
+        fresh.pending.remove(address);
+        let Some(provider) = providers.for_type(&pending.type_name) else { continue };
+        let target = Target { type_name: &pending.type_name, address, lineage: &state.lineage };
+        if let Some(remote) = provider.find(target).await? {
+            fresh.resources.insert(
+                address.clone(),
+                ResourceState {
+                    type_name: pending.type_name.clone(),
+                    id: remote.id,
+                    attrs: remote.attrs,
+                    dependencies: pending.dependencies.clone(),
+                },
+            );
+        }
+    }
+    let state = &fresh.clone();
     for (address, resource) in &state.resources {
         let Some(provider) = providers.for_type(&resource.type_name) else { continue };
         let target = Target { type_name: &resource.type_name, address, lineage: &state.lineage };

@@ -41,6 +41,8 @@ pub struct LocalBackend {
 /// Held while a run may write the state; removes the lock file on drop.
 pub struct LocalLock {
     path: PathBuf,
+    /// Set when the lock was taken over from a dead process on this host.
+    pub reclaimed_from: Option<String>,
 }
 
 impl Drop for LocalLock {
@@ -79,26 +81,35 @@ impl LocalBackend {
         }
     }
 
-    /// Take the lock, or say who holds it.
+    /// Take the lock, or say who holds it. A lock left by a process of this
+    /// host that no longer runs (a crash, `kill -9`) is taken over.
     pub fn lock(&self, operation: &str) -> Result<LocalLock, LocalStateError> {
         let lock = self.path.with_extension("json.lock");
         if let Some(dir) = lock.parent() {
             std::fs::create_dir_all(dir).map_err(|e| io("create", dir, &e))?;
         }
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
-            Ok(mut f) => {
-                let _ = writeln!(f, "pid {} ({operation})", std::process::id());
-                Ok(LocalLock { path: lock })
+        let mut reclaimed_from = None;
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+                Ok(mut f) => {
+                    let _ = writeln!(f, "pid {} on {} ({operation})", std::process::id(), host());
+                    return Ok(LocalLock { path: lock, reclaimed_from });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&lock).unwrap_or_default().trim().to_string();
+                    if reclaimed_from.is_none() && holder_is_dead(&holder) {
+                        let _ = std::fs::remove_file(&lock);
+                        reclaimed_from = Some(holder);
+                        continue;
+                    }
+                    return Err(LocalStateError::Locked {
+                        path: self.path.display().to_string(),
+                        holder: if holder.is_empty() { "another run".into() } else { holder },
+                        lock: lock.display().to_string(),
+                    });
+                }
+                Err(e) => return Err(io("create", &lock, &e)),
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let holder = std::fs::read_to_string(&lock).unwrap_or_default().trim().to_string();
-                Err(LocalStateError::Locked {
-                    path: self.path.display().to_string(),
-                    holder: if holder.is_empty() { "another run".into() } else { holder },
-                    lock: lock.display().to_string(),
-                })
-            }
-            Err(e) => Err(io("create", &lock, &e)),
         }
     }
 
@@ -134,6 +145,23 @@ impl LocalBackend {
     }
 }
 
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// `pid N on HOST (…)` naming this host and a process that is gone.
+fn holder_is_dead(holder: &str) -> bool {
+    let mut words = holder.split_whitespace();
+    let (Some("pid"), Some(pid), Some("on"), Some(on_host)) = (words.next(), words.next(), words.next(), words.next())
+    else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    on_host == host() && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +186,15 @@ mod tests {
         assert!(backend.path().with_extension("json.backup").exists());
         drop(lock);
         assert!(backend.lock("again").is_ok());
+        // A lock whose process is gone from this host is taken over.
+        let lock_file = backend.path().with_extension("json.lock");
+        std::fs::write(&lock_file, format!("pid 999999999 on {} (apply)", host())).expect("stale lock");
+        let taken = backend.lock("after a crash").expect("reclaimed");
+        assert!(taken.reclaimed_from.as_deref().is_some_and(|h| h.contains("999999999")));
+        drop(taken);
+        std::fs::write(&lock_file, "pid 999999999 on another-host (apply)").expect("foreign lock");
+        assert!(matches!(backend.lock("x"), Err(LocalStateError::Locked { .. })), "another host's lock stays");
+        let _ = std::fs::remove_file(&lock_file);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

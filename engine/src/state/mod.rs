@@ -23,6 +23,21 @@ pub struct State {
     /// By address, so the file reads in a stable order.
     pub resources: BTreeMap<String, ResourceState>,
     pub outputs: BTreeMap<String, serde_json::Value>,
+    /// Creates that were started and not yet recorded as done. A run killed
+    /// between the cloud's answer and the state write leaves one here; the
+    /// next refresh finds the resource by the tags it was created with and
+    /// adopts it, so nothing is duplicated or leaked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, Pending>,
+}
+
+/// A create in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    #[serde(default)]
+    pub dependencies: Vec<String>,
 }
 
 /// One resource instance as the cloud reported it after the last change.
@@ -44,7 +59,13 @@ impl State {
     /// A new, empty state with a fresh lineage.
     #[must_use]
     pub fn new() -> Self {
-        State { lineage: new_lineage(), serial: 0, resources: BTreeMap::new(), outputs: BTreeMap::new() }
+        State {
+            lineage: new_lineage(),
+            serial: 0,
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            pending: BTreeMap::new(),
+        }
     }
 }
 

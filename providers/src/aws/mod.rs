@@ -105,6 +105,13 @@ impl Provider for Aws {
         }
     }
 
+    fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
+        match self.clients.get() {
+            Some(c) => ec2::find(&c.ec2, target),
+            None => Box::pin(async { Err(not_connected()) }),
+        }
+    }
+
     fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         match self.clients.get() {
             Some(c) => ec2::create(&c.ec2, target, attrs),

@@ -9,7 +9,7 @@ mod vpc;
 
 pub use schemas::schemas;
 
-use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 
 use super::errors::retry_while;
@@ -30,6 +30,55 @@ pub fn read<'a>(
             other => Err(unsupported(other)),
         }
     })
+}
+
+/// The resource tagged with this address and lineage, if any.
+pub fn find<'a>(
+    ec2: &'a aws_sdk_ec2::Client,
+    target: Target<'a>,
+) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
+    Box::pin(async move {
+        let owned =
+            vec![filter("tag:k8sinfra:address", target.address), filter("tag:k8sinfra:lineage", target.lineage)];
+        let id = match target.type_name {
+            "vpc" => ec2
+                .describe_vpcs()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| super::errors::api("DescribeVpcs", e))?
+                .vpcs()
+                .first()
+                .and_then(|v| v.vpc_id().map(str::to_string)),
+            "subnet" => ec2
+                .describe_subnets()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| super::errors::api("DescribeSubnets", e))?
+                .subnets()
+                .first()
+                .and_then(|v| v.subnet_id().map(str::to_string)),
+            "internet_gateway" => ec2
+                .describe_internet_gateways()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| super::errors::api("DescribeInternetGateways", e))?
+                .internet_gateways()
+                .first()
+                .and_then(|v| v.internet_gateway_id().map(str::to_string)),
+            other => return Err(unsupported(other)),
+        };
+        match id {
+            Some(id) => read(ec2, target, &id).await,
+            None => Ok(None),
+        }
+    })
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
 }
 
 pub fn create<'a>(
