@@ -98,12 +98,12 @@ pub trait Provider: Send + Sync {
 /// Every provider of a run, and which one owns each resource type.
 #[derive(Default)]
 pub struct Providers {
-    providers: Vec<Box<dyn Provider>>,
+    providers: Vec<std::sync::Arc<dyn Provider>>,
 }
 
 impl Providers {
     #[must_use]
-    pub fn new(providers: Vec<Box<dyn Provider>>) -> Self {
+    pub fn new(providers: Vec<std::sync::Arc<dyn Provider>>) -> Self {
         Providers { providers }
     }
 

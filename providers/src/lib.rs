@@ -9,5 +9,5 @@ use k8sinfra_engine::Providers;
 /// Every provider this build knows.
 #[must_use]
 pub fn all() -> Providers {
-    Providers::new(vec![Box::new(aws::Aws::new())])
+    Providers::new(vec![std::sync::Arc::new(aws::Aws::new())])
 }

@@ -303,3 +303,6 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
     }
     Ok(fresh)
 }
+
+#[cfg(test)]
+mod tests;

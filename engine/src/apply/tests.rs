@@ -1,0 +1,246 @@
+//! The walker against an in-memory provider: dependency order, the
+//! parallelism bound, failures stopping only their dependents, deletes in
+//! reverse order, and a state write around every change.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use k8sinfra_lang::{Diagnostics, Value};
+
+use super::{apply, Event};
+use crate::config::{Config, ProviderSettings};
+use crate::plan::{Action, Change, Plan};
+use crate::provider::{Attrs, BoxFuture, Provider, ProviderError, Providers, Remote, Target};
+use crate::schema::{AttrSchema, BlockSchema, ResourceSchema};
+use crate::state::{ResourceState, State};
+
+/// Keeps resources in a map; each call takes a little while so that calls
+/// overlap, and addresses listed in `fail` fail.
+struct Memory {
+    schemas: Vec<ResourceSchema>,
+    settings: BlockSchema,
+    log: Mutex<Vec<String>>,
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
+    fail: Vec<String>,
+}
+
+impl Memory {
+    fn new(fail: &[&str]) -> Self {
+        Memory {
+            schemas: vec![ResourceSchema::new("thing", "a test resource")
+                .attr(AttrSchema::optional("name", k8sinfra_lang::Type::String))],
+            settings: BlockSchema::new("memory", Vec::new()),
+            log: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            most_in_flight: AtomicUsize::new(0),
+            fail: fail.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    async fn call(&self, what: String, address: &str) -> Result<(), ProviderError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.log.lock().expect("log").push(what);
+        if self.fail.iter().any(|f| f == address) {
+            return Err(ProviderError::Api { operation: "Create".into(), message: format!("{address} refused") });
+        }
+        Ok(())
+    }
+}
+
+impl Provider for Memory {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+    fn schemas(&self) -> &[ResourceSchema] {
+        &self.schemas
+    }
+    fn settings(&self) -> &BlockSchema {
+        &self.settings
+    }
+    fn check(&self, _: &Config, _: &mut Diagnostics) {}
+    fn can_apply(&self, _: &str) -> bool {
+        true
+    }
+    fn connect<'a>(&'a self, _: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn read<'a>(&'a self, _: Target<'a>, _: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn find<'a>(&'a self, _: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+        Box::pin(async move {
+            self.call(format!("create {}", target.address), target.address).await?;
+            Ok(Remote { id: format!("id-{}", target.address), attrs: attrs.clone() })
+        })
+    }
+    fn update<'a>(
+        &'a self,
+        target: Target<'a>,
+        id: &'a str,
+        _: &'a Attrs,
+        after: &'a Attrs,
+    ) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+        Box::pin(async move {
+            self.call(format!("update {}", target.address), target.address).await?;
+            Ok(Remote { id: id.into(), attrs: after.clone() })
+        })
+    }
+    fn delete<'a>(&'a self, target: Target<'a>, _: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move { self.call(format!("delete {}", target.address), target.address).await })
+    }
+}
+
+fn change(address: &str, action: Action, depends_on: &[&str]) -> Change {
+    Change {
+        address: address.into(),
+        type_name: "thing".into(),
+        action,
+        id: (action != Action::Create).then(|| format!("id-{address}")),
+        attrs: Vec::new(),
+        config: [("name".to_string(), Value::String(address.into()))].into(),
+        depends_on: depends_on.iter().map(ToString::to_string).collect(),
+    }
+}
+
+struct Run {
+    state: State,
+    outcome: super::Outcome,
+    log: Vec<String>,
+    most_in_flight: usize,
+    saves: usize,
+    events: Vec<Event>,
+}
+
+fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) -> Run {
+    let memory = Arc::new(Memory::new(fail));
+    let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
+    let plan = Plan { changes, lineage: state.lineage.clone(), serial: state.serial };
+    let mut saves = 0;
+    let mut events = Vec::new();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let (state, outcome) = runtime.block_on(apply(
+        &plan,
+        providers,
+        state,
+        parallelism,
+        &mut |_: &State| {
+            saves += 1;
+            Ok(())
+        },
+        &mut |e| events.push(e),
+    ));
+    let log = memory.log.lock().expect("log").clone();
+    Run { state, outcome, log, most_in_flight: memory.most_in_flight.load(Ordering::SeqCst), saves, events }
+}
+
+fn position(log: &[String], entry: &str) -> usize {
+    log.iter().position(|l| l == entry).unwrap_or_else(|| panic!("{entry} not in {log:?}"))
+}
+
+#[test]
+fn changes_wait_for_their_dependencies() {
+    let changes = vec![
+        change("a", Action::Create, &[]),
+        change("b", Action::Create, &["a"]),
+        change("c", Action::Create, &["b"]),
+        change("d", Action::Create, &[]),
+    ];
+    let r = run(changes, State::new(), &[], 10);
+    assert!(r.outcome.ok());
+    assert!(position(&r.log, "create a") < position(&r.log, "create b"));
+    assert!(position(&r.log, "create b") < position(&r.log, "create c"));
+    assert_eq!(r.state.resources.len(), 4);
+    assert_eq!(r.state.resources["c"].dependencies, vec!["b".to_string()]);
+    assert_eq!(r.saves, 8, "a write before each create and one after");
+    assert!(r.state.pending.is_empty());
+}
+
+#[test]
+fn no_more_than_parallelism_operations_run_at_once() {
+    let changes: Vec<Change> = (0..12).map(|i| change(&format!("t{i:02}"), Action::Create, &[])).collect();
+    let r = run(changes, State::new(), &[], 3);
+    assert!(r.outcome.ok());
+    assert_eq!(r.most_in_flight, 3, "twelve independent creates, three at a time");
+    let r = run((0..6).map(|i| change(&format!("u{i}"), Action::Create, &[])).collect(), State::new(), &[], 1);
+    assert_eq!(r.most_in_flight, 1);
+}
+
+#[test]
+fn a_failure_stops_its_dependents_and_nothing_else() {
+    let changes = vec![
+        change("a", Action::Create, &[]),
+        change("b", Action::Create, &["a"]),
+        change("c", Action::Create, &["b"]),
+        change("d", Action::Create, &[]),
+        change("e", Action::Create, &["c", "d"]),
+    ];
+    let r = run(changes, State::new(), &["b"], 10);
+    assert_eq!(r.outcome.failed.len(), 1);
+    assert_eq!(r.outcome.failed[0].0, "b");
+    let mut skipped = r.outcome.skipped.clone();
+    skipped.sort();
+    assert_eq!(skipped, vec!["c".to_string(), "e".to_string()]);
+    assert!(r.state.resources.contains_key("a") && r.state.resources.contains_key("d"));
+    assert!(!r.state.resources.contains_key("b"));
+    assert!(r.state.pending.is_empty(), "a refused create is not pending");
+    assert!(!r.log.iter().any(|l| l == "create c" || l == "create e"), "dependents never start");
+    assert!(r
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Skipped { address, because } if address == "c" && because == "b")));
+}
+
+#[test]
+fn deletes_run_dependents_first() {
+    let mut state = State::new();
+    for (address, deps) in [("vpc", vec![]), ("subnet", vec!["vpc"]), ("instance", vec!["subnet"])] {
+        state.resources.insert(
+            address.into(),
+            ResourceState {
+                type_name: "thing".into(),
+                id: format!("id-{address}"),
+                attrs: BTreeMap::new(),
+                dependencies: deps.into_iter().map(String::from).collect(),
+            },
+        );
+    }
+    let changes = vec![
+        change("vpc", Action::Delete, &[]),
+        change("subnet", Action::Delete, &["vpc"]),
+        change("instance", Action::Delete, &["subnet"]),
+    ];
+    let r = run(changes, state, &[], 10);
+    assert!(r.outcome.ok());
+    assert_eq!(r.log, vec!["delete instance", "delete subnet", "delete vpc"]);
+    assert!(r.state.resources.is_empty());
+}
+
+#[test]
+fn replace_deletes_then_creates_and_updates_keep_the_id() {
+    let mut state = State::new();
+    for address in ["old", "tweak"] {
+        state.resources.insert(
+            address.into(),
+            ResourceState {
+                type_name: "thing".into(),
+                id: format!("id-{address}"),
+                attrs: BTreeMap::new(),
+                dependencies: vec![],
+            },
+        );
+    }
+    let r = run(vec![change("old", Action::Replace, &[]), change("tweak", Action::Update, &[])], state, &[], 10);
+    assert!(r.outcome.ok());
+    assert!(position(&r.log, "delete old") < position(&r.log, "create old"));
+    assert_eq!(r.state.resources["tweak"].id, "id-tweak");
+    assert_eq!(r.state.resources["old"].attrs["name"], serde_json::json!("old"));
+}
