@@ -1,6 +1,7 @@
 //! The terminal rendering of a plan, in the shape Terraform users know:
 //! a block per resource with `+ ~ - -/+` symbols and attribute changes,
-//! then `Plan: N to add, N to change, N to replace, N to destroy.`
+//! values in the language's own syntax, multi-line text (user data) as a
+//! line diff, then `Plan: N to add, N to change, N to replace, N to destroy.`
 
 use std::fmt::Write as _;
 
@@ -41,23 +42,82 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
 }
 
 fn attr_line(attr: &AttrChange, action: Action, width: usize, color: bool) -> String {
-    let show = |v: &Option<serde_json::Value>| {
-        v.as_ref().map_or_else(|| "(known after apply)".to_string(), ToString::to_string)
-    };
     let name = format!("{:<width$}", attr.name);
+    let note = if attr.forces_new { " # forces replacement" } else { "" };
+    fn text(v: &Option<serde_json::Value>) -> Option<&str> {
+        v.as_ref().and_then(serde_json::Value::as_str).filter(|s| s.contains('\n'))
+    }
     match action {
-        Action::Create => format!("{} {name} = {}", paint("+", action, color), show(&attr.after)),
-        Action::Delete => format!("{} {name} = {}", paint("-", action, color), show(&attr.before)),
-        _ => {
-            let note = if attr.forces_new { " # forces replacement" } else { "" };
-            format!(
-                "{} {name} = {} -> {}{note}",
-                paint("~", Action::Update, color),
-                show(&attr.before),
-                show(&attr.after)
-            )
+        Action::Create | Action::Delete => {
+            let (symbol, value) = if action == Action::Create { ("+", &attr.after) } else { ("-", &attr.before) };
+            match text(value) {
+                Some(s) => format!("{} {name} = {}", paint(symbol, action, color), heredoc(s, None)),
+                None => format!("{} {name} = {}", paint(symbol, action, color), show(value)),
+            }
+        }
+        _ if text(&attr.before).is_some() || text(&attr.after).is_some() => {
+            let before = attr.before.as_ref().and_then(serde_json::Value::as_str).unwrap_or_default();
+            let after = attr.after.as_ref().and_then(serde_json::Value::as_str).unwrap_or_default();
+            format!("{} {name} = {}{note}", paint("~", Action::Update, color), heredoc(after, Some(before)))
+        }
+        _ => format!(
+            "{} {name} = {} -> {}{note}",
+            paint("~", Action::Update, color),
+            show(&attr.before),
+            show(&attr.after)
+        ),
+    }
+}
+
+/// A value in the language's own syntax, or `(known after apply)`.
+fn show(value: &Option<serde_json::Value>) -> String {
+    value.as_ref().map_or_else(|| "(known after apply)".to_string(), dsl)
+}
+
+fn dsl(value: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match value {
+        J::String(s) => k8sinfra_lang::value::quote(s),
+        J::Array(items) => format!("[{}]", items.iter().map(dsl).collect::<Vec<_>>().join(", ")),
+        J::Object(map) if map.is_empty() => "{}".into(),
+        J::Object(map) => {
+            let entries: Vec<String> = map
+                .iter()
+                .map(|(k, v)| {
+                    let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    let key = if plain { k.clone() } else { k8sinfra_lang::value::quote(k) };
+                    format!("{key} = {}", dsl(v))
+                })
+                .collect();
+            format!("{{ {} }}", entries.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Multi-line text as a heredoc; with `before`, as a line diff of the two.
+fn heredoc(after: &str, before: Option<&str>) -> String {
+    let mut out = String::from("<<EOT\n");
+    match before {
+        None => {
+            for line in after.lines() {
+                let _ = writeln!(out, "            {line}");
+            }
+        }
+        Some(before) => {
+            for change in similar::TextDiff::from_lines(before, after).iter_all_changes() {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => "-",
+                    similar::ChangeTag::Insert => "+",
+                    similar::ChangeTag::Equal => " ",
+                };
+                let _ = writeln!(out, "          {sign} {}", change.value().trim_end_matches('\n'));
+            }
         }
     }
+    out.push_str("        EOT");
+    out
 }
 
 fn paint(s: &str, action: Action, color: bool) -> String {
@@ -72,4 +132,72 @@ fn paint(s: &str, action: Action, color: bool) -> String {
         Action::NoOp => "0",
     };
     format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Change;
+
+    fn change(address: &str, action: Action, attrs: Vec<AttrChange>) -> Change {
+        Change {
+            address: address.into(),
+            type_name: address.split('.').next().unwrap_or_default().into(),
+            action,
+            id: None,
+            attrs,
+            config: Default::default(),
+            depends_on: vec![],
+        }
+    }
+
+    fn attr(
+        name: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+        forces_new: bool,
+    ) -> AttrChange {
+        AttrChange { name: name.into(), before, after, forces_new }
+    }
+
+    #[test]
+    fn a_plan_reads_like_the_language() {
+        use serde_json::json;
+        let plan = Plan {
+            changes: vec![
+                change(
+                    "vpc.main",
+                    Action::Create,
+                    vec![
+                        attr("cidr", None, Some(json!("10.0.0.0/16")), false),
+                        attr("id", None, None, false),
+                        attr("tags", None, Some(json!({"Project": "k8s", "kubernetes.io/role/elb": "1"})), false),
+                    ],
+                ),
+                change(
+                    "subnet.a",
+                    Action::Replace,
+                    vec![attr("cidr", Some(json!("10.0.1.0/24")), Some(json!("10.0.9.0/24")), true)],
+                ),
+                change(
+                    "instance.web",
+                    Action::Update,
+                    vec![
+                        attr("type", Some(json!("t2.nano")), Some(json!("t2.small")), false),
+                        attr(
+                            "user_data",
+                            Some(json!("#!/bin/sh\necho one\nexit 0\n")),
+                            Some(json!("#!/bin/sh\necho two\nexit 0\n")),
+                            false,
+                        ),
+                    ],
+                ),
+                change("subnet.old", Action::Delete, vec![attr("zone", Some(json!("us-east-1a")), None, false)]),
+                change("vpc.same", Action::NoOp, vec![]),
+            ],
+            lineage: "l".into(),
+            serial: 3,
+        };
+        insta::assert_snapshot!(plan_text(&plan, false));
+    }
 }
