@@ -27,12 +27,30 @@ pub struct AttrSchema {
     /// Never shown in plans or logs.
     pub sensitive: bool,
     pub default: Option<Value>,
+    /// A list whose order means nothing (subnets of a route table): plans
+    /// compare it as a set.
+    pub unordered: bool,
     pub description: &'static str,
 }
 
 impl AttrSchema {
     fn new(name: &'static str, ty: Type, kind: AttrKind) -> Self {
-        AttrSchema { name, ty, kind, forces_new: false, sensitive: false, default: None, description: "" }
+        AttrSchema {
+            name,
+            ty,
+            kind,
+            forces_new: false,
+            sensitive: false,
+            default: None,
+            unordered: false,
+            description: "",
+        }
+    }
+
+    #[must_use]
+    pub fn unordered(mut self) -> Self {
+        self.unordered = true;
+        self
     }
 
     #[must_use]
@@ -93,13 +111,21 @@ pub struct BlockSchema {
     pub min: usize,
     /// `Some(1)` makes the block a single map instead of a list of maps.
     pub max: Option<usize>,
+    /// Written in any order (routes, rules): plans compare them as a set.
+    pub unordered: bool,
     pub description: &'static str,
 }
 
 impl BlockSchema {
     #[must_use]
     pub fn new(name: &'static str, attrs: Vec<AttrSchema>) -> Self {
-        BlockSchema { name, attrs, min: 0, max: None, description: "" }
+        BlockSchema { name, attrs, min: 0, max: None, unordered: false, description: "" }
+    }
+
+    #[must_use]
+    pub fn unordered(mut self) -> Self {
+        self.unordered = true;
+        self
     }
 
     #[must_use]

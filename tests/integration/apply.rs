@@ -46,16 +46,16 @@ fn apply_creates_tags_and_converges_then_repairs_drift_then_destroys() {
 
     let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
-    assert!(stdout(&plan).contains("Plan: 4 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", stdout(&plan));
+    assert!(stdout(&plan).contains("Plan: 8 to add, 0 to change, 0 to replace, 0 to destroy."), "{}", stdout(&plan));
 
     let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
-    assert!(stderr(&apply).contains("Resources: 4 added, 0 changed, 0 replaced, 0 destroyed."), "{}", stderr(&apply));
+    assert!(stderr(&apply).contains("Resources: 8 added, 0 changed, 0 replaced, 0 destroyed."), "{}", stderr(&apply));
 
     // What the API server holds: one VPC, tagged in its create call.
     let state = state(dir.path());
     assert_eq!(state["format_version"], 1);
-    assert_eq!(state["serial"], 8, "two writes per create: the create started, then its result");
+    assert_eq!(state["serial"], 16, "two writes per create: the create started, then its result");
     let vpc_id = id(&state, "vpc.main");
     let vpcs = rt.block_on(ec2.describe_vpcs().vpc_ids(&vpc_id).send()).expect("describe");
     let vpc = &vpcs.vpcs()[0];
@@ -90,7 +90,8 @@ fn apply_creates_tags_and_converges_then_repairs_drift_then_destroys() {
     let shown = stdout(&drift);
     assert!(shown.contains("~ enable_dns_hostnames = false -> true"), "{shown}");
     assert!(shown.contains("# subnet.private will be created"), "{shown}");
-    assert!(shown.contains("Plan: 1 to add, 1 to change, 0 to replace, 0 to destroy."), "{shown}");
+    assert!(shown.contains("# route_table.private will be updated in place"), "it follows the new subnet: {shown}");
+    assert!(shown.contains("Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy."), "{shown}");
     let repair = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
     assert!(repair.status.success(), "{}", stderr(&repair));
     assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));

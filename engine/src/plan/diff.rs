@@ -33,8 +33,11 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
         let mut attrs = Vec::new();
         let mut forces_new = false;
         for (name, value) in &settable {
-            let after = resolve(value, state);
-            let before = prior.and_then(|p| p.attrs.get(name)).cloned();
+            let unordered = schema.find_attr(name).is_some_and(|a| a.unordered)
+                || schema.find_block(name).is_some_and(|b| b.unordered);
+            let as_set = |v: Option<serde_json::Value>| if unordered { v.map(sorted) } else { v };
+            let after = as_set(resolve(value, state));
+            let before = as_set(prior.and_then(|p| p.attrs.get(name)).cloned());
             let ignored = r.lifecycle.ignore_changes.iter().any(|i| i == name);
             let differs = prior.is_none() || after.is_none() || (before != after && !ignored);
             if !differs {
@@ -89,4 +92,15 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
     changes.extend(deletes);
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     Plan { changes, lineage: state.lineage.clone(), serial: state.serial }
+}
+
+/// A list in a canonical order, for attributes whose order means nothing.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Array(mut items) => {
+            items.sort_by_key(ToString::to_string);
+            serde_json::Value::Array(items)
+        }
+        other => other,
+    }
 }

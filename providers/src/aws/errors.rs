@@ -22,9 +22,30 @@ where
     ) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
-        _ => aws_sdk_ec2::error::DisplayErrorContext(&err).to_string(),
+        _ => chain(&err),
     };
     ProviderError::Api { operation: operation.into(), message }
+}
+
+/// An error and its causes on one line, without the debug dumps the SDK's
+/// own rendering includes (a failed connection is one sentence, not forty
+/// lines of structure).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    let mut line = parts.join(": ");
+    if line.len() > 400 {
+        line.truncate(line.char_indices().take_while(|(i, _)| *i < 400).last().map_or(0, |(i, c)| i + c.len_utf8()));
+        line.push('…');
+    }
+    line
 }
 
 /// How long to wait before attempt `n` (1-based): 0.5 s doubling to 8 s.
@@ -130,5 +151,69 @@ mod tests {
         .await;
         assert!(matches!(result, Err(ProviderError::Api { ref message, .. }) if message.contains("after 10 attempts")));
         assert_eq!(calls.load(Ordering::SeqCst), ATTEMPTS);
+    }
+}
+
+/// What a poll of a resource's status says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll {
+    Ready,
+    Waiting(String),
+    Failed(String),
+}
+
+/// Poll until the resource is ready, fails, or the attempts run out. The
+/// local emulator answers "available" at once; AWS takes minutes for a
+/// NAT gateway, so this is the path real runs take.
+pub async fn wait_for<F, Fut>(operation: &str, attempts: u32, poll: F) -> Result<(), ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Poll, ProviderError>>,
+{
+    let mut last = String::new();
+    for attempt in 1..=attempts {
+        match poll().await? {
+            Poll::Ready => return Ok(()),
+            Poll::Failed(why) => return Err(ProviderError::Api { operation: operation.into(), message: why }),
+            Poll::Waiting(state) => last = state,
+        }
+        tokio::time::sleep(backoff(attempt).min(Duration::from_secs(15))).await;
+    }
+    Err(ProviderError::Api {
+        operation: operation.into(),
+        message: format!("still {last} after {attempts} checks; it may finish later: run plan again"),
+    })
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_until_ready_fails_fast_and_gives_up() {
+        let polls = AtomicU32::new(0);
+        let ready_on_third = || {
+            let n = polls.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(if n < 2 { Poll::Waiting("pending".into()) } else { Poll::Ready }) }
+        };
+        wait_for("CreateNatGateway", 10, ready_on_third).await.expect("ready");
+        assert_eq!(polls.load(Ordering::SeqCst), 3);
+
+        let failed =
+            wait_for("CreateNatGateway", 10, || async { Ok(Poll::Failed("Gateway.NotAttached".into())) }).await;
+        assert!(matches!(failed, Err(ProviderError::Api { message, .. }) if message == "Gateway.NotAttached"));
+
+        polls.store(0, Ordering::SeqCst);
+        let never = || {
+            polls.fetch_add(1, Ordering::SeqCst);
+            async { Ok(Poll::Waiting("pending".into())) }
+        };
+        let gave_up = wait_for("CreateNatGateway", 4, never).await;
+        assert!(
+            matches!(gave_up, Err(ProviderError::Api { message, .. }) if message.starts_with("still pending after 4 checks"))
+        );
+        assert_eq!(polls.load(Ordering::SeqCst), 4);
     }
 }

@@ -2,7 +2,10 @@
 //! instance and volume resources, and the API calls for those this build
 //! can apply (`vpc`, `subnet`, `internet_gateway`).
 
+mod elastic_ip;
 mod internet_gateway;
+mod nat_gateway;
+mod route_table;
 mod schemas;
 mod subnet;
 mod vpc;
@@ -15,7 +18,7 @@ use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target}
 use super::errors::retry_while;
 
 /// The types whose API calls are implemented.
-pub const APPLIES: &[&str] = &["vpc", "subnet", "internet_gateway"];
+pub const APPLIES: &[&str] = &["vpc", "subnet", "internet_gateway", "route_table", "elastic_ip", "nat_gateway"];
 
 pub fn read<'a>(
     ec2: &'a aws_sdk_ec2::Client,
@@ -27,6 +30,9 @@ pub fn read<'a>(
             "vpc" => vpc::read(ec2, target, id).await,
             "subnet" => subnet::read(ec2, target, id).await,
             "internet_gateway" => internet_gateway::read(ec2, target, id).await,
+            "route_table" => route_table::read(ec2, target, id).await,
+            "elastic_ip" => elastic_ip::read(ec2, target, id).await,
+            "nat_gateway" => nat_gateway::read(ec2, target, id).await,
             other => Err(unsupported(other)),
         }
     })
@@ -68,6 +74,34 @@ pub fn find<'a>(
                 .internet_gateways()
                 .first()
                 .and_then(|v| v.internet_gateway_id().map(str::to_string)),
+            "route_table" => ec2
+                .describe_route_tables()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| super::errors::api("DescribeRouteTables", e))?
+                .route_tables()
+                .first()
+                .and_then(|v| v.route_table_id().map(str::to_string)),
+            "elastic_ip" => ec2
+                .describe_addresses()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| super::errors::api("DescribeAddresses", e))?
+                .addresses()
+                .first()
+                .and_then(|v| v.allocation_id().map(str::to_string)),
+            "nat_gateway" => ec2
+                .describe_nat_gateways()
+                .set_filter(Some(owned))
+                .send()
+                .await
+                .map_err(|e| super::errors::api("DescribeNatGateways", e))?
+                .nat_gateways()
+                .iter()
+                .find(|g| !matches!(g.state(), Some(aws_sdk_ec2::types::NatGatewayState::Deleted)))
+                .and_then(|v| v.nat_gateway_id().map(str::to_string)),
             other => return Err(unsupported(other)),
         };
         match id {
@@ -91,6 +125,9 @@ pub fn create<'a>(
             "vpc" => vpc::create(ec2, target, attrs).await,
             "subnet" => subnet::create(ec2, target, attrs).await,
             "internet_gateway" => internet_gateway::create(ec2, target, attrs).await,
+            "route_table" => route_table::create(ec2, target, attrs).await,
+            "elastic_ip" => elastic_ip::create(ec2, target, attrs).await,
+            "nat_gateway" => nat_gateway::create(ec2, target, attrs).await,
             other => Err(unsupported(other)),
         }
     })
@@ -108,6 +145,9 @@ pub fn update<'a>(
             "vpc" => vpc::update(ec2, target, id, before, after).await,
             "subnet" => subnet::update(ec2, target, id, before, after).await,
             "internet_gateway" => internet_gateway::update(ec2, target, id, before, after).await,
+            "route_table" => route_table::update(ec2, target, id, before, after).await,
+            "elastic_ip" => elastic_ip::update(ec2, target, id, before, after).await,
+            "nat_gateway" => nat_gateway::update(ec2, target, id, before, after).await,
             other => Err(unsupported(other)),
         }
     })
@@ -123,6 +163,9 @@ pub fn delete<'a>(
             "vpc" => vpc::delete(ec2, id).await,
             "subnet" => subnet::delete(ec2, id).await,
             "internet_gateway" => internet_gateway::delete(ec2, id).await,
+            "route_table" => route_table::delete(ec2, id).await,
+            "elastic_ip" => elastic_ip::delete(ec2, id).await,
+            "nat_gateway" => nat_gateway::delete(ec2, id).await,
             other => Err(unsupported(other)),
         }
     })

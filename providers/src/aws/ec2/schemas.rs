@@ -55,6 +55,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(
                 AttrSchema::optional("subnets", Type::list(reference("subnet")))
                     .default(Value::List(Vec::new()))
+                    .unordered()
                     .describe("Subnets that use this table"),
             )
             .block(
@@ -67,6 +68,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
                         AttrSchema::optional("instance", reference("instance")),
                     ],
                 )
+                .unordered()
                 .describe("A route; exactly one target"),
             )
             .attr(tags())
@@ -197,4 +199,5 @@ fn rule_block(name: &'static str) -> BlockSchema {
             AttrSchema::optional("description", Type::String),
         ],
     )
+    .unordered()
 }

@@ -1,0 +1,92 @@
+//! `nat_gateway`: CreateNatGateway (tagged in the call) in a public subnet
+//! with an elastic IP, then waits until it is available; DeleteNatGateway
+//! waits until it is gone, so its elastic IP and subnet can follow.
+
+use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use serde_json::json;
+
+use super::super::errors::{api, code, wait_for, Poll};
+use super::vpc::gone;
+use super::{retag, string, tag_spec, tags_attr};
+
+/// Checks before giving up (about five minutes with the backoff's cap).
+const CHECKS: u32 = 30;
+
+pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+    let out = ec2
+        .create_nat_gateway()
+        .subnet_id(string(attrs, "subnet"))
+        .allocation_id(string(attrs, "elastic_ip"))
+        .tag_specifications(tag_spec(ResourceType::Natgateway, &target, attrs))
+        .send()
+        .await
+        .map_err(|e| api("CreateNatGateway", e))?;
+    let id = out.nat_gateway().and_then(|g| g.nat_gateway_id()).unwrap_or_default().to_string();
+    wait_for("CreateNatGateway", CHECKS, || async {
+        Ok(match state(ec2, &id).await? {
+            Some(NatGatewayState::Available) => Poll::Ready,
+            Some(NatGatewayState::Failed) => Poll::Failed(format!("{id} failed to become available")),
+            Some(other) => Poll::Waiting(other.as_str().to_string()),
+            None => Poll::Waiting("not visible yet".into()),
+        })
+    })
+    .await?;
+    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateNatGateway", &id))
+}
+
+/// The gateway's state; `None` while AWS does not show it yet.
+async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<NatGatewayState>, ProviderError> {
+    match ec2.describe_nat_gateways().nat_gateway_ids(id).send().await {
+        Ok(out) => Ok(out.nat_gateways().first().and_then(|g| g.state().cloned())),
+        Err(e) if code(&e).as_deref() == Some("NatGatewayNotFound") => Ok(None),
+        Err(e) => Err(api("DescribeNatGateways", e)),
+    }
+}
+
+pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
+    let out = match ec2.describe_nat_gateways().nat_gateway_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some("NatGatewayNotFound") => return Ok(None),
+        Err(e) => return Err(api("DescribeNatGateways", e)),
+    };
+    let Some(gateway) = out.nat_gateways().first() else { return Ok(None) };
+    if matches!(gateway.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) {
+        return Ok(None);
+    }
+    let address = gateway.nat_gateway_addresses().first();
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(id));
+    attrs.insert("subnet".into(), json!(gateway.subnet_id().unwrap_or_default()));
+    attrs.insert("elastic_ip".into(), json!(address.and_then(|a| a.allocation_id()).unwrap_or_default()));
+    attrs.insert("public_ip".into(), json!(address.and_then(|a| a.public_ip()).unwrap_or_default()));
+    attrs.insert("private_ip".into(), json!(address.and_then(|a| a.private_ip()).unwrap_or_default()));
+    attrs.insert("tags".into(), tags_attr(&target, gateway.tags()));
+    Ok(Some(Remote { id: id.into(), attrs }))
+}
+
+pub async fn update(
+    ec2: &aws_sdk_ec2::Client,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    retag(ec2, id, &target, before, after).await?;
+    read(ec2, target, id).await?.ok_or_else(|| gone("CreateTags", id))
+}
+
+pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
+    match ec2.delete_nat_gateway().nat_gateway_id(id).send().await {
+        Ok(_) => {}
+        Err(e) if code(&e).as_deref() == Some("NatGatewayNotFound") => return Ok(()),
+        Err(e) => return Err(api("DeleteNatGateway", e)),
+    }
+    wait_for("DeleteNatGateway", CHECKS, || async {
+        Ok(match state(ec2, id).await? {
+            None | Some(NatGatewayState::Deleted) => Poll::Ready,
+            Some(other) => Poll::Waiting(other.as_str().to_string()),
+        })
+    })
+    .await
+}
