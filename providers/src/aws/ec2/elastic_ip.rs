@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::super::errors::{api, code};
 use super::vpc::gone;
-use super::{retag, string, tag_spec, tags_attr};
+use super::{string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     if !string(attrs, "instance").is_empty() {
@@ -41,17 +41,6 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
     attrs.insert("instance".into(), instance.map_or(serde_json::Value::Null, |i| json!(i)));
     attrs.insert("tags".into(), tags_attr(&target, address.tags()));
     Ok(Some(Remote { id: id.into(), attrs }))
-}
-
-pub async fn update(
-    ec2: &aws_sdk_ec2::Client,
-    target: Target<'_>,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Result<Remote, ProviderError> {
-    retag(ec2, id, &target, before, after).await?;
-    read(ec2, target, id).await?.ok_or_else(|| gone("CreateTags", id))
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::super::errors::{api, code};
 use super::vpc::gone;
-use super::{delete_retrying, retag, string, tag_spec, tags_attr};
+use super::{delete_idempotent, retag, string, tag_spec, tags_attr};
 
 const NOT_FOUND: &str = "InvalidInternetGatewayID.NotFound";
 
@@ -34,12 +34,8 @@ async fn attach(ec2: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<(), Pr
 }
 
 async fn detach(ec2: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    delete_retrying("DetachInternetGateway", || async {
-        match ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(code(&e).as_deref(), Some(NOT_FOUND | "Gateway.NotAttached")) => Ok(()),
-            Err(e) => Err((code(&e), api("DetachInternetGateway", e))),
-        }
+    delete_idempotent("DetachInternetGateway", &[NOT_FOUND, "Gateway.NotAttached"], || {
+        ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send()
     })
     .await
 }
@@ -91,12 +87,8 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderE
     if let Some(vpc) = vpc {
         detach(ec2, id, &vpc).await?;
     }
-    delete_retrying("DeleteInternetGateway", || async {
-        match ec2.delete_internet_gateway().internet_gateway_id(id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => Ok(()),
-            Err(e) => Err((code(&e), api("DeleteInternetGateway", e))),
-        }
+    delete_idempotent("DeleteInternetGateway", &[NOT_FOUND], || {
+        ec2.delete_internet_gateway().internet_gateway_id(id).send()
     })
     .await
 }

@@ -15,7 +15,7 @@ pub use schemas::schemas;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 
-use super::errors::retry_while;
+use super::errors::{api, code, retry_while};
 
 /// The types whose API calls are implemented.
 pub const APPLIES: &[&str] = &["vpc", "subnet", "internet_gateway", "route_table", "elastic_ip", "nat_gateway"];
@@ -52,7 +52,7 @@ pub fn find<'a>(
                 .set_filters(Some(owned))
                 .send()
                 .await
-                .map_err(|e| super::errors::api("DescribeVpcs", e))?
+                .map_err(|e| api("DescribeVpcs", e))?
                 .vpcs()
                 .first()
                 .and_then(|v| v.vpc_id().map(str::to_string)),
@@ -61,7 +61,7 @@ pub fn find<'a>(
                 .set_filters(Some(owned))
                 .send()
                 .await
-                .map_err(|e| super::errors::api("DescribeSubnets", e))?
+                .map_err(|e| api("DescribeSubnets", e))?
                 .subnets()
                 .first()
                 .and_then(|v| v.subnet_id().map(str::to_string)),
@@ -70,7 +70,7 @@ pub fn find<'a>(
                 .set_filters(Some(owned))
                 .send()
                 .await
-                .map_err(|e| super::errors::api("DescribeInternetGateways", e))?
+                .map_err(|e| api("DescribeInternetGateways", e))?
                 .internet_gateways()
                 .first()
                 .and_then(|v| v.internet_gateway_id().map(str::to_string)),
@@ -79,7 +79,7 @@ pub fn find<'a>(
                 .set_filters(Some(owned))
                 .send()
                 .await
-                .map_err(|e| super::errors::api("DescribeRouteTables", e))?
+                .map_err(|e| api("DescribeRouteTables", e))?
                 .route_tables()
                 .first()
                 .and_then(|v| v.route_table_id().map(str::to_string)),
@@ -88,7 +88,7 @@ pub fn find<'a>(
                 .set_filters(Some(owned))
                 .send()
                 .await
-                .map_err(|e| super::errors::api("DescribeAddresses", e))?
+                .map_err(|e| api("DescribeAddresses", e))?
                 .addresses()
                 .first()
                 .and_then(|v| v.allocation_id().map(str::to_string)),
@@ -97,7 +97,7 @@ pub fn find<'a>(
                 .set_filter(Some(owned))
                 .send()
                 .await
-                .map_err(|e| super::errors::api("DescribeNatGateways", e))?
+                .map_err(|e| api("DescribeNatGateways", e))?
                 .nat_gateways()
                 .iter()
                 .find(|g| !matches!(g.state(), Some(aws_sdk_ec2::types::NatGatewayState::Deleted)))
@@ -146,8 +146,7 @@ pub fn update<'a>(
             "subnet" => subnet::update(ec2, target, id, before, after).await,
             "internet_gateway" => internet_gateway::update(ec2, target, id, before, after).await,
             "route_table" => route_table::update(ec2, target, id, before, after).await,
-            "elastic_ip" => elastic_ip::update(ec2, target, id, before, after).await,
-            "nat_gateway" => nat_gateway::update(ec2, target, id, before, after).await,
+            "elastic_ip" | "nat_gateway" => retag_and_read(ec2, target, id, before, after).await,
             other => Err(unsupported(other)),
         }
     })
@@ -231,19 +230,14 @@ async fn retag(
         .map(|(k, _)| Tag::builder().key(k).build())
         .collect();
     if !removed.is_empty() {
-        ec2.delete_tags()
-            .resources(id)
-            .set_tags(Some(removed))
-            .send()
-            .await
-            .map_err(|e| super::errors::api("DeleteTags", e))?;
+        ec2.delete_tags().resources(id).set_tags(Some(removed)).send().await.map_err(|e| api("DeleteTags", e))?;
     }
     ec2.create_tags()
         .resources(id)
         .set_tags(Some(tags(target, after)))
         .send()
         .await
-        .map_err(|e| super::errors::api("CreateTags", e))?;
+        .map_err(|e| api("CreateTags", e))?;
     Ok(())
 }
 
@@ -255,12 +249,39 @@ fn flag(attrs: &Attrs, name: &str) -> Option<bool> {
     attrs.get(name).and_then(serde_json::Value::as_bool)
 }
 
-/// Delete, retrying while AWS still sees dependents (instances terminating,
-/// a gateway detaching): `DependencyViolation` clears by itself.
-async fn delete_retrying<F, Fut>(operation: &str, call: F) -> Result<(), ProviderError>
+/// Delete (or detach) idempotently: a resource already gone (`not_found`)
+/// counts as done, and `DependencyViolation` — AWS still seeing dependents
+/// that are going away (instances terminating, a gateway detaching) — is
+/// retried with backoff.
+async fn delete_idempotent<T, E, R, F, Fut>(operation: &str, not_found: &[&str], call: F) -> Result<(), ProviderError>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<(), (Option<String>, ProviderError)>>,
+    Fut: std::future::Future<Output = Result<T, aws_sdk_ec2::error::SdkError<E, R>>>,
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    retry_while(operation, |code| code == "DependencyViolation", call).await
+    retry_while(
+        operation,
+        |code| code == "DependencyViolation",
+        || async {
+            match call().await {
+                Ok(_) => Ok(()),
+                Err(e) if code(&e).is_some_and(|c| not_found.contains(&c.as_str())) => Ok(()),
+                Err(e) => Err((code(&e), api(operation, e))),
+            }
+        },
+    )
+    .await
+}
+
+/// The update of a resource whose only in-place change is its tags.
+async fn retag_and_read(
+    ec2: &aws_sdk_ec2::Client,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    retag(ec2, id, &target, before, after).await?;
+    read(ec2, target.clone(), id).await?.ok_or_else(|| vpc::gone("CreateTags", id))
 }

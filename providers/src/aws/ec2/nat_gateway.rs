@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::super::errors::{api, code, wait_for, Poll};
 use super::vpc::gone;
-use super::{retag, string, tag_spec, tags_attr};
+use super::{string, tag_spec, tags_attr};
 
 /// Checks before giving up (about five minutes with the backoff's cap).
 const CHECKS: u32 = 30;
@@ -63,17 +63,6 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
     attrs.insert("private_ip".into(), json!(address.and_then(|a| a.private_ip()).unwrap_or_default()));
     attrs.insert("tags".into(), tags_attr(&target, gateway.tags()));
     Ok(Some(Remote { id: id.into(), attrs }))
-}
-
-pub async fn update(
-    ec2: &aws_sdk_ec2::Client,
-    target: Target<'_>,
-    id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Result<Remote, ProviderError> {
-    retag(ec2, id, &target, before, after).await?;
-    read(ec2, target, id).await?.ok_or_else(|| gone("CreateTags", id))
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::super::errors::{api, code, retry_while};
 use super::vpc::gone;
-use super::{delete_retrying, retag, string, tag_spec, tags_attr};
+use super::{delete_idempotent, retag, string, tag_spec, tags_attr};
 
 const NOT_FOUND: &str = "InvalidRouteTableID.NotFound";
 
@@ -224,12 +224,5 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderE
             Err(e) => return Err(api("DisassociateRouteTable", e)),
         }
     }
-    delete_retrying("DeleteRouteTable", || async {
-        match ec2.delete_route_table().route_table_id(id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => Ok(()),
-            Err(e) => Err((code(&e), api("DeleteRouteTable", e))),
-        }
-    })
-    .await
+    delete_idempotent("DeleteRouteTable", &[NOT_FOUND], || ec2.delete_route_table().route_table_id(id).send()).await
 }

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::super::errors::{api, code};
 use super::vpc::gone;
-use super::{delete_retrying, flag, retag, string, tag_spec, tags_attr};
+use super::{delete_idempotent, flag, retag, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let out = ec2
@@ -69,12 +69,5 @@ pub async fn update(
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
-    delete_retrying("DeleteSubnet", || async {
-        match ec2.delete_subnet().subnet_id(id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e).as_deref() == Some("InvalidSubnetID.NotFound") => Ok(()),
-            Err(e) => Err((code(&e), api("DeleteSubnet", e))),
-        }
-    })
-    .await
+    delete_idempotent("DeleteSubnet", &["InvalidSubnetID.NotFound"], || ec2.delete_subnet().subnet_id(id).send()).await
 }

@@ -5,7 +5,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
 use super::super::errors::{api, code};
-use super::{delete_retrying, flag, retag, string, tag_spec, tags_attr};
+use super::{delete_idempotent, flag, retag, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let out = ec2
@@ -79,14 +79,7 @@ pub async fn update(
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
-    delete_retrying("DeleteVpc", || async {
-        match ec2.delete_vpc().vpc_id(id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if code(&e).as_deref() == Some("InvalidVpcID.NotFound") => Ok(()),
-            Err(e) => Err((code(&e), api("DeleteVpc", e))),
-        }
-    })
-    .await
+    delete_idempotent("DeleteVpc", &["InvalidVpcID.NotFound"], || ec2.delete_vpc().vpc_id(id).send()).await
 }
 
 pub(super) fn gone(operation: &str, id: &str) -> ProviderError {
