@@ -1,7 +1,9 @@
 //! The provider-agnostic core of k8sinfra. It turns parsed modules into a
-//! checked configuration of resource instances and the graph between them.
-//! It knows schemas, not clouds: providers declare resource types and add
-//! their own checks; the engine never names an AWS concept.
+//! checked configuration of resource instances and the graph between them
+//! (`config`, `graph`, `addr`, `schema`), plans against the state
+//! (`state`, `plan`, `render`) and carries plans out (`apply`). It knows
+//! schemas, not clouds: providers declare resource types, add their own
+//! checks and make the calls; the engine never names an AWS concept.
 
 pub mod addr;
 pub mod apply;

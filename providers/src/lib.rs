@@ -1,6 +1,6 @@
-//! Cloud providers for k8sinfra. Each declares its resource schemas and
-//! the checks that need its knowledge; the AWS SDK calls that read and
-//! change the cloud arrive here with `plan` and `apply`.
+//! Cloud providers for k8sinfra. Each declares its resource schemas, runs
+//! the checks that need its knowledge, and reads, creates, changes and
+//! deletes resources through its cloud's SDK.
 
 pub mod aws;
 

@@ -199,7 +199,7 @@ impl<'a> Walk<'a, '_> {
                 }
             }
         }
-        for (name, call) in &decls.modules {
+        for name in decls.modules.keys() {
             match tree.children.get(name) {
                 Some(child) => {
                     let mut child_path = path.clone();
@@ -207,7 +207,7 @@ impl<'a> Walk<'a, '_> {
                     self.gather(child, child_path, diags);
                 }
                 None => {
-                    let _ = call;
+                    // It failed to load (already reported): its calls are unknown.
                     self.broken.insert(Node { module: path.clone(), kind: NodeKind::Module(name.clone()) });
                 }
             }

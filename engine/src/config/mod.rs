@@ -172,5 +172,5 @@ pub fn load_and_evaluate(
     }
 }
 
-/// Parse every file of a configuration without evaluating it (for `fmt`).
+/// Where a module's files live (a folder, or the embedded stdlib).
 pub use loader::ModuleDir;

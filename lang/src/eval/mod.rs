@@ -118,7 +118,7 @@ pub fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
             }
             Ok(Value::Map(map))
         }
-        ExprKind::For(f) => for_expr(f, span, scope),
+        ExprKind::For(f) => for_expr(f, scope),
         ExprKind::Variable(name) => scope.lookup(&name.name).ok_or_else(|| EvalError::UnknownName {
             name: name.name.clone(),
             span: name.span.into(),
@@ -202,7 +202,7 @@ pub fn template(t: &Template, scope: &dyn Scope) -> Result<Value, EvalError> {
     Ok(if unknown { Value::Unknown(Type::String) } else { Value::String(out) })
 }
 
-fn for_expr(f: &ForExpr, span: Span, scope: &dyn Scope) -> Result<Value, EvalError> {
+fn for_expr(f: &ForExpr, scope: &dyn Scope) -> Result<Value, EvalError> {
     let pairs: Vec<(Value, Value)> = match eval(&f.collection, scope)? {
         Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
         Value::Map(items) => items.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
@@ -256,6 +256,5 @@ fn for_expr(f: &ForExpr, span: Span, scope: &dyn Scope) -> Result<Value, EvalErr
             }
         }
     }
-    let _ = span;
     Ok(if f.key.is_some() { Value::Map(map) } else { Value::List(list) })
 }
