@@ -49,7 +49,7 @@ fn main() {
 
     let providers = k8sinfra_providers::all();
     let inputs = Inputs::default();
-    let options = LoadOptions { stdlib: stdlib::FILES, inputs: &inputs, require_inputs: false };
+    let options = LoadOptions { stdlib: stdlib::FILES, inputs: &inputs, require_inputs: false, known: None };
 
     let mut parse = Vec::new();
     let mut format = Vec::new();

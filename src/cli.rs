@@ -48,6 +48,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Delete everything the state holds.
     Destroy(ApplyArgs),
+    /// Print the outputs recorded by the last apply.
+    Output(OutputArgs),
 }
 
 /// Where a configuration is and what its inputs are.
@@ -127,4 +129,14 @@ pub struct ApplyArgs {
     /// Plan from the state as stored, without reading the cloud first.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// One output to print (its value alone, sensitive or not).
+    pub name: Option<String>,
+
+    /// Folder of the configuration whose state to read.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
 }

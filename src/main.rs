@@ -40,6 +40,7 @@ fn run(cli: &cli::Cli) -> ExitCode {
         cli::Command::Plan(args) => return ExitCode::from(commands::plan::run(args, &out)),
         cli::Command::Apply(args) => commands::apply::run(args, &out, false),
         cli::Command::Destroy(args) => commands::apply::run(args, &out, true),
+        cli::Command::Output(args) => commands::output::run(args, &out),
     };
     if ok {
         ExitCode::SUCCESS

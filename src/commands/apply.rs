@@ -53,7 +53,7 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
         Event::Failed { address, error, .. } => out.stderr(&format!("{address}: failed: {error}\n")),
         Event::Skipped { address, because } => out.stderr(&format!("{address}: skipped, {because} failed\n")),
     };
-    let (_, outcome) = session.runtime.block_on(apply(
+    let (mut state, outcome) = session.runtime.block_on(apply(
         &plan,
         std::sync::Arc::clone(&session.providers),
         state,
@@ -61,6 +61,12 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
         &mut save,
         &mut on_event,
     ));
+    if outcome.state_error.is_none() {
+        record_outputs(&args.config, &mut state, destroying, out);
+        if let Err(e) = session.backend.save(&state, &lock) {
+            out.stderr(&format!("the outputs could not be saved: {e}\n"));
+        }
+    }
     if let Some(e) = &outcome.state_error {
         out.stderr(&format!(
             "\nthe state could not be saved: {e}\nthe run stopped; what finished before is in the state.\n"
@@ -87,6 +93,27 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
             out.stderr(&format!("  {address}: {error}\n"));
         }
         false
+    }
+}
+
+/// Evaluate the outputs with what the cloud reported and keep them in the
+/// state, for `k8sinfra output`. A value still unknown is kept as null.
+fn record_outputs(args: &crate::cli::ConfigArgs, state: &mut State, destroying: bool, out: &Output) {
+    state.serial += 1;
+    state.outputs.clear();
+    if destroying {
+        return;
+    }
+    let known = state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
+    let mut sources = k8sinfra_lang::SourceMap::new();
+    let (config, diags) = super::load_known(args, true, Some(&known), &mut sources);
+    let Some(config) = config else {
+        out.diagnostics(diags, &sources);
+        return;
+    };
+    for (name, output) in &config.outputs {
+        let value = k8sinfra_engine::plan::resolve(&output.value, state).unwrap_or(serde_json::Value::Null);
+        state.outputs.insert(name.clone(), serde_json::json!({ "value": value, "sensitive": output.sensitive }));
     }
 }
 

@@ -55,7 +55,7 @@ fn apply_creates_tags_and_converges_then_repairs_drift_then_destroys() {
     // What the API server holds: one VPC, tagged in its create call.
     let state = state(dir.path());
     assert_eq!(state["format_version"], 1);
-    assert_eq!(state["serial"], 16, "two writes per create: the create started, then its result");
+    assert_eq!(state["serial"], 17, "two writes per create (started, then its result), one for the outputs");
     let vpc_id = id(&state, "vpc.main");
     let vpcs = rt.block_on(ec2.describe_vpcs().vpc_ids(&vpc_id).send()).expect("describe");
     let vpc = &vpcs.vpcs()[0];
@@ -72,6 +72,9 @@ fn apply_creates_tags_and_converges_then_repairs_drift_then_destroys() {
         .block_on(ec2.describe_internet_gateways().internet_gateway_ids(id(&state, "internet_gateway.main")).send())
         .expect("describe gateway");
     assert_eq!(gateways.internet_gateways()[0].attachments()[0].vpc_id(), Some(vpc_id.as_str()));
+
+    let output = k8sinfra(&moto, dir.path(), &["output", "vpc_id"]);
+    assert_eq!(stdout(&output).trim(), vpc_id, "the output took the id the cloud chose");
 
     let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0), "nothing to do after apply:\n{}", stdout(&again));
@@ -181,7 +184,7 @@ fn prevent_destroy_stops_destroy_and_replacement() {
         "{}",
         stdout(&replace)
     );
-    assert_eq!(state(dir.path())["serial"], 2, "nothing was changed after the first apply");
+    assert_eq!(state(dir.path())["serial"], 3, "nothing was changed after the first apply");
 }
 
 #[test]
@@ -283,4 +286,28 @@ fn apply_killed_at_any_point_and_rerun_leaves_exactly_the_declared_resources() {
     for address in ["vpc.main", "subnet.public", "subnet.private", "internet_gateway.main"] {
         assert_eq!(count(address), 1, "exactly one {address}");
     }
+}
+
+#[test]
+fn outputs_are_recorded_and_sensitive_ones_hidden_from_listings() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "aws { region = \"us-east-1\" }\nvpc main { cidr = 10.5.0.0/16 }\n\
+         output cidr = vpc.main.cidr\noutput id = vpc.main.id\nsensitive output token = \"s3cr3t\"\n",
+    )
+    .expect("write");
+    assert!(k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]).status.success());
+    let listing = stdout(&k8sinfra(&moto, dir.path(), &["output"]));
+    assert!(listing.contains("cidr = \"10.5.0.0/16\""), "{listing}");
+    assert!(listing.contains("token = (sensitive)") && !listing.contains("s3cr3t"), "{listing}");
+    assert!(listing.contains(&format!("id = \"{}\"", id(&state(dir.path()), "vpc.main"))), "{listing}");
+    assert_eq!(stdout(&k8sinfra(&moto, dir.path(), &["output", "token"])).trim(), "s3cr3t", "asked for by name");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&k8sinfra(&moto, dir.path(), &["--json", "output"]))).expect("JSON");
+    assert_eq!(json["token"], serde_json::json!({ "value": null, "sensitive": true }));
+    let missing = k8sinfra(&moto, dir.path(), &["output", "tokne"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("did you mean `token`?"), "{}", stderr(&missing));
 }

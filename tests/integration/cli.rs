@@ -162,7 +162,7 @@ fn inputs_come_from_flags_files_and_the_environment() {
 
 #[test]
 fn every_verb_has_help() {
-    for verb in ["validate", "fmt", "graph"] {
+    for verb in ["validate", "fmt", "graph", "plan", "apply", "destroy", "output"] {
         let out = run(&support::root(), &[verb, "--help"]);
         assert!(out.status.success());
         assert!(stdout(&out).contains("Usage: k8sinfra"), "{verb}");

@@ -19,7 +19,7 @@ pub fn root() -> PathBuf {
 pub fn load(path: &Path) -> (Option<Config>, Diagnostics, SourceMap) {
     let mut sources = SourceMap::new();
     let inputs = Inputs::default();
-    let options = LoadOptions { stdlib: STDLIB, inputs: &inputs, require_inputs: false };
+    let options = LoadOptions { stdlib: STDLIB, inputs: &inputs, require_inputs: false, known: None };
     let (config, diags) = load_and_evaluate(path, &options, &k8sinfra_providers::all(), &mut sources);
     (config, diags, sources)
 }

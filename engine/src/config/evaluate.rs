@@ -623,7 +623,10 @@ impl<'a> Walk<'a, '_> {
             let addr = ResourceAddr { module: instance.clone(), type_name: type_name.into(), name: name.into(), key };
             let address = addr.to_string();
             let layered = Layered { parent: &scope, vars: locals };
-            let checked = check_body(schema, &address, decl.name.span, decl.body, &layered, &self.bad, diags);
+            let mut checked = check_body(schema, &address, decl.name.span, decl.body, &layered, &self.bad, diags);
+            if let Some(reported) = self.options.known.and_then(|k| k.get(&address)) {
+                fill_known(&mut checked.attrs, reported);
+            }
             let attrs = Arc::new(checked.attrs);
             values.push(Value::Resource(Arc::new(ResourceValue {
                 type_name: type_name.into(),
@@ -812,6 +815,27 @@ impl<'a> Walk<'a, '_> {
         }
         memo.insert(id, out.clone());
         out
+    }
+}
+
+/// Replace unknown values with what the cloud reported for them.
+fn fill_known(attrs: &mut BTreeMap<String, Value>, reported: &BTreeMap<String, serde_json::Value>) {
+    for (name, value) in attrs.iter_mut() {
+        if let (Value::Unknown(ty), Some(json)) = (&*value, reported.get(name)) {
+            *value = from_json(json).convert(ty).unwrap_or(Value::Unknown(ty.clone()));
+        }
+    }
+}
+
+fn from_json(json: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match json {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => n.as_f64().map_or(Value::Null, Value::Number),
+        J::String(s) => Value::String(s.clone()),
+        J::Array(items) => Value::List(items.iter().map(from_json).collect()),
+        J::Object(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
     }
 }
 

@@ -57,6 +57,11 @@ pub struct LoadOptions<'a> {
     /// Whether root inputs without a value are an error (`plan`) or stand
     /// for unknown values (`validate`).
     pub require_inputs: bool,
+    /// Attributes the cloud reported, by address, to fill in values that
+    /// are otherwise known only after apply. Only used once an apply has
+    /// finished (for outputs): a plan must not see the values of resources
+    /// it is about to replace.
+    pub known: Option<&'a BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
 }
 
 /// Lifecycle settings of a resource.

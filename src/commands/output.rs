@@ -1,0 +1,59 @@
+//! `k8sinfra output`: the outputs recorded by the last apply. Sensitive
+//! values are hidden in the listing and shown only when asked for by name.
+
+use k8sinfra_engine::state::LocalBackend;
+
+use crate::cli::OutputArgs;
+use crate::report::Output;
+
+pub fn run(args: &OutputArgs, out: &Output) -> bool {
+    let dir = if args.dir.is_file() {
+        args.dir.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
+    } else {
+        args.dir.clone()
+    };
+    let state = match LocalBackend::beside(&dir).load() {
+        Ok(s) => s,
+        Err(e) => {
+            out.stderr(&format!("{e}\n"));
+            return false;
+        }
+    };
+    let value = |entry: &serde_json::Value| entry.get("value").cloned().unwrap_or(serde_json::Value::Null);
+    let sensitive =
+        |entry: &serde_json::Value| entry.get("sensitive").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    if let Some(name) = &args.name {
+        let Some(entry) = state.outputs.get(name) else {
+            let known: Vec<&str> = state.outputs.keys().map(String::as_str).collect();
+            let hint = k8sinfra_lang::suggest::help(name, known.iter().copied()).unwrap_or_else(|| {
+                if known.is_empty() {
+                    "no outputs are recorded: run `k8sinfra apply` first".into()
+                } else {
+                    format!("outputs: {}", known.join(", "))
+                }
+            });
+            out.stderr(&format!("no output `{name}`: {hint}\n"));
+            return false;
+        };
+        let v = value(entry);
+        out.stdout(&match (&v, out.json) {
+            (serde_json::Value::String(s), false) => s.clone(),
+            _ => v.to_string(),
+        });
+        return true;
+    }
+    if out.json {
+        let shown: serde_json::Map<String, serde_json::Value> = state
+            .outputs
+            .iter()
+            .map(|(k, e)| (k.clone(), serde_json::json!({ "value": if sensitive(e) { serde_json::Value::Null } else { value(e) }, "sensitive": sensitive(e) })))
+            .collect();
+        out.stdout(&serde_json::to_string_pretty(&shown).unwrap_or_default());
+        return true;
+    }
+    for (name, entry) in &state.outputs {
+        let shown = if sensitive(entry) { "(sensitive)".to_string() } else { value(entry).to_string() };
+        out.stdout(&format!("{name} = {shown}"));
+    }
+    true
+}
