@@ -109,3 +109,35 @@ fn the_seed_chapter_has_the_chapters_resources_and_dependencies() {
     assert_eq!(cidr("subnet.public").as_deref(), Some("10.0.1.0/24"));
     assert_eq!(cidr("subnet.private").as_deref(), Some("10.0.2.0/24"));
 }
+
+#[test]
+fn depends_on_reaches_into_modules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("web")).expect("dir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "vpc main { cidr = 10.0.0.0/16 }\n\
+         internet_gateway main { vpc = vpc.main }\n\
+         module web = \"./web\" {\n  vpc        = vpc.main\n  depends_on = [internet_gateway.main]\n}\n\
+         s3_bucket logs {\n  name       = \"logs\"\n  depends_on = [module.web]\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("web/main.k8sinfra"),
+        "input vpc: any\nsecurity_group web { vpc = input.vpc }\ns3_bucket assets { name = \"assets\" }\noutput group = security_group.web.id\n",
+    )
+    .expect("write");
+    let (config, diags, sources) = support::load(dir.path());
+    let rendered: Vec<String> = diags.into_iter().map(|d| d.render(&sources, false, Some(100))).collect();
+    assert!(rendered.is_empty(), "{}", rendered.join("\n"));
+    let config = config.expect("valid");
+    let edge = |from: &str, to: &str| {
+        config.graph.edges().iter().any(|(a, b, ())| a.to_string() == from && b.to_string() == to)
+    };
+    // On a module call: everything inside waits, even what uses no input.
+    assert!(edge("module.web.s3_bucket.assets", "internet_gateway.main"));
+    assert!(edge("module.web.security_group.web", "internet_gateway.main"));
+    // On a resource: every resource inside the module, not only those its outputs reach.
+    assert!(edge("s3_bucket.logs", "module.web.s3_bucket.assets"));
+    assert!(edge("s3_bucket.logs", "module.web.security_group.web"));
+}

@@ -291,6 +291,7 @@ impl<'a> Walk<'a, '_> {
             }
             for (name, call) in &decls.modules {
                 let n = node(NodeKind::Module(name.clone()));
+                check_depends_on(call.body, diags);
                 add(&mut table, &mut self.bad, n, body_exprs(call.body), diags);
                 let mut child = path.clone();
                 child.push(name.clone());
@@ -298,6 +299,58 @@ impl<'a> Walk<'a, '_> {
                     check_module_args(name, call.name, call.body, &child_info.decls, diags);
                 }
             }
+        }
+        self.module_dependencies();
+    }
+
+    /// `depends_on` and modules: a resource with `depends_on = [module.x]`
+    /// depends on every resource inside `x`, and every resource inside a
+    /// module call that has `depends_on` waits for what it names.
+    fn module_dependencies(&mut self) {
+        let mut edges: Vec<(Node, Node, Span)> = Vec::new();
+        let inside = |modules: &BTreeMap<Vec<String>, ModuleInfo<'a>>, prefix: &[String]| -> Vec<Node> {
+            modules
+                .iter()
+                .filter(|(path, _)| path.starts_with(prefix))
+                .flat_map(|(path, info)| {
+                    info.decls
+                        .resources
+                        .keys()
+                        .map(|(t, n)| Node { module: path.clone(), kind: NodeKind::Resource(t.clone(), n.clone()) })
+                })
+                .collect()
+        };
+        for (path, info) in &self.modules {
+            for ((type_name, name), r) in &info.decls.resources {
+                let Some(ExprKind::List { items, .. }) = r.body.attribute("depends_on").map(|e| &e.kind) else {
+                    continue;
+                };
+                let from = Node { module: path.clone(), kind: NodeKind::Resource(type_name.clone(), name.clone()) };
+                for item in items {
+                    let Some(names) = item.value.as_path() else { continue };
+                    if names.len() >= 2 && names[0].name == "module" {
+                        let mut child = path.clone();
+                        child.push(names[1].name.clone());
+                        for to in inside(&self.modules, &child) {
+                            edges.push((from.clone(), to, item.value.span));
+                        }
+                    }
+                }
+            }
+            for (name, call) in &info.decls.modules {
+                let Some(depends_on) = call.body.attribute("depends_on") else { continue };
+                let call_node = Node { module: path.clone(), kind: NodeKind::Module(name.clone()) };
+                let mut child = path.clone();
+                child.push(name.clone());
+                for from in inside(&self.modules, &child) {
+                    edges.push((from, call_node.clone(), depends_on.span));
+                }
+            }
+        }
+        let mut table = NodeTable { nodes: &mut self.nodes, ids: &mut self.ids, graph: &mut self.graph };
+        for (from, to, span) in edges {
+            let (from, to) = (table.intern(from), table.intern(to));
+            table.graph.add_edge(from, to, span);
         }
     }
 
