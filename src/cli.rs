@@ -1,6 +1,7 @@
 //! The command-line interface: verbs, their arguments and the global flags.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -50,6 +51,10 @@ pub enum Command {
     Destroy(ApplyArgs),
     /// Print the outputs recorded by the last apply.
     Output(OutputArgs),
+    /// Prepare the state backend: create the S3 bucket (versioned, encrypted, private) or the local folder.
+    Init(InitArgs),
+    /// Remove a state lock left by a run that died elsewhere. Takes the lock id the error showed.
+    ForceUnlock(ForceUnlockArgs),
 }
 
 /// Where a configuration is and what its inputs are.
@@ -99,10 +104,25 @@ pub struct GraphArgs {
     pub config: ConfigArgs,
 }
 
+/// How a verb that writes state takes the lock.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct LockArgs {
+    /// Hold the state lock while running. `--lock=false` skips it; state writes stay conditional.
+    #[arg(long = "lock", default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub enabled: bool,
+
+    /// Wait this long for a lock another run holds (`30s`, `5m`); by default fail at once.
+    #[arg(long = "lock-timeout", default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+}
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
     #[arg(long)]
@@ -117,6 +137,9 @@ pub struct PlanArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 
     /// Do not ask for confirmation.
     #[arg(long)]
@@ -137,6 +160,22 @@ pub struct OutputArgs {
     pub name: Option<String>,
 
     /// Folder of the configuration whose state to read.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    /// The id of the lock to remove, as the "locked" error showed it.
+    pub lock_id: String,
+
+    /// Folder of the configuration whose state is locked.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
 }

@@ -41,6 +41,8 @@ fn run(cli: &cli::Cli) -> ExitCode {
         cli::Command::Apply(args) => commands::apply::run(args, &out, false),
         cli::Command::Destroy(args) => commands::apply::run(args, &out, true),
         cli::Command::Output(args) => commands::output::run(args, &out),
+        cli::Command::Init(args) => commands::init::run(args, &out),
+        cli::Command::ForceUnlock(args) => commands::init::force_unlock(args, &out),
     };
     if ok {
         ExitCode::SUCCESS

@@ -5,16 +5,23 @@ use std::io::{BufRead as _, IsTerminal as _};
 
 use k8sinfra_engine::apply::{apply, Event};
 use k8sinfra_engine::render::plan_text;
-use k8sinfra_engine::state::State;
+use k8sinfra_engine::state::{Backend, State};
 
-use super::session::{self, report};
+use super::backend::Locking;
+use super::session::{self, report, Session};
 use crate::cli::ApplyArgs;
 use crate::report::Output;
 
 pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
     let Some(session) = session::open(&args.config, out, destroying) else { return false };
     let verb = if destroying { "destroy" } else { "apply" };
-    let Some(lock) = session.lock(verb, out) else { return false };
+    let locking = Locking { enabled: args.lock.enabled, timeout: args.lock.timeout };
+    session.locked(verb, locking, out, || locked(&session, args, out, destroying)).unwrap_or(false)
+}
+
+fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
+    let verb = if destroying { "destroy" } else { "apply" };
+    let save = |state: &State| session.runtime.block_on(session.backend.save(state));
     let Some(stored) = session.load_state(out) else { return false };
     let (mut state, plan) = match session.runtime.block_on(session.plan(&stored, args.refresh, destroying)) {
         Ok(p) => p,
@@ -33,7 +40,7 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
         // interrupted create adopted): keep it.
         if state.resources != stored.resources || state.pending != stored.pending {
             state.serial = stored.serial + 1;
-            if let Err(e) = session.backend.save(&state, &lock) {
+            if let Err(e) = save(&state) {
                 out.stderr(&format!("the state could not be saved: {e}\n"));
                 return false;
             }
@@ -44,7 +51,7 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
         out.stderr(&format!("{verb} cancelled; nothing was changed.\n"));
         return false;
     }
-    let mut save = |s: &State| session.backend.save(s, &lock).map_err(|e| e.to_string());
+    let mut sink: &dyn Backend = session.backend.as_ref();
     let mut on_event = |event: Event| match event {
         Event::Started { address, action } => out.stderr(&format!("{address}: {}…\n", progressive(action.verb()))),
         Event::Finished { address, action, elapsed } => {
@@ -58,12 +65,12 @@ pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
         std::sync::Arc::clone(&session.providers),
         state,
         args.parallelism,
-        &mut save,
+        &mut sink,
         &mut on_event,
     ));
     if outcome.state_error.is_none() {
         record_outputs(&args.config, &mut state, destroying, out);
-        if let Err(e) = session.backend.save(&state, &lock) {
+        if let Err(e) = save(&state) {
             out.stderr(&format!("the outputs could not be saved: {e}\n"));
         }
     }

@@ -1,8 +1,10 @@
 //! One module per verb.
 
 pub mod apply;
+mod backend;
 pub mod fmt;
 pub mod graph;
+pub mod init;
 pub mod output;
 pub mod plan;
 mod session;

@@ -1,21 +1,18 @@
 //! `k8sinfra output`: the outputs recorded by the last apply. Sensitive
 //! values are hidden in the listing and shown only when asked for by name.
 
-use k8sinfra_engine::state::LocalBackend;
+use super::backend::report;
+use super::session::open_state;
 
 use crate::cli::OutputArgs;
 use crate::report::Output;
 
 pub fn run(args: &OutputArgs, out: &Output) -> bool {
-    let dir = if args.dir.is_file() {
-        args.dir.parent().map(std::path::Path::to_path_buf).unwrap_or_default()
-    } else {
-        args.dir.clone()
-    };
-    let state = match LocalBackend::beside(&dir).load() {
+    let Some(access) = open_state(&args.dir, out) else { return false };
+    let state = match access.runtime.block_on(access.backend.load()) {
         Ok(s) => s,
         Err(e) => {
-            out.stderr(&format!("{e}\n"));
+            report(e, out);
             return false;
         }
     };

@@ -3,7 +3,8 @@
 
 use k8sinfra_engine::render::plan_text;
 
-use super::session::{self, report};
+use super::backend::Locking;
+use super::session::{self, report, Session};
 use crate::cli::PlanArgs;
 use crate::report::Output;
 
@@ -11,6 +12,11 @@ use crate::report::Output;
 /// 2 changes (with --detailed-exitcode).
 pub fn run(args: &PlanArgs, out: &Output) -> u8 {
     let Some(session) = session::open(&args.config, out, false) else { return 1 };
+    let locking = Locking { enabled: args.lock.enabled, timeout: args.lock.timeout };
+    session.locked("plan", locking, out, || planned(&session, args, out)).unwrap_or(1)
+}
+
+fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
     let Some(state) = session.load_state(out) else { return 1 };
     let planned = session.runtime.block_on(session.plan(&state, args.refresh, false));
     let (_, plan) = match planned {

@@ -2,17 +2,17 @@
 //! configuration, refuse what this build cannot apply, open the state,
 //! connect the providers, refresh, and plan. Nothing here changes the cloud.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use k8sinfra_engine::config::{Backend, Config};
+use k8sinfra_engine::config::Config;
 use k8sinfra_engine::plan::{plan, Plan};
 use k8sinfra_engine::provider::{ProviderError, Providers};
-use k8sinfra_engine::state::{LocalBackend, LocalLock, State};
+use k8sinfra_engine::state::{Backend, State};
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap};
 use miette::Diagnostic;
 use thiserror::Error;
 
+use super::backend::{self, Locking};
 use crate::cli::ConfigArgs;
 use crate::report::Output;
 
@@ -37,16 +37,12 @@ pub enum SessionError {
         help("remove `prevent_destroy` from its lifecycle block first, if destroying it is really intended")
     )]
     PreventDestroy { address: String, action: &'static str },
-
-    #[error("the s3 backend is not available yet")]
-    #[diagnostic(code(state::backend), help("remove the `backend s3` block to keep state in .k8sinfra/state.json"))]
-    S3NotYet,
 }
 
 pub struct Session {
     pub config: Config,
     pub providers: Arc<Providers>,
-    pub backend: LocalBackend,
+    pub backend: Box<dyn Backend>,
     pub runtime: tokio::runtime::Runtime,
 }
 
@@ -62,32 +58,57 @@ pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session
     if !destroying {
         unsupported(&config, &providers, &mut diags);
     }
-    let backend = match &config.backend {
-        Backend::LocalDefault => Some(LocalBackend::beside(&config_dir(args))),
-        Backend::Local { path } => Some(LocalBackend::at(config_dir(args).join(path))),
-        Backend::S3 { .. } => {
-            diags.push(Diag::global(SessionError::S3NotYet));
-            None
-        }
-    };
     if !out.diagnostics(diags, &sources) {
         return None;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-        Ok(r) => r,
+    let runtime = runtime(out)?;
+    let backend = match runtime.block_on(backend::open(&config, &backend::config_dir(&args.dir))) {
+        Ok(b) => b,
         Err(e) => {
-            out.stderr(&format!("cannot start the runtime: {e}\n"));
+            backend::report(e, out);
             return None;
         }
     };
-    Some(Session { config, providers: Arc::new(providers), backend: backend?, runtime })
+    Some(Session { config, providers: Arc::new(providers), backend, runtime })
 }
 
-fn config_dir(args: &ConfigArgs) -> PathBuf {
-    if args.dir.is_file() {
-        args.dir.parent().map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf)
-    } else {
-        args.dir.clone()
+/// What the verbs that only touch the state (`init`, `force-unlock`,
+/// `output`) need: the configuration's backend, and a runtime to reach it.
+pub struct StateAccess {
+    pub backend: Box<dyn Backend>,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+/// Open the backend the configuration in `dir` names. Inputs need not be
+/// set: only the `backend` and `aws` blocks matter here.
+pub fn open_state(dir: &std::path::Path, out: &Output) -> Option<StateAccess> {
+    let args = ConfigArgs { dir: dir.to_path_buf(), vars: Vec::new(), var_files: Vec::new() };
+    let mut sources = SourceMap::new();
+    let (config, diags) = super::load(&args, false, &mut sources);
+    // Only errors matter here: warnings belong to validate and plan, and
+    // `output --json` must print nothing but the outputs.
+    if diags.has_errors() {
+        out.diagnostics(diags, &sources);
+        return None;
+    }
+    let config = config?;
+    let runtime = runtime(out)?;
+    match runtime.block_on(backend::open(&config, &backend::config_dir(dir))) {
+        Ok(backend) => Some(StateAccess { backend, runtime }),
+        Err(e) => {
+            backend::report(e, out);
+            None
+        }
+    }
+}
+
+fn runtime(out: &Output) -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            out.stderr(&format!("cannot start the runtime: {e}\n"));
+            None
+        }
     }
 }
 
@@ -165,29 +186,24 @@ impl Session {
         protected.is_empty()
     }
 
-    pub fn lock(&self, operation: &str, out: &Output) -> Option<LocalLock> {
-        match self.backend.lock(operation) {
-            Ok(lock) => {
-                if let Some(holder) = &lock.reclaimed_from {
-                    out.stderr(&format!("warning: took over the lock of a run that is gone ({holder})\n"));
-                }
-                Some(lock)
-            }
+    /// The stored state; `None` after reporting why it could not be read.
+    pub fn load_state(&self, out: &Output) -> Option<State> {
+        match self.runtime.block_on(self.backend.load()) {
+            Ok(state) => Some(state),
             Err(e) => {
-                out.stderr(&Diag::global(e).render(&SourceMap::new(), out.color, None));
+                backend::report(e, out);
                 None
             }
         }
     }
 
-    pub fn load_state(&self, out: &Output) -> Option<State> {
-        match self.backend.load() {
-            Ok(state) => Some(state),
-            Err(e) => {
-                out.stderr(&Diag::global(e).render(&SourceMap::new(), out.color, None));
-                None
-            }
-        }
+    /// Run `work` holding the state lock (unless `--lock=false`), and
+    /// release it afterwards whatever `work` returned.
+    pub fn locked<T>(&self, operation: &str, locking: Locking, out: &Output, work: impl FnOnce() -> T) -> Option<T> {
+        let lock = self.runtime.block_on(backend::lock(self.backend.as_ref(), operation, locking, out)).ok()?;
+        let result = work();
+        self.runtime.block_on(backend::unlock(self.backend.as_ref(), lock, out));
+        Some(result)
     }
 }
 

@@ -7,7 +7,8 @@
 //! - `repository`: every `.k8sinfra` file in the repository parses, is
 //!   formatted, and every example validates;
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
-//! - `apply`: plan, apply and destroy against a moto server (`moto`).
+//! - `apply`: plan, apply and destroy against a moto server (`moto`);
+//! - `state_s3`: the S3 backend against moto: init, locks, conditional writes.
 
 mod apply;
 mod cli;
@@ -15,4 +16,5 @@ mod fixtures;
 mod moto;
 mod repository;
 mod snapshots;
+mod state_s3;
 mod support;

@@ -82,4 +82,17 @@ impl Moto {
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
     }
+
+    /// An S3 client on this server (path-style: there is no DNS for
+    /// `bucket.127.0.0.1`).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "moto"))
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
 }

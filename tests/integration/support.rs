@@ -69,3 +69,9 @@ pub fn assert_clean_failure(out: &Output, expect_code: &str) {
     assert!(!err.contains("panicked"), "panic:\n{err}");
     assert!(text.contains(expect_code), "expected {expect_code} in:\n{text}");
 }
+
+/// Rendered diagnostics as one line: the renderer wraps at the terminal's
+/// width and draws a margin, neither of which a test should depend on.
+pub fn flat(text: &str) -> String {
+    text.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -3,7 +3,7 @@
 //! each once everything that depended on it is gone. Every result goes
 //! through one writer (this loop) that updates the state and saves it
 //! before anything else starts, so a crash loses at most the operations in
-//! flight. A failure stops its dependents, lets the others finish, and is
+//! flight; results that arrive together are saved in one write. A failure stops its dependents, lets the others finish, and is
 //! reported with the cloud's message.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use crate::plan::{resolve, Action, Change, Plan};
-use crate::provider::{Attrs, ProviderError, Providers, Remote, Target};
-use crate::state::{Pending, ResourceState, State};
+use crate::provider::{Attrs, BoxFuture, ProviderError, Providers, Remote, Target};
+use crate::state::{Backend, Pending, ResourceState, State};
 
 /// What the caller hears while the plan runs.
 #[derive(Debug, Clone)]
@@ -41,8 +41,17 @@ impl Outcome {
     }
 }
 
-/// Saves the state after every change; an error stops the run.
-pub type Save<'s> = dyn FnMut(&State) -> Result<(), String> + 's;
+/// Where the walker saves the state after every change (a backend, or a
+/// test's counter); an error stops the run.
+pub trait Persist: Send {
+    fn persist<'a>(&'a mut self, state: &'a State) -> BoxFuture<'a, Result<(), String>>;
+}
+
+impl Persist for &dyn Backend {
+    fn persist<'a>(&'a mut self, state: &'a State) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move { self.save(state).await.map_err(|e| e.to_string()) })
+    }
+}
 
 /// An operation's address, action, result and duration.
 type Finished = (String, Action, Result<Option<Remote>, ProviderError>, Duration);
@@ -58,7 +67,7 @@ pub async fn apply(
     providers: Arc<Providers>,
     mut state: State,
     parallelism: usize,
-    save: &mut Save<'_>,
+    save: &mut dyn Persist,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> (State, Outcome) {
     let mut outcome = Outcome::default();
@@ -105,7 +114,7 @@ async fn walk(
     providers: &Arc<Providers>,
     state: &mut State,
     parallelism: usize,
-    save: &mut Save<'_>,
+    save: &mut dyn Persist,
     on_event: &mut (dyn FnMut(Event) + Send),
     outcome: &mut Outcome,
     lineage: &str,
@@ -114,37 +123,49 @@ async fn walk(
     let mut running: JoinSet<Finished> = JoinSet::new();
     let mut blocked: BTreeSet<String> = BTreeSet::new();
     loop {
-        // Start everything ready, up to the parallelism.
+        // Start everything ready, up to the parallelism. The creates among
+        // them are recorded as pending first, in one write, so a crash
+        // cannot hide a create.
         let ready: Vec<String> =
             waiting_on.iter().filter(|(_, deps)| deps.is_empty()).map(|(a, _)| a.clone()).collect();
+        let mut starting = Vec::new();
         for address in ready {
-            if running.len() >= parallelism.max(1) || outcome.state_error.is_some() {
+            if running.len() + starting.len() >= parallelism.max(1) || outcome.state_error.is_some() {
                 break;
             }
             waiting_on.remove(&address);
             let change = by_address[address.as_str()];
-            let task = match prepare(change, state) {
-                Ok(task) => task,
+            match prepare(change, state) {
+                Ok(task) => starting.push(task),
                 Err(error) => {
                     on_event(Event::Failed { address: address.clone(), action: change.action, error: error.clone() });
                     outcome.failed.push((address.clone(), error));
                     blocked.insert(address);
-                    continue;
-                }
-            };
-            if matches!(change.action, Action::Create | Action::Replace) {
-                // Recorded before the call, so a crash cannot hide the create.
-                state.pending.insert(
-                    address.clone(),
-                    Pending { type_name: change.type_name.clone(), dependencies: change.depends_on.clone() },
-                );
-                state.serial += 1;
-                if let Err(e) = save(state) {
-                    outcome.state_error = Some(e);
-                    break;
                 }
             }
-            on_event(Event::Started { address: address.clone(), action: change.action });
+        }
+        let creates: Vec<&Task> =
+            starting.iter().filter(|t| matches!(t.change.action, Action::Create | Action::Replace)).collect();
+        for task in &creates {
+            let change = &task.change;
+            state.pending.insert(
+                change.address.clone(),
+                Pending { type_name: change.type_name.clone(), dependencies: change.depends_on.clone() },
+            );
+        }
+        if !creates.is_empty() {
+            state.serial += 1;
+            if let Err(e) = save.persist(state).await {
+                // Not started: nothing to hide. What runs still finishes.
+                outcome.state_error = Some(e);
+                for task in starting.drain(..) {
+                    state.pending.remove(&task.change.address);
+                    outcome.skipped.push(task.change.address);
+                }
+            }
+        }
+        for task in starting {
+            on_event(Event::Started { address: task.change.address.clone(), action: task.change.action });
             let providers = Arc::clone(providers);
             let lineage = lineage.to_string();
             running.spawn(async move {
@@ -153,17 +174,25 @@ async fn walk(
                 (task.change.address.clone(), task.change.action, result, started.elapsed())
             });
         }
-        let Some(joined) = running.join_next().await else {
+        let Some(first) = running.join_next().await else {
             break;
         };
-        let Ok((address, action, result, elapsed)) = joined else {
-            outcome.state_error = Some("an operation panicked".into());
-            continue;
-        };
-        // The call answered: the create is no longer in doubt.
-        let was_pending = state.pending.remove(&address).is_some();
-        match result {
-            Ok(remote) => {
+        // Everything else that finished meanwhile is recorded with it and
+        // saved in one write, so persisting does not serialise the run.
+        let mut batch = vec![first];
+        while let Some(more) = running.try_join_next() {
+            batch.push(more);
+        }
+        let mut finished = Vec::new();
+        let mut changed = false;
+        for joined in batch {
+            let Ok((address, action, result, elapsed)) = joined else {
+                outcome.state_error = Some("an operation panicked".into());
+                continue;
+            };
+            // The call answered: the create is no longer in doubt.
+            changed |= state.pending.remove(&address).is_some();
+            if let Ok(remote) = &result {
                 let change = by_address[address.as_str()];
                 match remote {
                     Some(remote) => {
@@ -171,8 +200,8 @@ async fn walk(
                             address.clone(),
                             ResourceState {
                                 type_name: change.type_name.clone(),
-                                id: remote.id,
-                                attrs: remote.attrs,
+                                id: remote.id.clone(),
+                                attrs: remote.attrs.clone(),
                                 dependencies: change.depends_on.clone(),
                             },
                         );
@@ -181,26 +210,30 @@ async fn walk(
                         state.resources.remove(&address);
                     }
                 }
-                state.serial += 1;
-                if let Err(e) = save(state) {
-                    outcome.state_error = Some(e);
-                }
-                for deps in waiting_on.values_mut() {
-                    deps.remove(&address);
-                }
-                on_event(Event::Finished { address: address.clone(), action, elapsed });
-                outcome.done.push((address, action));
+                changed = true;
             }
-            Err(error) => {
-                if was_pending {
-                    state.serial += 1;
-                    if let Err(e) = save(state) {
-                        outcome.state_error = Some(e);
+            finished.push((address, action, result, elapsed));
+        }
+        if changed {
+            state.serial += 1;
+            if let Err(e) = save.persist(state).await {
+                outcome.state_error = Some(e);
+            }
+        }
+        for (address, action, result, elapsed) in finished {
+            match result {
+                Ok(_) => {
+                    for deps in waiting_on.values_mut() {
+                        deps.remove(&address);
                     }
+                    on_event(Event::Finished { address: address.clone(), action, elapsed });
+                    outcome.done.push((address, action));
                 }
-                on_event(Event::Failed { address: address.clone(), action, error: error.clone() });
-                outcome.failed.push((address.clone(), error));
-                blocked.insert(address);
+                Err(error) => {
+                    on_event(Event::Failed { address: address.clone(), action, error: error.clone() });
+                    outcome.failed.push((address.clone(), error));
+                    blocked.insert(address);
+                }
             }
         }
         // Whatever waits on a failure will never run.

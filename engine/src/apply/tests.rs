@@ -120,6 +120,16 @@ struct Run {
     events: Vec<Event>,
 }
 
+/// Counts the saves instead of writing anything.
+struct Counter<'c>(&'c mut usize);
+
+impl super::Persist for Counter<'_> {
+    fn persist<'a>(&'a mut self, _: &'a State) -> crate::provider::BoxFuture<'a, Result<(), String>> {
+        *self.0 += 1;
+        Box::pin(async { Ok(()) })
+    }
+}
+
 fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) -> Run {
     let memory = Arc::new(Memory::new(fail));
     let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
@@ -127,17 +137,9 @@ fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) ->
     let mut saves = 0;
     let mut events = Vec::new();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let (state, outcome) = runtime.block_on(apply(
-        &plan,
-        providers,
-        state,
-        parallelism,
-        &mut |_: &State| {
-            saves += 1;
-            Ok(())
-        },
-        &mut |e| events.push(e),
-    ));
+    let (state, outcome) =
+        runtime
+            .block_on(apply(&plan, providers, state, parallelism, &mut Counter(&mut saves), &mut |e| events.push(e)));
     let log = memory.log.lock().expect("log").clone();
     Run { state, outcome, log, most_in_flight: memory.most_in_flight.load(Ordering::SeqCst), saves, events }
 }
@@ -160,7 +162,9 @@ fn changes_wait_for_their_dependencies() {
     assert!(position(&r.log, "create b") < position(&r.log, "create c"));
     assert_eq!(r.state.resources.len(), 4);
     assert_eq!(r.state.resources["c"].dependencies, vec!["b".to_string()]);
-    assert_eq!(r.saves, 8, "a write before each create and one after");
+    // Pending creates are written before they start, results after they
+    // finish; `a` and `d` start in one write and may finish in one.
+    assert!((6..=7).contains(&r.saves), "{} saves", r.saves);
     assert!(r.state.pending.is_empty());
 }
 

@@ -6,65 +6,46 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use miette::Diagnostic;
-use thiserror::Error;
-
-use super::{decode, encode, State, StateFileError};
-
-#[derive(Debug, Error, Diagnostic)]
-pub enum LocalStateError {
-    #[error("cannot {action} {path}: {reason}")]
-    #[diagnostic(code(state::io))]
-    Io { action: &'static str, path: String, reason: String },
-
-    #[error("the state at {path} is locked by {holder}")]
-    #[diagnostic(
-        code(state::locked),
-        help("wait for the other run to finish; if it died, remove {lock} after checking no k8sinfra runs")
-    )]
-    Locked { path: String, holder: String, lock: String },
-
-    #[error(transparent)]
-    #[diagnostic(transparent)]
-    File(#[from] StateFileError),
-
-    #[error("refusing to write state: {reason}")]
-    #[diagnostic(code(state::stale), help("another run changed the state since it was read; plan again"))]
-    Stale { reason: String },
-}
+use super::backend::{check_descends, Backend, BackendError, LockInfo};
+use super::{decode, encode, State};
+use crate::provider::BoxFuture;
 
 pub struct LocalBackend {
     path: PathBuf,
+    /// Lineage and serial of what was last read or written here; `None`
+    /// before a load, or when nothing was stored.
+    base: Mutex<Option<(String, u64)>>,
+    /// The lock this process holds, removed on drop if never released (an
+    /// early return must not leave a lock behind).
+    held: Mutex<Option<LockInfo>>,
 }
 
-/// Held while a run may write the state; removes the lock file on drop.
-pub struct LocalLock {
-    path: PathBuf,
-    /// Set when the lock was taken over from a dead process on this host.
-    pub reclaimed_from: Option<String>,
-}
-
-impl Drop for LocalLock {
+impl Drop for LocalBackend {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if let Ok(held) = self.held.get_mut() {
+            if held.take().is_some() {
+                let _ = std::fs::remove_file(self.lock_path());
+            }
+        }
     }
 }
 
-fn io(action: &'static str, path: &Path, e: &std::io::Error) -> LocalStateError {
-    LocalStateError::Io { action, path: path.display().to_string(), reason: e.to_string() }
+fn io(action: &'static str, path: &Path, e: &std::io::Error) -> BackendError {
+    BackendError::Io { action, location: path.display().to_string(), reason: e.to_string() }
 }
 
 impl LocalBackend {
     /// The default place: `DIR/.k8sinfra/state.json`.
     #[must_use]
     pub fn beside(config_dir: &Path) -> Self {
-        LocalBackend { path: config_dir.join(".k8sinfra").join("state.json") }
+        Self::at(config_dir.join(".k8sinfra").join("state.json"))
     }
 
     #[must_use]
     pub fn at(path: PathBuf) -> Self {
-        LocalBackend { path }
+        LocalBackend { path, base: Mutex::new(None), held: Mutex::new(None) }
     }
 
     #[must_use]
@@ -72,62 +53,56 @@ impl LocalBackend {
         &self.path
     }
 
-    /// The stored state, or a new empty one if there is none yet.
-    pub fn load(&self) -> Result<State, LocalStateError> {
+    fn lock_path(&self) -> PathBuf {
+        self.path.with_extension("json.lock")
+    }
+
+    fn read(&self) -> Result<Option<(Vec<u8>, State)>, BackendError> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => Ok(decode(&bytes)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::new()),
+            Ok(bytes) => {
+                let state = decode(&bytes)?;
+                Ok(Some((bytes, state)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io("read", &self.path, &e)),
         }
     }
 
-    /// Take the lock, or say who holds it. A lock left by a process of this
-    /// host that no longer runs (a crash, `kill -9`) is taken over.
-    pub fn lock(&self, operation: &str) -> Result<LocalLock, LocalStateError> {
-        let lock = self.path.with_extension("json.lock");
-        if let Some(dir) = lock.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, &e))?;
-        }
-        let mut reclaimed_from = None;
-        loop {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
-                Ok(mut f) => {
-                    let _ = writeln!(f, "pid {} on {} ({operation})", std::process::id(), host());
-                    return Ok(LocalLock { path: lock, reclaimed_from });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&lock).unwrap_or_default().trim().to_string();
-                    if reclaimed_from.is_none() && holder_is_dead(&holder) {
-                        let _ = std::fs::remove_file(&lock);
-                        reclaimed_from = Some(holder);
-                        continue;
-                    }
-                    return Err(LocalStateError::Locked {
-                        path: self.path.display().to_string(),
-                        holder: if holder.is_empty() { "another run".into() } else { holder },
-                        lock: lock.display().to_string(),
-                    });
-                }
-                Err(e) => return Err(io("create", &lock, &e)),
-            }
+    fn set_base(&self, base: Option<(String, u64)>) {
+        if let Ok(mut b) = self.base.lock() {
+            *b = base;
         }
     }
 
-    /// Write `state` if the stored one is still the one it descends from:
-    /// same lineage, and a serial one lower (or nothing stored yet).
-    pub fn save(&self, state: &State, _lock: &LocalLock) -> Result<(), LocalStateError> {
-        if let Ok(bytes) = std::fs::read(&self.path) {
-            let stored = decode(&bytes)?;
-            if stored.lineage != state.lineage {
-                return Err(LocalStateError::Stale {
-                    reason: format!("the stored state has lineage {}, not {}", stored.lineage, state.lineage),
-                });
-            }
-            if stored.serial >= state.serial {
-                return Err(LocalStateError::Stale {
-                    reason: format!("the stored serial {} is not older than {}", stored.serial, state.serial),
-                });
-            }
+    fn base(&self) -> Option<(String, u64)> {
+        self.base.lock().ok().and_then(|b| b.clone())
+    }
+
+    fn load_now(&self) -> Result<State, BackendError> {
+        let state = self.read()?.map_or_else(State::new, |(_, s)| s);
+        let stored = self.path.exists().then(|| (state.lineage.clone(), state.serial));
+        self.set_base(stored);
+        Ok(state)
+    }
+
+    /// The write: the stored file must still be the base; the old one is
+    /// kept as `state.json.backup`; the new one goes to a temporary file,
+    /// flushed, and renamed over. (Checking and renaming are two steps: the
+    /// lock, not this check, is what keeps two writers of one folder apart.)
+    fn save_now(&self, state: &State) -> Result<(), BackendError> {
+        let location = self.location();
+        let base = self.base();
+        let stored = self.read()?;
+        let stored_id = stored.as_ref().map(|(_, s)| (s.lineage.clone(), s.serial));
+        if stored_id != base {
+            let reason = match (&stored_id, &base) {
+                (Some((l, s)), _) => format!("the stored state is now lineage {l} serial {s}"),
+                (None, _) => "the stored state was removed".into(),
+            };
+            return Err(BackendError::Stale { location, reason });
+        }
+        check_descends(&location, base.as_ref().map(|(l, s)| (l.as_str(), *s)), state)?;
+        if let Some((bytes, _)) = stored {
             let backup = self.path.with_extension("json.backup");
             std::fs::write(&backup, &bytes).map_err(|e| io("write", &backup, &e))?;
         }
@@ -141,60 +116,198 @@ impl LocalBackend {
         if let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
+        self.set_base(Some((state.lineage.clone(), state.serial)));
         Ok(())
+    }
+
+    fn read_lock(&self) -> Result<Option<LockInfo>, BackendError> {
+        let path = self.lock_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| LockInfo::unreadable(&bytes)))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read", &path, &e)),
+        }
+    }
+
+    fn try_lock_now(&self, lock: &LockInfo) -> Result<Option<LockInfo>, BackendError> {
+        let path = self.lock_path();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, &e))?;
+        }
+        let mut reclaimed = None;
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    let body = serde_json::to_vec_pretty(lock).unwrap_or_default();
+                    f.write_all(&body).and_then(|()| f.sync_all()).map_err(|e| io("write", &path, &e))?;
+                    if let Ok(mut held) = self.held.lock() {
+                        *held = Some(lock.clone());
+                    }
+                    return Ok(reclaimed);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = self.read_lock()?;
+                    match holder {
+                        // Gone between the two calls: try again.
+                        None => {}
+                        Some(h) if reclaimed.is_none() && h.holder_is_gone() => {
+                            let _ = std::fs::remove_file(&path);
+                            reclaimed = Some(h);
+                        }
+                        Some(h) => {
+                            return Err(BackendError::Locked {
+                                location: self.location(),
+                                holder: h.describe(),
+                                id: h.id,
+                            });
+                        }
+                    }
+                }
+                Err(e) => return Err(io("create", &path, &e)),
+            }
+        }
+    }
+
+    fn unlock_now(&self, lock: &LockInfo) -> Result<(), BackendError> {
+        if let Ok(mut held) = self.held.lock() {
+            held.take();
+        }
+        match self.read_lock()? {
+            Some(current) if current.id == lock.id => {
+                std::fs::remove_file(self.lock_path()).map_err(|e| io("remove", &self.lock_path(), &e))
+            }
+            // Someone force-unlocked it, maybe locked it again: not ours.
+            _ => Ok(()),
+        }
+    }
+
+    fn force_unlock_now(&self, id: &str) -> Result<LockInfo, BackendError> {
+        let location = self.location();
+        let Some(current) = self.read_lock()? else { return Err(BackendError::NotLocked { location }) };
+        if current.id != id {
+            return Err(BackendError::WrongLockId {
+                location,
+                held: current.id.clone(),
+                asked: id.to_string(),
+                holder: current.describe(),
+            });
+        }
+        std::fs::remove_file(self.lock_path()).map_err(|e| io("remove", &self.lock_path(), &e))?;
+        Ok(current)
     }
 }
 
-fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
-}
+impl Backend for LocalBackend {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
 
-/// `pid N on HOST (…)` naming this host and a process that is gone.
-fn holder_is_dead(holder: &str) -> bool {
-    let mut words = holder.split_whitespace();
-    let (Some("pid"), Some(pid), Some("on"), Some(on_host)) = (words.next(), words.next(), words.next(), words.next())
-    else {
-        return false;
-    };
-    let Ok(pid) = pid.parse::<u32>() else { return false };
-    on_host == host() && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+    fn init(&self) -> BoxFuture<'_, Result<Vec<String>, BackendError>> {
+        Box::pin(async move {
+            let dir = self.path.parent().unwrap_or(Path::new("."));
+            if dir.is_dir() {
+                return Ok(vec![format!("{} is ready", dir.display())]);
+            }
+            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, &e))?;
+            Ok(vec![format!("created {}", dir.display())])
+        })
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<State, BackendError>> {
+        Box::pin(async move { self.load_now() })
+    }
+
+    fn save<'a>(&'a self, state: &'a State) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move { self.save_now(state) })
+    }
+
+    fn try_lock<'a>(&'a self, lock: &'a LockInfo) -> BoxFuture<'a, Result<Option<LockInfo>, BackendError>> {
+        Box::pin(async move { self.try_lock_now(lock) })
+    }
+
+    fn unlock<'a>(&'a self, lock: &'a LockInfo) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move { self.unlock_now(lock) })
+    }
+
+    fn force_unlock<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<LockInfo, BackendError>> {
+        Box::pin(async move { self.force_unlock_now(id) })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn stale(r: Result<(), BackendError>) -> bool {
+        matches!(r, Err(BackendError::Stale { .. }))
+    }
+
     #[test]
-    fn save_load_lock_and_refuse_stale_writes() {
-        let dir = std::env::temp_dir().join(format!("k8sinfra-state-test-{}", std::process::id()));
-        let backend = LocalBackend::beside(&dir);
-        let mut state = backend.load().expect("empty state");
+    fn save_load_and_refuse_stale_writes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = LocalBackend::beside(dir.path());
+        let mut state = backend.load_now().expect("empty state");
         assert_eq!(state.serial, 0);
-        let lock = backend.lock("test").expect("lock");
-        assert!(matches!(backend.lock("second"), Err(LocalStateError::Locked { .. })));
         state.serial = 1;
-        backend.save(&state, &lock).expect("first write");
-        assert_eq!(backend.load().expect("load"), state);
-        assert!(matches!(backend.save(&state, &lock), Err(LocalStateError::Stale { .. })), "same serial");
+        backend.save_now(&state).expect("first write");
+        assert_eq!(backend.load_now().expect("load"), state);
+        assert!(stale(backend.save_now(&state)), "same serial");
         let mut other = State::new();
         other.serial = 5;
-        assert!(matches!(backend.save(&other, &lock), Err(LocalStateError::Stale { .. })), "other lineage");
+        assert!(stale(backend.save_now(&other)), "other lineage");
         state.serial = 2;
-        backend.save(&state, &lock).expect("second write");
+        backend.save_now(&state).expect("second write");
         assert!(backend.path().with_extension("json.backup").exists());
-        drop(lock);
-        assert!(backend.lock("again").is_ok());
+
+        // A second reader that saw serial 2 cannot write once the first
+        // has moved on to 3, even though its serial 3 is "higher".
+        let second = LocalBackend::beside(dir.path());
+        let mut seen = second.load_now().expect("load");
+        state.serial = 3;
+        backend.save_now(&state).expect("third write");
+        seen.serial = 3;
+        assert!(stale(second.save_now(&seen)), "written over a state it never read");
+    }
+
+    #[test]
+    fn the_lock_names_its_holder_and_is_taken_over_only_from_the_dead() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = LocalBackend::beside(dir.path());
+        let first = LockInfo::new("apply");
+        assert_eq!(backend.try_lock_now(&first).expect("lock"), None);
+        let other = LocalBackend::beside(dir.path());
+        match other.try_lock_now(&LockInfo::new("plan")) {
+            Err(BackendError::Locked { id, holder, .. }) => {
+                assert_eq!(id, first.id);
+                assert!(holder.starts_with("apply by "), "{holder}");
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        backend.unlock_now(&first).expect("unlock");
+        let second = LockInfo::new("plan");
+        assert_eq!(other.try_lock_now(&second).expect("free again"), None);
+        // Unlocking with a lock that is not the one held leaves it alone.
+        backend.unlock_now(&first).expect("not ours: nothing to do");
+        assert!(backend.lock_path().exists());
+        match backend.force_unlock_now("nope") {
+            Err(BackendError::WrongLockId { held, .. }) => assert_eq!(held, second.id),
+            other => panic!("expected WrongLockId, got {other:?}"),
+        }
+        assert_eq!(backend.force_unlock_now(&second.id).expect("forced").id, second.id);
+        assert!(matches!(backend.force_unlock_now(&second.id), Err(BackendError::NotLocked { .. })));
+
         // A lock whose process is gone from this host is taken over.
-        let lock_file = backend.path().with_extension("json.lock");
-        std::fs::write(&lock_file, format!("pid 999999999 on {} (apply)", host())).expect("stale lock");
-        let taken = backend.lock("after a crash").expect("reclaimed");
-        assert!(taken.reclaimed_from.as_deref().is_some_and(|h| h.contains("999999999")));
-        drop(taken);
-        std::fs::write(&lock_file, "pid 999999999 on another-host (apply)").expect("foreign lock");
-        assert!(matches!(backend.lock("x"), Err(LocalStateError::Locked { .. })), "another host's lock stays");
-        let _ = std::fs::remove_file(&lock_file);
-        let _ = std::fs::remove_dir_all(&dir);
+        let mut dead = LockInfo::new("apply");
+        dead.pid = 999_999_999;
+        std::fs::write(backend.lock_path(), serde_json::to_vec(&dead).expect("json")).expect("stale lock");
+        let taken = backend.try_lock_now(&LockInfo::new("apply")).expect("reclaimed");
+        assert_eq!(taken.map(|t| t.pid), Some(999_999_999));
+        drop(backend);
+        assert!(!dir.path().join(".k8sinfra/state.json.lock").exists(), "dropped with the lock held: released");
+
+        // Another host's lock stays, whatever its pid.
+        dead.host = "another-host".into();
+        std::fs::write(other.lock_path(), serde_json::to_vec(&dead).expect("json")).expect("foreign lock");
+        assert!(matches!(other.try_lock_now(&LockInfo::new("x")), Err(BackendError::Locked { .. })));
     }
 }

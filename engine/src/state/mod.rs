@@ -1,7 +1,9 @@
 //! State: what k8sinfra has created, as it last saw it. The model lives
 //! here; the file format (versioned JSON, with upgrades) in `file`; where
-//! it is kept (a local file today, S3 next) in `local`, behind `Backend`.
+//! it is kept behind the `Backend` trait (`backend`): a local file here in
+//! `local`, an S3 object in the AWS provider crate.
 
+mod backend;
 mod file;
 mod local;
 
@@ -9,8 +11,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use backend::{check_descends, lock, Backend, BackendError, LockInfo};
 pub use file::{decode, encode, StateFileError, FORMAT_VERSION};
-pub use local::{LocalBackend, LocalLock, LocalStateError};
+pub use local::LocalBackend;
 
 /// Everything k8sinfra manages in one configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,15 +16,23 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    let message = match (
+    ProviderError::Api { operation: operation.into(), message: message(&err) }
+}
+
+/// `Code: message` from the service, or the transport error's causes.
+pub fn message<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match (
         err.as_service_error().and_then(ProvideErrorMetadata::code),
         err.as_service_error().and_then(ProvideErrorMetadata::message),
     ) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
-        _ => chain(&err),
-    };
-    ProviderError::Api { operation: operation.into(), message }
+        _ => chain(err),
+    }
 }
 
 /// An error and its causes on one line, without the debug dumps the SDK's

@@ -8,10 +8,11 @@ mod elb;
 mod errors;
 mod route53;
 mod s3;
+mod sdk;
+pub mod state_s3;
 
 use std::sync::OnceLock;
 
-use aws_config::{BehaviorVersion, Region};
 use k8sinfra_engine::config::{Config, ProviderSettings};
 use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
@@ -82,17 +83,9 @@ impl Provider for Aws {
                 return Ok(());
             }
             let text = |name: &str| settings.values.get(name).and_then(Value::as_str).map(str::to_string);
-            let mut loader = aws_config::defaults(BehaviorVersion::latest());
-            if let Some(region) = text("region") {
-                loader = loader.region(Region::new(region));
-            }
-            if let Some(profile) = text("profile") {
-                loader = loader.profile_name(profile);
-            }
-            let sdk = loader.load().await;
-            if sdk.region().is_none() {
+            let Some(sdk) = sdk::load(text("region"), text("profile")).await else {
                 return Err(ProviderError::Setup("no region: set `aws { region = \"…\" }` or AWS_REGION".into()));
-            }
+            };
             let _ = self.clients.set(Clients { ec2: aws_sdk_ec2::Client::new(&sdk) });
             Ok(())
         })

@@ -1,0 +1,356 @@
+//! State in S3: `s3://bucket/key`, locked by `key.lock`.
+//!
+//! Every write is conditional, so no interleaving of runs can lose one:
+//! - the lock is created with `If-None-Match: *` (exactly one run wins) and
+//!   removed with `If-Match` on its own ETag (never someone else's lock);
+//! - the state is written with `If-Match: <ETag last read or written>`, or
+//!   `If-None-Match: *` when there was none, so even `--lock=false` cannot
+//!   overwrite a newer state. S3 answers 412 `PreconditionFailed` to a lost
+//!   race, or 409 `ConditionalRequestConflict` when two writes cross; both
+//!   mean "stale".
+//!
+//! Writes ask for server-side encryption; `init` also turns on bucket
+//! versioning (the history of every state) and blocks public access.
+
+use std::sync::Mutex;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    VersioningConfiguration,
+};
+use k8sinfra_engine::provider::BoxFuture;
+use k8sinfra_engine::state::{check_descends, decode, encode, Backend, BackendError, LockInfo, State};
+
+use super::{errors, sdk};
+
+pub struct S3Backend {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    region: String,
+    /// What the next state write must replace: the ETag last read or
+    /// written, with that state's lineage and serial.
+    base: Mutex<Option<Base>>,
+}
+
+#[derive(Clone)]
+struct Base {
+    etag: String,
+    lineage: String,
+    serial: u64,
+}
+
+/// An object read with the ETag it had.
+struct Object {
+    bytes: Vec<u8>,
+    etag: String,
+}
+
+impl S3Backend {
+    /// A backend for `s3://bucket/key`. The region is the backend's own,
+    /// else the provider's, else the environment's.
+    pub async fn connect(
+        bucket: &str,
+        key: &str,
+        region: Option<String>,
+        profile: Option<String>,
+    ) -> Result<Self, BackendError> {
+        let Some(config) = sdk::load(region, profile).await else {
+            return Err(BackendError::Io {
+                action: "reach",
+                location: format!("s3://{bucket}/{key}"),
+                reason: "no region: set `region` in the backend block, or AWS_REGION".into(),
+            });
+        };
+        let region = config.region().map(ToString::to_string).unwrap_or_default();
+        Ok(Self::with_client(sdk::s3(&config), bucket, key, &region))
+    }
+
+    /// A backend on a client made elsewhere (tests, embedding).
+    #[must_use]
+    pub fn with_client(client: aws_sdk_s3::Client, bucket: &str, key: &str, region: &str) -> Self {
+        S3Backend {
+            client,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            region: region.to_string(),
+            base: Mutex::new(None),
+        }
+    }
+
+    fn lock_key(&self) -> String {
+        format!("{}.lock", self.key)
+    }
+
+    fn error<E>(&self, action: &'static str, err: &SdkError<E, HttpResponse>) -> BackendError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        if err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("NoSuchBucket") {
+            return BackendError::NotInitialised { bucket: self.bucket.clone() };
+        }
+        BackendError::Io { action, location: self.location(), reason: errors::message(err) }
+    }
+
+    /// The object at `key`, or `None` if there is none.
+    async fn get(&self, key: &str) -> Result<Option<Object>, BackendError> {
+        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => {
+                let etag = out.e_tag().unwrap_or_default().to_string();
+                let body = out.body.collect().await.map_err(|e| BackendError::Io {
+                    action: "read",
+                    location: format!("s3://{}/{key}", self.bucket),
+                    reason: e.to_string(),
+                })?;
+                Ok(Some(Object { bytes: body.into_bytes().to_vec(), etag }))
+            }
+            Err(e) if code(&e) == Some("NoSuchKey") => Ok(None),
+            Err(e) => Err(self.error("read", &e)),
+        }
+    }
+
+    async fn read_lock(&self) -> Result<Option<(LockInfo, String)>, BackendError> {
+        Ok(self.get(&self.lock_key()).await?.map(|o| {
+            let info = serde_json::from_slice(&o.bytes).unwrap_or_else(|_| LockInfo::unreadable(&o.bytes));
+            (info, o.etag)
+        }))
+    }
+
+    /// Delete the lock object if it still has `etag`.
+    async fn delete_lock(&self, etag: &str) -> Result<(), BackendError> {
+        let sent = self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).if_match(etag).send().await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) if conflict(&e) => Err(BackendError::Stale {
+                location: self.lock_key(),
+                reason: "the lock changed while it was being released".into(),
+            }),
+            Err(e) => Err(self.error("unlock", &e)),
+        }
+    }
+
+    async fn init_bucket(&self) -> Result<Vec<String>, BackendError> {
+        let mut done = Vec::new();
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => done.push(format!("bucket {} exists", self.bucket)),
+            Err(e) if http_status(&e) == Some(404) => {
+                let mut create = self.client.create_bucket().bucket(&self.bucket);
+                // us-east-1 is the one region that refuses to be named.
+                if self.region != "us-east-1" {
+                    create = create.create_bucket_configuration(
+                        CreateBucketConfiguration::builder()
+                            .location_constraint(BucketLocationConstraint::from(self.region.as_str()))
+                            .build(),
+                    );
+                }
+                create.send().await.map_err(|e| self.error("create the bucket for", &e))?;
+                done.push(format!("created bucket {} in {}", self.bucket, self.region));
+            }
+            Err(e) => return Err(self.error("reach the bucket of", &e)),
+        }
+        let versioning = VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
+        self.client
+            .put_bucket_versioning()
+            .bucket(&self.bucket)
+            .versioning_configuration(versioning)
+            .send()
+            .await
+            .map_err(|e| self.error("turn on versioning for", &e))?;
+        done.push("versioning on: every state written is kept".into());
+        let default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::Aes256)
+            .build()
+            .map_err(|e| BackendError::Io { action: "encrypt", location: self.location(), reason: e.to_string() })?;
+        let encryption = ServerSideEncryptionConfiguration::builder()
+            .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build())
+            .build()
+            .map_err(|e| BackendError::Io { action: "encrypt", location: self.location(), reason: e.to_string() })?;
+        self.client
+            .put_bucket_encryption()
+            .bucket(&self.bucket)
+            .server_side_encryption_configuration(encryption)
+            .send()
+            .await
+            .map_err(|e| self.error("turn on encryption for", &e))?;
+        done.push("default encryption on (AES-256)".into());
+        let block = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build();
+        self.client
+            .put_public_access_block()
+            .bucket(&self.bucket)
+            .public_access_block_configuration(block)
+            .send()
+            .await
+            .map_err(|e| self.error("block public access to", &e))?;
+        done.push("public access blocked".into());
+        // Access check: the state can be read (or is not there yet).
+        self.get(&self.key).await?;
+        done.push(format!("{} is readable", self.location()));
+        Ok(done)
+    }
+
+    async fn load_now(&self) -> Result<State, BackendError> {
+        let object = self.get(&self.key).await?;
+        let (state, base) = match object {
+            Some(o) => {
+                let state = decode(&o.bytes)?;
+                let base = Base { etag: o.etag, lineage: state.lineage.clone(), serial: state.serial };
+                (state, Some(base))
+            }
+            None => (State::new(), None),
+        };
+        if let Ok(mut b) = self.base.lock() {
+            *b = base;
+        }
+        Ok(state)
+    }
+
+    async fn save_now(&self, state: &State) -> Result<(), BackendError> {
+        let base = self.base.lock().ok().and_then(|b| b.clone());
+        check_descends(&self.location(), base.as_ref().map(|b| (b.lineage.as_str(), b.serial)), state)?;
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .content_type("application/json")
+            .server_side_encryption(ServerSideEncryption::Aes256)
+            .body(ByteStream::from(encode(state)));
+        let put = match &base {
+            Some(b) => put.if_match(&b.etag),
+            None => put.if_none_match("*"),
+        };
+        match put.send().await {
+            Ok(out) => {
+                let etag = out.e_tag().unwrap_or_default().to_string();
+                if let Ok(mut b) = self.base.lock() {
+                    *b = Some(Base { etag, lineage: state.lineage.clone(), serial: state.serial });
+                }
+                Ok(())
+            }
+            Err(e) if conflict(&e) => Err(BackendError::Stale {
+                location: self.location(),
+                reason: match base {
+                    Some(b) => format!("the stored state is no longer serial {} (its ETag changed)", b.serial),
+                    None => "a state was stored since this run found none".into(),
+                },
+            }),
+            Err(e) => Err(self.error("write", &e)),
+        }
+    }
+
+    async fn try_lock_now(&self, lock: &LockInfo) -> Result<Option<LockInfo>, BackendError> {
+        let body = serde_json::to_vec_pretty(lock).unwrap_or_default();
+        let mut reclaimed = None;
+        // A few rounds at most: a lock that vanishes between our create
+        // and our read is retried, a dead holder's is taken over once.
+        for _ in 0..5 {
+            let sent = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(self.lock_key())
+                .content_type("application/json")
+                .server_side_encryption(ServerSideEncryption::Aes256)
+                .if_none_match("*")
+                .body(ByteStream::from(body.clone()))
+                .send()
+                .await;
+            match sent {
+                Ok(_) => return Ok(reclaimed),
+                Err(e) if conflict(&e) => match self.read_lock().await? {
+                    None => {}
+                    Some((holder, etag)) if reclaimed.is_none() && holder.holder_is_gone() => {
+                        self.delete_lock(&etag).await?;
+                        reclaimed = Some(holder);
+                    }
+                    Some((holder, _)) => {
+                        return Err(BackendError::Locked {
+                            location: self.location(),
+                            holder: holder.describe(),
+                            id: holder.id,
+                        });
+                    }
+                },
+                Err(e) => return Err(self.error("lock", &e)),
+            }
+        }
+        Err(BackendError::Io { action: "lock", location: self.location(), reason: "the lock kept changing".into() })
+    }
+
+    async fn unlock_now(&self, lock: &LockInfo) -> Result<(), BackendError> {
+        match self.read_lock().await? {
+            Some((current, etag)) if current.id == lock.id => self.delete_lock(&etag).await,
+            // Force-unlocked meanwhile, perhaps taken by another run: not ours.
+            _ => Ok(()),
+        }
+    }
+
+    async fn force_unlock_now(&self, id: &str) -> Result<LockInfo, BackendError> {
+        let Some((current, etag)) = self.read_lock().await? else {
+            return Err(BackendError::NotLocked { location: self.location() });
+        };
+        if current.id != id {
+            return Err(BackendError::WrongLockId {
+                location: self.location(),
+                held: current.id.clone(),
+                asked: id.to_string(),
+                holder: current.describe(),
+            });
+        }
+        self.delete_lock(&etag).await?;
+        Ok(current)
+    }
+}
+
+impl Backend for S3Backend {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    fn init(&self) -> BoxFuture<'_, Result<Vec<String>, BackendError>> {
+        Box::pin(self.init_bucket())
+    }
+
+    fn load(&self) -> BoxFuture<'_, Result<State, BackendError>> {
+        Box::pin(self.load_now())
+    }
+
+    fn save<'a>(&'a self, state: &'a State) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(self.save_now(state))
+    }
+
+    fn try_lock<'a>(&'a self, lock: &'a LockInfo) -> BoxFuture<'a, Result<Option<LockInfo>, BackendError>> {
+        Box::pin(self.try_lock_now(lock))
+    }
+
+    fn unlock<'a>(&'a self, lock: &'a LockInfo) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(self.unlock_now(lock))
+    }
+
+    fn force_unlock<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<LockInfo, BackendError>> {
+        Box::pin(self.force_unlock_now(id))
+    }
+}
+
+fn code<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
+    err.as_service_error().and_then(ProvideErrorMetadata::code)
+}
+
+fn http_status<E>(err: &SdkError<E, HttpResponse>) -> Option<u16> {
+    err.raw_response().map(|r| r.status().as_u16())
+}
+
+/// A conditional request that lost: 412, or 409 when two writes crossed.
+fn conflict<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(code(err), Some("PreconditionFailed" | "ConditionalRequestConflict"))
+        || matches!(http_status(err), Some(412 | 409))
+}
