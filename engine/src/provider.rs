@@ -69,6 +69,15 @@ pub trait Provider: Send + Sync {
     /// Whether this build can read and change resources of this type.
     fn can_apply(&self, type_name: &str) -> bool;
 
+    /// The form in which the planner compares two values of an attribute
+    /// (the configuration's and the cloud's), when the cloud groups or
+    /// spells the same thing differently: security-group rules as one rule
+    /// per source, say. Applied to both sides alike; by default the value
+    /// as it is.
+    fn canonical(&self, _type_name: &str, _attr: &str, value: serde_json::Value) -> serde_json::Value {
+        value
+    }
+
     /// Connect, with the settings of the provider's block (region, profile).
     fn connect<'a>(&'a self, settings: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>>;
 

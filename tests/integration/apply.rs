@@ -29,11 +29,11 @@ pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
 }
 
-fn state(dir: &Path) -> serde_json::Value {
+pub fn state(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join(".k8sinfra/state.json")).expect("state file")).expect("state JSON")
 }
 
-fn id(state: &serde_json::Value, address: &str) -> String {
+pub fn id(state: &serde_json::Value, address: &str) -> String {
     state["resources"][address]["id"].as_str().unwrap_or_else(|| panic!("{address} in state")).to_string()
 }
 
@@ -146,7 +146,10 @@ fn what_cannot_be_applied_yet_is_refused_before_anything_happens() {
     let out = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1));
-    assert!(err.contains("provider::unsupported") && err.contains("`instance.public` is a `instance`"), "{err}");
+    assert!(
+        err.contains("provider::unsupported") && err.contains("`load_balancer.public` is a `load_balancer`"),
+        "{err}"
+    );
     assert!(!dir.path().join(".k8sinfra").exists(), "no state, no lock, no cloud call");
     let vpcs = runtime().block_on(moto.ec2().describe_vpcs().send()).expect("describe");
     assert!(vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)), "only moto's default VPC");

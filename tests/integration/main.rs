@@ -8,11 +8,13 @@
 //!   formatted, and every example validates;
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
+//! - `hosts`: the chapter's security groups, key pair, instances and volume;
 //! - `state_s3`: the S3 backend against moto: init, locks, conditional writes.
 
 mod apply;
 mod cli;
 mod fixtures;
+mod hosts;
 mod moto;
 mod repository;
 mod snapshots;

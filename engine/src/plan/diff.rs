@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::provider::Providers;
+use crate::schema::AttrKind;
 use crate::state::State;
 
 use super::{resolve, Action, AttrChange, Change, Plan};
@@ -24,20 +25,43 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
         let settable: BTreeMap<String, k8sinfra_lang::Value> = r
             .attrs
             .iter()
-            .filter(|(name, _)| {
-                schema.find_attr(name).is_some_and(|a| a.settable()) || schema.find_block(name).is_some()
+            .filter(|(name, _)| match schema.find_attr(name) {
+                // Left out, an optional computed attribute is the cloud's to
+                // choose (a group's name defaults to the resource's).
+                Some(a) if a.kind == AttrKind::OptionalComputed => r.spans.attrs.contains_key(name.as_str()),
+                Some(a) => a.settable(),
+                None => schema.find_block(name).is_some(),
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let prior = state.resources.get(&address);
+        let provider = providers.for_type(&r.addr.type_name);
         let mut attrs = Vec::new();
         let mut forces_new = false;
         for (name, value) in &settable {
+            // Null is unset: an absent single block (a root volume) is
+            // whatever the cloud chose, as an unset optional attribute is.
+            if matches!(value, k8sinfra_lang::Value::Null) {
+                continue;
+            }
             let unordered = schema.find_attr(name).is_some_and(|a| a.unordered)
                 || schema.find_block(name).is_some_and(|b| b.unordered);
-            let as_set = |v: Option<serde_json::Value>| if unordered { v.map(sorted) } else { v };
-            let after = as_set(resolve(value, state));
-            let before = as_set(prior.and_then(|p| p.attrs.get(name)).cloned());
+            let as_set = |v: Option<serde_json::Value>| {
+                let v = match provider {
+                    Some(p) => v.map(|v| p.canonical(&r.addr.type_name, name, v)),
+                    None => v,
+                };
+                if unordered {
+                    v.map(sorted)
+                } else {
+                    v
+                }
+            };
+            let mut after = as_set(resolve(value, state));
+            let mut before = as_set(prior.and_then(|p| p.attrs.get(name)).cloned());
+            if schema.find_block(name).is_some_and(|b| b.max == Some(1)) {
+                (after, before) = unset_left_out(after, before);
+            }
             let ignored = r.lifecycle.ignore_changes.iter().any(|i| i == name);
             let differs = prior.is_none() || after.is_none() || (before != after && !ignored);
             if !differs {
@@ -103,4 +127,21 @@ fn sorted(value: serde_json::Value) -> serde_json::Value {
         }
         other => other,
     }
+}
+
+/// A single block compared on what the configuration sets: an attribute
+/// it leaves null (a root volume's size) is the cloud's to choose.
+fn unset_left_out(
+    after: Option<serde_json::Value>,
+    before: Option<serde_json::Value>,
+) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    let Some(serde_json::Value::Object(wanted)) = after else { return (after, before) };
+    let wanted: serde_json::Map<String, serde_json::Value> = wanted.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    let before = match before {
+        Some(serde_json::Value::Object(had)) => {
+            Some(serde_json::Value::Object(had.into_iter().filter(|(k, _)| wanted.contains_key(k)).collect()))
+        }
+        other => other,
+    };
+    (Some(serde_json::Value::Object(wanted)), before)
 }

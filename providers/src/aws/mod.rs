@@ -77,6 +77,10 @@ impl Provider for Aws {
         ec2::APPLIES.contains(&type_name)
     }
 
+    fn canonical(&self, type_name: &str, attr: &str, value: serde_json::Value) -> serde_json::Value {
+        ec2::canonical(type_name, attr, value)
+    }
+
     fn connect<'a>(&'a self, settings: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
             if self.clients.get().is_some() {

@@ -1,24 +1,61 @@
-//! EC2: the schemas of the VPC networking, security group, key pair,
-//! instance and volume resources, and the API calls for those this build
-//! can apply (`vpc`, `subnet`, `internet_gateway`).
+//! EC2: the schemas and API calls of the VPC networking, security group,
+//! key pair, instance and volume resources.
 
+mod ebs_volume;
 mod elastic_ip;
+mod instance;
 mod internet_gateway;
+mod key_pair;
 mod nat_gateway;
 mod route_table;
 mod schemas;
+mod security_group;
 mod subnet;
+mod volume_attachment;
 mod vpc;
 
 pub use schemas::schemas;
 
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, InstanceStateName, ResourceType, Tag, TagSpecification};
 use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 
 use super::errors::{api, code, retry_while};
 
 /// The types whose API calls are implemented.
-pub const APPLIES: &[&str] = &["vpc", "subnet", "internet_gateway", "route_table", "elastic_ip", "nat_gateway"];
+pub const APPLIES: &[&str] = &[
+    "vpc",
+    "subnet",
+    "internet_gateway",
+    "route_table",
+    "elastic_ip",
+    "nat_gateway",
+    "security_group",
+    "key_pair",
+    "instance",
+    "ebs_volume",
+    "volume_attachment",
+];
+
+/// The comparison form of attributes AWS spells its own way.
+pub fn canonical(type_name: &str, attr: &str, value: serde_json::Value) -> serde_json::Value {
+    match type_name {
+        "security_group" => security_group::canonical(attr, value),
+        "key_pair" => key_pair::canonical(attr, value),
+        _ => value,
+    }
+}
+
+/// The AWS name of a resource whose configuration names none: its address
+/// without the type (`internal`, `module.net.private["us-east-1a"]` →
+/// `module.net.private[us-east-1a]`).
+fn default_name(target: &Target<'_>) -> String {
+    let prefix = format!("{}.", target.type_name);
+    let address = target.address.replace('"', "");
+    match address.rfind(&prefix) {
+        Some(at) => format!("{}{}", &address[..at], &address[at + prefix.len()..]),
+        None => address,
+    }
+}
 
 pub fn read<'a>(
     ec2: &'a aws_sdk_ec2::Client,
@@ -33,6 +70,11 @@ pub fn read<'a>(
             "route_table" => route_table::read(ec2, target, id).await,
             "elastic_ip" => elastic_ip::read(ec2, target, id).await,
             "nat_gateway" => nat_gateway::read(ec2, target, id).await,
+            "security_group" => security_group::read(ec2, target, id).await,
+            "key_pair" => key_pair::read(ec2, target, id).await,
+            "instance" => instance::read(ec2, target, id).await,
+            "ebs_volume" => ebs_volume::read(ec2, target, id).await,
+            "volume_attachment" => volume_attachment::read(ec2, target, id).await,
             other => Err(unsupported(other)),
         }
     })
@@ -102,6 +144,51 @@ pub fn find<'a>(
                 .iter()
                 .find(|g| !matches!(g.state(), Some(aws_sdk_ec2::types::NatGatewayState::Deleted)))
                 .and_then(|v| v.nat_gateway_id().map(str::to_string)),
+            "security_group" => ec2
+                .describe_security_groups()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| api("DescribeSecurityGroups", e))?
+                .security_groups()
+                .first()
+                .and_then(|v| v.group_id().map(str::to_string)),
+            "key_pair" => ec2
+                .describe_key_pairs()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| api("DescribeKeyPairs", e))?
+                .key_pairs()
+                .first()
+                .and_then(|v| v.key_name().map(str::to_string)),
+            "instance" => ec2
+                .describe_instances()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| api("DescribeInstances", e))?
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .find(|i| {
+                    !matches!(
+                        i.state().and_then(|s| s.name()),
+                        Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
+                    )
+                })
+                .and_then(|v| v.instance_id().map(str::to_string)),
+            "ebs_volume" => ec2
+                .describe_volumes()
+                .set_filters(Some(owned))
+                .send()
+                .await
+                .map_err(|e| api("DescribeVolumes", e))?
+                .volumes()
+                .first()
+                .and_then(|v| v.volume_id().map(str::to_string)),
+            // No tags: an interrupted attach is recognised by `create`.
+            "volume_attachment" => None,
             other => return Err(unsupported(other)),
         };
         match id {
@@ -128,6 +215,11 @@ pub fn create<'a>(
             "route_table" => route_table::create(ec2, target, attrs).await,
             "elastic_ip" => elastic_ip::create(ec2, target, attrs).await,
             "nat_gateway" => nat_gateway::create(ec2, target, attrs).await,
+            "security_group" => security_group::create(ec2, target, attrs).await,
+            "key_pair" => key_pair::create(ec2, target, attrs).await,
+            "instance" => instance::create(ec2, target, attrs).await,
+            "ebs_volume" => ebs_volume::create(ec2, target, attrs).await,
+            "volume_attachment" => volume_attachment::create(ec2, target, attrs).await,
             other => Err(unsupported(other)),
         }
     })
@@ -147,6 +239,14 @@ pub fn update<'a>(
             "internet_gateway" => internet_gateway::update(ec2, target, id, before, after).await,
             "route_table" => route_table::update(ec2, target, id, before, after).await,
             "elastic_ip" | "nat_gateway" => retag_and_read(ec2, target, id, before, after).await,
+            "security_group" => security_group::update(ec2, target, id, before, after).await,
+            "key_pair" => key_pair::update(ec2, target, id, before, after).await,
+            "instance" => instance::update(ec2, target, id, before, after).await,
+            "ebs_volume" => ebs_volume::update(ec2, target, id, before, after).await,
+            // Every attribute forces a new attachment.
+            "volume_attachment" => {
+                volume_attachment::read(ec2, target, id).await?.ok_or_else(|| vpc::gone("AttachVolume", id))
+            }
             other => Err(unsupported(other)),
         }
     })
@@ -165,6 +265,11 @@ pub fn delete<'a>(
             "route_table" => route_table::delete(ec2, id).await,
             "elastic_ip" => elastic_ip::delete(ec2, id).await,
             "nat_gateway" => nat_gateway::delete(ec2, id).await,
+            "security_group" => security_group::delete(ec2, id).await,
+            "key_pair" => key_pair::delete(ec2, id).await,
+            "instance" => instance::delete(ec2, id).await,
+            "ebs_volume" => ebs_volume::delete(ec2, id).await,
+            "volume_attachment" => volume_attachment::delete(ec2, id).await,
             other => Err(unsupported(other)),
         }
     })

@@ -129,7 +129,8 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(AttrSchema::required("subnet", reference("subnet")).forces_new())
             .attr(
                 AttrSchema::optional("security_groups", Type::list(reference("security_group")))
-                    .default(Value::List(Vec::new())),
+                    .default(Value::List(Vec::new()))
+                    .unordered(),
             )
             .attr(AttrSchema::optional("user_data", Type::String).forces_new().describe("cloud-init script or data"))
             .attr(AttrSchema::optional_computed("private_ip", Type::Ip).forces_new())

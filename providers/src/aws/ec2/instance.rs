@@ -1,0 +1,266 @@
+//! `instance`: RunInstances (instance and root volume tagged in the call),
+//! then waits until it runs. A type change is done in place — stop, modify,
+//! start — as AWS allows for EBS-backed instances; security groups, the
+//! metadata options and tags change in place too. Terminate waits until
+//! the instance is gone, so its subnet and groups can follow.
+
+use aws_sdk_ec2::types::{
+    AttributeValue, BlockDeviceMapping, EbsBlockDevice, HttpTokensState, InstanceMetadataOptionsRequest,
+    InstanceStateName, InstanceType, ResourceType, VolumeType,
+};
+use base64::Engine as _;
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use serde_json::{json, Value};
+
+use super::super::errors::{api, code, retry_while, wait_for, Poll};
+use super::vpc::gone;
+use super::{flag, retag, string, tag_spec, tags_attr};
+
+const NOT_FOUND: &str = "InvalidInstanceID.NotFound";
+
+/// Checks before giving up on a state change (minutes, with the backoff).
+const CHECKS: u32 = 40;
+
+fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
+    let mut out: Vec<String> = attrs
+        .get(name)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+fn root_volume(attrs: &Attrs) -> Option<&serde_json::Map<String, Value>> {
+    attrs.get("root_volume").and_then(Value::as_object)
+}
+
+pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+    let image = string(attrs, "image");
+    let mut run = ec2
+        .run_instances()
+        .image_id(&image)
+        .instance_type(InstanceType::from(string(attrs, "type").as_str()))
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(string(attrs, "subnet"))
+        .set_security_group_ids(Some(strings(attrs, "security_groups")).filter(|g| !g.is_empty()))
+        .set_key_name(attrs.get("key_pair").and_then(Value::as_str).map(str::to_string))
+        .set_private_ip_address(attrs.get("private_ip").and_then(Value::as_str).map(str::to_string))
+        .set_user_data(
+            attrs
+                .get("user_data")
+                .and_then(Value::as_str)
+                .map(|text| base64::engine::general_purpose::STANDARD.encode(text)),
+        )
+        .metadata_options(metadata(flag(attrs, "require_imdsv2").unwrap_or(true)))
+        .tag_specifications(tag_spec(ResourceType::Instance, &target, attrs))
+        .tag_specifications(tag_spec(ResourceType::Volume, &target, attrs));
+    if let Some(root) = root_volume(attrs) {
+        run = run.block_device_mappings(root_mapping(ec2, &image, root).await?);
+    }
+    let out = run.send().await.map_err(|e| api("RunInstances", e))?;
+    let id = out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string();
+    wait_until(ec2, "RunInstances", &id, InstanceStateName::Running).await?;
+    read(ec2, target, &id).await?.ok_or_else(|| gone("RunInstances", &id))
+}
+
+fn metadata(require_tokens: bool) -> InstanceMetadataOptionsRequest {
+    let tokens = if require_tokens { HttpTokensState::Required } else { HttpTokensState::Optional };
+    InstanceMetadataOptionsRequest::builder().http_tokens(tokens).build()
+}
+
+/// The root device of the image, with the size, type and encryption
+/// asked for. An image AWS cannot describe falls back to `/dev/xvda`.
+async fn root_mapping(
+    ec2: &aws_sdk_ec2::Client,
+    image: &str,
+    root: &serde_json::Map<String, Value>,
+) -> Result<BlockDeviceMapping, ProviderError> {
+    let device = match ec2.describe_images().image_ids(image).send().await {
+        Ok(out) => out.images().first().and_then(|i| i.root_device_name()).map(str::to_string),
+        Err(e) if code(&e).is_some_and(|c| c.starts_with("InvalidAMIID")) => None,
+        Err(e) => return Err(api("DescribeImages", e)),
+    };
+    #[allow(clippy::cast_possible_truncation)]
+    let size = root.get("size").and_then(Value::as_f64).map(|s| s as i32);
+    let ebs = EbsBlockDevice::builder()
+        .set_volume_size(size)
+        .set_volume_type(root.get("type").and_then(Value::as_str).map(VolumeType::from))
+        .set_encrypted(root.get("encrypted").and_then(Value::as_bool))
+        .delete_on_termination(true)
+        .build();
+    Ok(BlockDeviceMapping::builder().device_name(device.unwrap_or_else(|| "/dev/xvda".into())).ebs(ebs).build())
+}
+
+/// The instance's state; `None` once it is gone (or not visible yet).
+async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<InstanceStateName>, ProviderError> {
+    match ec2.describe_instances().instance_ids(id).send().await {
+        Ok(out) => Ok(out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .next()
+            .and_then(|i| i.state())
+            .and_then(|s| s.name().cloned())),
+        Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => Ok(None),
+        Err(e) => Err(api("DescribeInstances", e)),
+    }
+}
+
+async fn wait_until(
+    ec2: &aws_sdk_ec2::Client,
+    operation: &str,
+    id: &str,
+    wanted: InstanceStateName,
+) -> Result<(), ProviderError> {
+    wait_for(operation, CHECKS, || async {
+        Ok(match state(ec2, id).await? {
+            Some(s) if s == wanted => Poll::Ready,
+            None if wanted == InstanceStateName::Terminated => Poll::Ready,
+            Some(InstanceStateName::Terminated) => Poll::Failed(format!("{id} terminated")),
+            Some(other) => Poll::Waiting(other.as_str().to_string()),
+            None => Poll::Waiting("not visible yet".into()),
+        })
+    })
+    .await
+}
+
+pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
+    let out = match ec2.describe_instances().instance_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
+        Err(e) => return Err(api("DescribeInstances", e)),
+    };
+    let Some(instance) = out.reservations().iter().flat_map(|r| r.instances()).next() else { return Ok(None) };
+    let state = instance.state().and_then(|s| s.name());
+    if matches!(state, Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)) {
+        return Ok(None);
+    }
+    let user_data = ec2
+        .describe_instance_attribute()
+        .instance_id(id)
+        .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+        .send()
+        .await
+        .map_err(|e| api("DescribeInstanceAttribute", e))?
+        .user_data()
+        .and_then(|v| v.value())
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let mut groups: Vec<&str> = instance.security_groups().iter().filter_map(|g| g.group_id()).collect();
+    groups.sort_unstable();
+    let tokens = instance.metadata_options().and_then(|m| m.http_tokens());
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(id));
+    attrs.insert("image".into(), json!(instance.image_id().unwrap_or_default()));
+    attrs.insert("type".into(), json!(instance.instance_type().map(InstanceType::as_str).unwrap_or_default()));
+    attrs.insert("key_pair".into(), json!(instance.key_name()));
+    attrs.insert("subnet".into(), json!(instance.subnet_id().unwrap_or_default()));
+    attrs.insert("security_groups".into(), json!(groups));
+    attrs.insert("user_data".into(), json!(user_data));
+    attrs.insert("require_imdsv2".into(), json!(tokens == Some(&HttpTokensState::Required)));
+    attrs.insert("private_ip".into(), json!(instance.private_ip_address()));
+    attrs.insert("public_ip".into(), json!(instance.public_ip_address()));
+    attrs.insert("private_dns".into(), json!(instance.private_dns_name().unwrap_or_default()));
+    attrs.insert("public_dns".into(), json!(instance.public_dns_name().unwrap_or_default()));
+    attrs.insert("zone".into(), json!(instance.placement().and_then(|p| p.availability_zone()).unwrap_or_default()));
+    attrs.insert("root_volume".into(), read_root(ec2, instance).await?);
+    attrs.insert("tags".into(), tags_attr(&target, instance.tags()));
+    Ok(Some(Remote { id: id.into(), attrs }))
+}
+
+async fn read_root(ec2: &aws_sdk_ec2::Client, instance: &aws_sdk_ec2::types::Instance) -> Result<Value, ProviderError> {
+    let root = instance.root_device_name();
+    let volume = instance
+        .block_device_mappings()
+        .iter()
+        .find(|m| m.device_name() == root)
+        .and_then(|m| m.ebs())
+        .and_then(|e| e.volume_id());
+    let Some(volume) = volume else { return Ok(Value::Null) };
+    let out = match ec2.describe_volumes().volume_ids(volume).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some("InvalidVolume.NotFound") => return Ok(Value::Null),
+        Err(e) => return Err(api("DescribeVolumes", e)),
+    };
+    Ok(out.volumes().first().map_or(Value::Null, |v| {
+        json!({
+            "size": v.size(),
+            "type": v.volume_type().map(VolumeType::as_str),
+            "encrypted": v.encrypted().unwrap_or(false),
+        })
+    }))
+}
+
+pub async fn update(
+    ec2: &aws_sdk_ec2::Client,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    let instance_type = string(after, "type");
+    if string(before, "type") != instance_type {
+        change_type(ec2, id, &instance_type).await?;
+    }
+    let groups = strings(after, "security_groups");
+    if strings(before, "security_groups") != groups && !groups.is_empty() {
+        ec2.modify_instance_attribute()
+            .instance_id(id)
+            .set_groups(Some(groups))
+            .send()
+            .await
+            .map_err(|e| api("ModifyInstanceAttribute", e))?;
+    }
+    let tokens = flag(after, "require_imdsv2").unwrap_or(true);
+    if flag(before, "require_imdsv2") != Some(tokens) {
+        let state = if tokens { HttpTokensState::Required } else { HttpTokensState::Optional };
+        ec2.modify_instance_metadata_options()
+            .instance_id(id)
+            .http_tokens(state)
+            .send()
+            .await
+            .map_err(|e| api("ModifyInstanceMetadataOptions", e))?;
+    }
+    retag(ec2, id, &target, before, after).await?;
+    read(ec2, target, id).await?.ok_or_else(|| gone("ModifyInstanceAttribute", id))
+}
+
+/// Stop, change the type, start: the one way AWS changes a type in place.
+async fn change_type(ec2: &aws_sdk_ec2::Client, id: &str, instance_type: &str) -> Result<(), ProviderError> {
+    ec2.stop_instances().instance_ids(id).send().await.map_err(|e| api("StopInstances", e))?;
+    wait_until(ec2, "StopInstances", id, InstanceStateName::Stopped).await?;
+    ec2.modify_instance_attribute()
+        .instance_id(id)
+        .instance_type(AttributeValue::builder().value(instance_type).build())
+        .send()
+        .await
+        .map_err(|e| api("ModifyInstanceAttribute", e))?;
+    // Starting right after a stop can meet IncorrectInstanceState.
+    retry_while(
+        "StartInstances",
+        |c| c == "IncorrectInstanceState",
+        || async {
+            ec2.start_instances()
+                .instance_ids(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (code(&e), api("StartInstances", e)))
+        },
+    )
+    .await?;
+    wait_until(ec2, "StartInstances", id, InstanceStateName::Running).await
+}
+
+pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
+    match ec2.terminate_instances().instance_ids(id).send().await {
+        Ok(_) => {}
+        Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(()),
+        Err(e) => return Err(api("TerminateInstances", e)),
+    }
+    wait_until(ec2, "TerminateInstances", id, InstanceStateName::Terminated).await
+}

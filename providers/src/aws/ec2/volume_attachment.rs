@@ -1,0 +1,103 @@
+//! `volume_attachment`: AttachVolume, then waits until attached. It has no
+//! tags of its own; its id is `VOLUME:INSTANCE:DEVICE`, and an attach that
+//! finds the volume already on that instance at that device (an earlier
+//! run interrupted after the call) counts as done.
+
+use aws_sdk_ec2::types::{VolumeAttachmentState, VolumeState};
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use serde_json::json;
+
+use super::super::errors::{api, code, retry_while, wait_for, Poll};
+use super::ebs_volume::{self, NOT_FOUND};
+use super::string;
+
+const CHECKS: u32 = 30;
+
+fn parts(id: &str) -> Option<(&str, &str, &str)> {
+    let mut it = id.splitn(3, ':');
+    Some((it.next()?, it.next()?, it.next()?))
+}
+
+/// The attachment of `volume` to `instance`: (device, state).
+async fn attachment(
+    ec2: &aws_sdk_ec2::Client,
+    volume: &str,
+    instance: &str,
+) -> Result<Option<(String, Option<VolumeAttachmentState>)>, ProviderError> {
+    let out = match ec2.describe_volumes().volume_ids(volume).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
+        Err(e) => return Err(api("DescribeVolumes", e)),
+    };
+    Ok(out
+        .volumes()
+        .first()
+        .into_iter()
+        .flat_map(|v| v.attachments())
+        .find(|a| a.instance_id() == Some(instance))
+        .map(|a| (a.device().unwrap_or_default().to_string(), a.state().cloned())))
+}
+
+pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+    let (volume, instance, device) = (string(attrs, "volume"), string(attrs, "instance"), string(attrs, "device"));
+    let already = attachment(ec2, &volume, &instance).await?.is_some_and(|(d, _)| d == device);
+    if !already {
+        // A volume or instance just created may not be attachable yet.
+        retry_while(
+            "AttachVolume",
+            |c| c == "IncorrectState" || c == "IncorrectInstanceState" || c.ends_with(".NotFound"),
+            || async {
+                ec2.attach_volume()
+                    .volume_id(&volume)
+                    .instance_id(&instance)
+                    .device(&device)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| (code(&e), api("AttachVolume", e)))
+            },
+        )
+        .await?;
+    }
+    wait_for("AttachVolume", CHECKS, || async {
+        Ok(match attachment(ec2, &volume, &instance).await? {
+            Some((_, Some(VolumeAttachmentState::Attached))) => Poll::Ready,
+            Some((_, state)) => Poll::Waiting(state.map_or("attaching".into(), |s| s.as_str().to_string())),
+            None => Poll::Waiting("not attached yet".into()),
+        })
+    })
+    .await?;
+    let id = format!("{volume}:{instance}:{device}");
+    read(ec2, target, &id).await?.ok_or_else(|| super::vpc::gone("AttachVolume", &id))
+}
+
+pub async fn read(ec2: &aws_sdk_ec2::Client, _target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
+    let Some((volume, instance, _)) = parts(id) else { return Ok(None) };
+    let Some((device, state)) = attachment(ec2, volume, instance).await? else { return Ok(None) };
+    if matches!(state, Some(VolumeAttachmentState::Detached | VolumeAttachmentState::Detaching)) {
+        return Ok(None);
+    }
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(id));
+    attrs.insert("volume".into(), json!(volume));
+    attrs.insert("instance".into(), json!(instance));
+    attrs.insert("device".into(), json!(device));
+    Ok(Some(Remote { id: id.into(), attrs }))
+}
+
+pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
+    let Some((volume, instance, device)) = parts(id) else { return Ok(()) };
+    match ec2.detach_volume().volume_id(volume).instance_id(instance).device(device).send().await {
+        Ok(_) => {}
+        // Gone with its instance or volume, or already detached.
+        Err(e) if code(&e).is_some_and(|c| c.ends_with(".NotFound") || c == "IncorrectState") => return Ok(()),
+        Err(e) => return Err(api("DetachVolume", e)),
+    }
+    wait_for("DetachVolume", CHECKS, || async {
+        Ok(match ebs_volume::state(ec2, volume).await? {
+            None | Some(VolumeState::Available) => Poll::Ready,
+            Some(other) => Poll::Waiting(other.as_str().to_string()),
+        })
+    })
+    .await
+}

@@ -1,0 +1,137 @@
+//! The chapter's hosts on moto: security groups (rules compared one by
+//! one), the key pair, a public and a private instance, and the 40 GB
+//! volume attached to the public one. Applied, re-planned to nothing,
+//! drifted by hand and repaired, changed in place, destroyed.
+
+use aws_sdk_ec2::types::{Filter, InstanceStateName, IpPermission, IpRange};
+
+use crate::apply::{example, id, k8sinfra, runtime, state};
+use crate::moto::Moto;
+use crate::support::{self, stderr, stdout};
+
+/// The VPC example plus the chapter's `hosts.k8sinfra` and its key.
+fn hosts() -> tempfile::TempDir {
+    let dir = example("vpc");
+    let seed = support::root().join("examples/seed-chapter");
+    for file in ["hosts.k8sinfra", "internal_rsa.pub"] {
+        std::fs::copy(seed.join(file), dir.path().join(file)).expect("copy");
+    }
+    std::fs::write(
+        dir.path().join("inputs.k8sinfra"),
+        "input admin_cidr: cidr = 107.196.102.199/32\ninput image: string = \"ami-a4c7edb2\"\n",
+    )
+    .expect("inputs");
+    dir
+}
+
+fn owned(address: &str) -> Filter {
+    Filter::builder().name("tag:k8sinfra:address").values(address).build()
+}
+
+#[test]
+fn hosts_apply_converge_repair_drift_change_in_place_and_destroy() {
+    let moto = Moto::start();
+    let dir = hosts();
+    let rt = runtime();
+    let ec2 = moto.ec2();
+
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert!(stderr(&apply).contains("Resources: 15 added"), "{}", stderr(&apply));
+    let st = state(dir.path());
+
+    // Security groups: the chapter's table, rule by rule.
+    let public_sg = id(&st, "security_group.public");
+    let groups = rt.block_on(ec2.describe_security_groups().group_ids(&public_sg).send()).expect("describe");
+    let group = &groups.security_groups()[0];
+    assert_eq!(group.group_name(), Some("public"), "named after the resource");
+    assert_eq!(group.description(), Some("public facing host"));
+    let mut ingress: Vec<(Option<i32>, Vec<&str>)> = group
+        .ip_permissions()
+        .iter()
+        .map(|p| (p.from_port(), p.ip_ranges().iter().filter_map(|r| r.cidr_ip()).collect()))
+        .collect();
+    ingress.sort();
+    assert_eq!(ingress, vec![(Some(22), vec!["107.196.102.199/32"]), (Some(80), vec!["0.0.0.0/0"])]);
+    let private_sg = id(&st, "security_group.private");
+    let private = rt.block_on(ec2.describe_security_groups().group_ids(&private_sg).send()).expect("describe");
+    let sources: Vec<(Option<i32>, Option<&str>)> = private.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .flat_map(|p| p.user_id_group_pairs().iter().map(move |g| (p.from_port(), g.group_id())))
+        .collect();
+    assert!(
+        sources.contains(&(Some(22), Some(public_sg.as_str())))
+            && sources.contains(&(Some(80), Some(public_sg.as_str())))
+    );
+
+    // Hosts: the key pair, the subnet, user data; the volume attached.
+    let public_host = id(&st, "instance.public");
+    let out = rt.block_on(ec2.describe_instances().instance_ids(&public_host).send()).expect("describe");
+    let host = &out.reservations()[0].instances()[0];
+    assert_eq!(host.key_name(), Some("internal"));
+    assert_eq!(host.subnet_id(), Some(id(&st, "subnet.public").as_str()));
+    assert_eq!(host.state().and_then(|s| s.name()), Some(&InstanceStateName::Running));
+    assert!(st["resources"]["instance.public"]["attrs"]["user_data"].as_str().is_some_and(|u| u.contains("nginx")));
+    let volume = id(&st, "ebs_volume.data");
+    let volumes = rt.block_on(ec2.describe_volumes().volume_ids(&volume).send()).expect("describe");
+    let v = &volumes.volumes()[0];
+    assert_eq!((v.size(), v.availability_zone()), (Some(40), Some("us-east-1a")));
+    assert_eq!(v.attachments()[0].instance_id(), Some(public_host.as_str()));
+    assert_eq!(v.attachments()[0].device(), Some("xvdh"));
+
+    let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "rules, key and hosts read back as written:\n{}", stdout(&again));
+
+    // A rule added by hand is shown and removed.
+    let hand = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(3306)
+        .to_port(3306)
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    rt.block_on(ec2.authorize_security_group_ingress().group_id(&private_sg).ip_permissions(hand).send())
+        .expect("drift");
+    let drift = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(drift.status.code(), Some(2));
+    let shown = stdout(&drift);
+    assert!(shown.contains("# security_group.private will be updated in place") && shown.contains("3306"), "{shown}");
+    let repair = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(repair.status.success(), "{}", stderr(&repair));
+    let private = rt.block_on(ec2.describe_security_groups().group_ids(&private_sg).send()).expect("describe");
+    assert!(private.security_groups()[0].ip_permissions().iter().all(|p| p.from_port() != Some(3306)), "removed");
+
+    // A new instance type is changed in place: same instance.
+    let path = dir.path().join("hosts.k8sinfra");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let (head, tail) = text.split_once("instance private {").expect("private host");
+    std::fs::write(&path, format!("{head}instance private {{{}", tail.replacen("t2.nano", "t2.micro", 1)))
+        .expect("edit");
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    assert!(stdout(&plan).contains("# instance.private will be updated in place"), "{}", stdout(&plan));
+    assert!(stdout(&plan).contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."), "{}", stdout(&plan));
+    let change = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(change.status.success(), "{}", stderr(&change));
+    let private_host = id(&st, "instance.private");
+    assert_eq!(id(&state(dir.path()), "instance.private"), private_host, "not replaced");
+    let out = rt.block_on(ec2.describe_instances().instance_ids(&private_host).send()).expect("describe");
+    let host = &out.reservations()[0].instances()[0];
+    assert_eq!(host.instance_type().map(|t| t.as_str()), Some("t2.micro"));
+    assert_eq!(host.state().and_then(|s| s.name()), Some(&InstanceStateName::Running), "started again");
+    assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));
+
+    let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}", stderr(&destroy));
+    for address in ["instance.public", "instance.private"] {
+        let out = rt.block_on(ec2.describe_instances().filters(owned(address)).send()).expect("describe");
+        let states: Vec<_> =
+            out.reservations().iter().flat_map(|r| r.instances()).filter_map(|i| i.state()?.name().cloned()).collect();
+        assert!(states.iter().all(|s| *s == InstanceStateName::Terminated), "{address}: {states:?}");
+    }
+    let volumes = rt.block_on(ec2.describe_volumes().filters(owned("ebs_volume.data")).send()).expect("describe");
+    assert!(volumes.volumes().is_empty(), "volume deleted");
+    let groups = rt.block_on(ec2.describe_security_groups().filters(owned("security_group.public")).send());
+    assert!(groups.expect("describe").security_groups().is_empty(), "groups deleted");
+    let keys = rt.block_on(ec2.describe_key_pairs().send()).expect("describe");
+    assert!(keys.key_pairs().is_empty(), "key pair deleted");
+}
