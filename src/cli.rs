@@ -58,7 +58,7 @@ pub enum Command {
 }
 
 /// Where a configuration is and what its inputs are.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Folder of .k8sinfra files (or a single file).
     #[arg(default_value = ".")]

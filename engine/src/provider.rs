@@ -101,7 +101,13 @@ pub trait Provider: Send + Sync {
     ) -> BoxFuture<'a, Result<Remote, ProviderError>>;
 
     /// Delete the resource; a resource already gone is not an error.
-    fn delete<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<(), ProviderError>>;
+    /// `attrs` are the attributes last known (a bucket's `force_destroy`).
+    fn delete<'a>(
+        &'a self,
+        target: Target<'a>,
+        id: &'a str,
+        attrs: &'a Attrs,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
 }
 
 /// Every provider of a run, and which one owns each resource type.

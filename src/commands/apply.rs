@@ -3,7 +3,9 @@
 
 use std::io::{BufRead as _, IsTerminal as _};
 
-use k8sinfra_engine::apply::{apply, Event};
+use k8sinfra_engine::apply::{apply, Configured, Event, Refine};
+use k8sinfra_engine::plan::configured;
+use k8sinfra_engine::provider::Providers;
 use k8sinfra_engine::render::plan_text;
 use k8sinfra_engine::state::{Backend, State};
 
@@ -60,12 +62,14 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool) -
         Event::Failed { address, error, .. } => out.stderr(&format!("{address}: failed: {error}\n")),
         Event::Skipped { address, because } => out.stderr(&format!("{address}: skipped, {because} failed\n")),
     };
+    let mut refine = Reevaluate { args: &args.config, providers: &session.providers };
     let (mut state, outcome) = session.runtime.block_on(apply(
         &plan,
         std::sync::Arc::clone(&session.providers),
         state,
         args.parallelism,
         &mut sink,
+        &mut refine,
         &mut on_event,
     ));
     if outcome.state_error.is_none() {
@@ -100,6 +104,25 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool) -
             out.stderr(&format!("  {address}: {error}\n"));
         }
         false
+    }
+}
+
+/// The configuration evaluated again with what the state holds, for
+/// changes whose values were unknown at plan time (a record pointing at a
+/// load balancer's DNS name). Errors cannot appear here that the first
+/// evaluation did not report; if they do, the change keeps its planned
+/// values and reports them as still unknown.
+struct Reevaluate<'a> {
+    args: &'a crate::cli::ConfigArgs,
+    providers: &'a Providers,
+}
+
+impl Refine for Reevaluate<'_> {
+    fn configured(&mut self, state: &State) -> Configured {
+        let known = state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
+        let mut sources = k8sinfra_lang::SourceMap::new();
+        let (config, _) = super::load_known(self.args, true, Some(&known), &mut sources);
+        config.map(|c| configured(&c, self.providers)).unwrap_or_default()
     }
 }
 

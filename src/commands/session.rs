@@ -2,10 +2,11 @@
 //! configuration, refuse what this build cannot apply, open the state,
 //! connect the providers, refresh, and plan. Nothing here changes the cloud.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8sinfra_engine::config::Config;
-use k8sinfra_engine::plan::{plan, Plan};
+use k8sinfra_engine::plan::{plan, Action, Plan};
 use k8sinfra_engine::provider::{ProviderError, Providers};
 use k8sinfra_engine::state::{Backend, State};
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap};
@@ -41,6 +42,8 @@ pub enum SessionError {
 
 pub struct Session {
     pub config: Config,
+    /// To evaluate the configuration again with what the state knows.
+    pub args: ConfigArgs,
     pub providers: Arc<Providers>,
     pub backend: Box<dyn Backend>,
     pub runtime: tokio::runtime::Runtime,
@@ -69,7 +72,7 @@ pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session
             return None;
         }
     };
-    Some(Session { config, providers: Arc::new(providers), backend, runtime })
+    Some(Session { config, args: args.clone(), providers: Arc::new(providers), backend, runtime })
 }
 
 /// What the verbs that only touch the state (`init`, `force-unlock`,
@@ -168,10 +171,44 @@ impl Session {
         self.connect(state).await?;
         let state =
             if refresh { k8sinfra_engine::apply::refresh(&self.providers, state).await? } else { state.clone() };
-        let empty = Config::default();
-        let wanted = if destroying { &empty } else { &self.config };
-        let plan = plan(wanted, &state, &self.providers);
+        if destroying {
+            return Ok((state.clone(), plan(&Config::default(), &state, &self.providers)));
+        }
+        let plan = self.plan_known(&state);
         Ok((state, plan))
+    }
+
+    /// The plan, with what the state knows of existing resources filled in:
+    /// a record naming a load balancer's DNS name compares with that name,
+    /// not as "known after apply". A resource the plan replaces gets new
+    /// values, so it is left out and the configuration evaluated again
+    /// (dependents then wait for it; see `apply::Refine`).
+    fn plan_known(&self, state: &State) -> Plan {
+        let mut known: BTreeMap<String, BTreeMap<String, serde_json::Value>> =
+            state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
+        // Each round leaves out at least one more resource; three is plenty
+        // for chains of replacements in practice.
+        for _ in 0..3 {
+            let mut sources = SourceMap::new();
+            let (config, _) = super::load_known(&self.args, true, Some(&known), &mut sources);
+            let Some(config) = config else { break };
+            let planned = plan(&config, state, &self.providers);
+            let replaced: Vec<String> = planned
+                .changes
+                .iter()
+                .filter(|c| c.action == Action::Replace && known.contains_key(&c.address))
+                .map(|c| c.address.clone())
+                .collect();
+            if replaced.is_empty() {
+                return planned;
+            }
+            for address in replaced {
+                known.remove(&address);
+            }
+        }
+        // With nothing filled in, the plan is never wrong, only less
+        // precise: what the cloud chose shows as known after apply.
+        plan(&self.config, state, &self.providers)
     }
 
     /// Report every change that would destroy a protected resource;

@@ -140,22 +140,6 @@ fn a_failed_create_keeps_what_finished_and_skips_its_dependents() {
 }
 
 #[test]
-fn what_cannot_be_applied_yet_is_refused_before_anything_happens() {
-    let moto = Moto::start();
-    let dir = example("seed-chapter");
-    let out = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        err.contains("provider::unsupported") && err.contains("`load_balancer.public` is a `load_balancer`"),
-        "{err}"
-    );
-    assert!(!dir.path().join(".k8sinfra").exists(), "no state, no lock, no cloud call");
-    let vpcs = runtime().block_on(moto.ec2().describe_vpcs().send()).expect("describe");
-    assert!(vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)), "only moto's default VPC");
-}
-
-#[test]
 fn a_held_lock_stops_a_second_apply() {
     let moto = Moto::start();
     let dir = example("vpc");

@@ -95,4 +95,26 @@ impl Moto {
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
+
+    pub fn route53(&self) -> aws_sdk_route53::Client {
+        let conf = aws_sdk_route53::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_route53::config::Credentials::new("test", "test", None, None, "moto"))
+            .build();
+        aws_sdk_route53::Client::from_conf(conf)
+    }
+
+    pub fn elb(&self) -> aws_sdk_elasticloadbalancing::Client {
+        let conf = aws_sdk_elasticloadbalancing::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_elasticloadbalancing::config::Credentials::new(
+                "test", "test", None, None, "moto",
+            ))
+            .build();
+        aws_sdk_elasticloadbalancing::Client::from_conf(conf)
+    }
 }

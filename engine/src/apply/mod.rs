@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use crate::plan::{resolve, Action, Change, Plan};
 use crate::provider::{Attrs, BoxFuture, ProviderError, Providers, Remote, Target};
 use crate::state::{Backend, Pending, ResourceState, State};
+use k8sinfra_lang::Value;
 
 /// What the caller hears while the plan runs.
 #[derive(Debug, Clone)]
@@ -53,13 +54,45 @@ impl Persist for &dyn Backend {
     }
 }
 
-/// An operation's address, action, result and duration.
-type Finished = (String, Action, Result<Option<Remote>, ProviderError>, Duration);
+/// An operation's address, action, result and duration, with the
+/// attributes it sent.
+type Finished = (String, Action, Result<Option<Remote>, ProviderError>, Duration, Attrs);
 
 struct Task {
     change: Change,
     after: Attrs,
     before: Attrs,
+}
+
+/// Values that were unknown when the plan was made (an address, a DNS
+/// name the cloud chose) are known once the resources they come from
+/// exist. A change that needs one asks for the configuration evaluated
+/// again with what the state now holds: by address, each resource's
+/// attributes as the planner would send them.
+pub trait Refine: Send {
+    fn configured(&mut self, state: &State) -> Configured;
+}
+
+/// Settable attributes by resource address.
+pub type Configured = BTreeMap<String, BTreeMap<String, Value>>;
+
+/// For runs whose plans hold no such values (tests, destroy).
+pub struct NoRefine;
+
+impl Refine for NoRefine {
+    fn configured(&mut self, _: &State) -> Configured {
+        BTreeMap::new()
+    }
+}
+
+/// The walker's fixed inputs.
+struct Context<'r> {
+    providers: Arc<Providers>,
+    parallelism: usize,
+    lineage: String,
+    refine: &'r mut dyn Refine,
+    /// The last re-evaluation and the serial of the state it saw.
+    refined: Option<(u64, Configured)>,
 }
 
 pub async fn apply(
@@ -68,8 +101,10 @@ pub async fn apply(
     mut state: State,
     parallelism: usize,
     save: &mut dyn Persist,
+    refine: &mut dyn Refine,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> (State, Outcome) {
+    let mut context = Context { providers, parallelism, lineage: plan.lineage.clone(), refine, refined: None };
     let mut outcome = Outcome::default();
     let planned: BTreeMap<&str, &Change> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
 
@@ -85,8 +120,7 @@ pub async fn apply(
     };
     let forward_deps: BTreeMap<String, BTreeSet<String>> =
         forward.iter().map(|c| (c.address.clone(), deps(c))).collect();
-    walk(&forward, forward_deps, &providers, &mut state, parallelism, save, on_event, &mut outcome, &plan.lineage)
-        .await;
+    walk(&forward, forward_deps, &mut context, &mut state, save, on_event, &mut outcome).await;
 
     // Deletes, each after the deletes of everything that depended on it.
     let deletes: Vec<&Change> = plan.changes.iter().filter(|c| c.action == Action::Delete).collect();
@@ -101,24 +135,21 @@ pub async fn apply(
         }
     }
     if outcome.state_error.is_none() {
-        walk(&deletes, delete_deps, &providers, &mut state, parallelism, save, on_event, &mut outcome, &plan.lineage)
-            .await;
+        walk(&deletes, delete_deps, &mut context, &mut state, save, on_event, &mut outcome).await;
     }
     (state, outcome)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn walk(
     changes: &[&Change],
     mut waiting_on: BTreeMap<String, BTreeSet<String>>,
-    providers: &Arc<Providers>,
+    context: &mut Context<'_>,
     state: &mut State,
-    parallelism: usize,
     save: &mut dyn Persist,
     on_event: &mut (dyn FnMut(Event) + Send),
     outcome: &mut Outcome,
-    lineage: &str,
 ) {
+    let parallelism = context.parallelism;
     let by_address: BTreeMap<&str, &Change> = changes.iter().map(|c| (c.address.as_str(), *c)).collect();
     let mut running: JoinSet<Finished> = JoinSet::new();
     let mut blocked: BTreeSet<String> = BTreeSet::new();
@@ -135,7 +166,7 @@ async fn walk(
             }
             waiting_on.remove(&address);
             let change = by_address[address.as_str()];
-            match prepare(change, state) {
+            match prepare_known(change, state, context) {
                 Ok(task) => starting.push(task),
                 Err(error) => {
                     on_event(Event::Failed { address: address.clone(), action: change.action, error: error.clone() });
@@ -166,12 +197,12 @@ async fn walk(
         }
         for task in starting {
             on_event(Event::Started { address: task.change.address.clone(), action: task.change.action });
-            let providers = Arc::clone(providers);
-            let lineage = lineage.to_string();
+            let providers = Arc::clone(&context.providers);
+            let lineage = context.lineage.clone();
             running.spawn(async move {
                 let started = Instant::now();
                 let result = run(&providers, &lineage, &task).await;
-                (task.change.address.clone(), task.change.action, result, started.elapsed())
+                (task.change.address.clone(), task.change.action, result, started.elapsed(), task.after)
             });
         }
         let Some(first) = running.join_next().await else {
@@ -186,7 +217,7 @@ async fn walk(
         let mut finished = Vec::new();
         let mut changed = false;
         for joined in batch {
-            let Ok((address, action, result, elapsed)) = joined else {
+            let Ok((address, action, result, elapsed, sent)) = joined else {
                 outcome.state_error = Some("an operation panicked".into());
                 continue;
             };
@@ -201,7 +232,7 @@ async fn walk(
                             ResourceState {
                                 type_name: change.type_name.clone(),
                                 id: remote.id.clone(),
-                                attrs: remote.attrs.clone(),
+                                attrs: reported_over(sent, &remote.attrs),
                                 dependencies: change.depends_on.clone(),
                             },
                         );
@@ -261,11 +292,37 @@ async fn walk(
     }
 }
 
+/// What the cloud reported, over what was sent or last known: an
+/// attribute the cloud cannot report (a bucket's `force_destroy`, an
+/// object's `source`) keeps its last value instead of reading as changed.
+fn reported_over(mut known: Attrs, reported: &Attrs) -> Attrs {
+    for (name, value) in reported {
+        known.insert(name.clone(), value.clone());
+    }
+    known
+}
+
+/// `prepare`, evaluating the configuration again when the plan's values
+/// are not enough (see `Refine`); once per state written, at most.
+fn prepare_known(change: &Change, state: &State, context: &mut Context<'_>) -> Result<Task, ProviderError> {
+    let first = prepare(change, &change.config, state);
+    if first.is_ok() {
+        return first;
+    }
+    if context.refined.as_ref().is_none_or(|(serial, _)| *serial != state.serial) {
+        context.refined = Some((state.serial, context.refine.configured(state)));
+    }
+    match context.refined.as_ref().and_then(|(_, all)| all.get(&change.address)) {
+        Some(config) => prepare(change, config, state),
+        None => first,
+    }
+}
+
 /// The attributes to send, resolved against the state as it is now: the
 /// resources this one refers to exist, so their ids are known.
-fn prepare(change: &Change, state: &State) -> Result<Task, ProviderError> {
+fn prepare(change: &Change, config: &BTreeMap<String, Value>, state: &State) -> Result<Task, ProviderError> {
     let mut after = Attrs::new();
-    for (name, value) in &change.config {
+    for (name, value) in config {
         let Some(v) = resolve(value, state) else {
             return Err(ProviderError::Api {
                 operation: format!("{} {}", change.action.verb(), change.address),
@@ -289,10 +346,10 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Result<Option
         Action::Create => provider.create(target, &task.after).await.map(Some),
         Action::Update => provider.update(target, id, &task.before, &task.after).await.map(Some),
         Action::Replace => {
-            provider.delete(target.clone(), id).await?;
+            provider.delete(target.clone(), id, &task.before).await?;
             provider.create(target, &task.after).await.map(Some)
         }
-        Action::Delete => provider.delete(target, id).await.map(|()| None),
+        Action::Delete => provider.delete(target, id, &task.before).await.map(|()| None),
         Action::NoOp => Ok(None),
     }
 }
@@ -326,7 +383,7 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
         match provider.read(target, &resource.id).await? {
             Some(remote) => {
                 if let Some(r) = fresh.resources.get_mut(address) {
-                    r.attrs = remote.attrs;
+                    r.attrs = reported_over(std::mem::take(&mut r.attrs), &remote.attrs);
                 }
             }
             None => {

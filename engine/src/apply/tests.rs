@@ -94,7 +94,7 @@ impl Provider for Memory {
             Ok(Remote { id: id.into(), attrs: after.clone() })
         })
     }
-    fn delete<'a>(&'a self, target: Target<'a>, _: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
+    fn delete<'a>(&'a self, target: Target<'a>, _: &'a str, _: &'a Attrs) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move { self.call(format!("delete {}", target.address), target.address).await })
     }
 }
@@ -137,9 +137,15 @@ fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) ->
     let mut saves = 0;
     let mut events = Vec::new();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let (state, outcome) =
-        runtime
-            .block_on(apply(&plan, providers, state, parallelism, &mut Counter(&mut saves), &mut |e| events.push(e)));
+    let (state, outcome) = runtime.block_on(apply(
+        &plan,
+        providers,
+        state,
+        parallelism,
+        &mut Counter(&mut saves),
+        &mut super::NoRefine,
+        &mut |e| events.push(e),
+    ));
     let log = memory.log.lock().expect("log").clone();
     Run { state, outcome, log, most_in_flight: memory.most_in_flight.load(Ordering::SeqCst), saves, events }
 }

@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::Config;
+use crate::config::{Config, ResourceInstance};
 use crate::provider::Providers;
-use crate::schema::AttrKind;
+use crate::schema::{AttrKind, ResourceSchema};
 use crate::state::State;
 
 use super::{resolve, Action, AttrChange, Change, Plan};
@@ -22,18 +22,7 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
         let address = r.addr.to_string();
         let Some(schema) = providers.schema(&r.addr.type_name) else { continue };
         let depends_on = r.depends_on.iter().map(ToString::to_string).collect();
-        let settable: BTreeMap<String, k8sinfra_lang::Value> = r
-            .attrs
-            .iter()
-            .filter(|(name, _)| match schema.find_attr(name) {
-                // Left out, an optional computed attribute is the cloud's to
-                // choose (a group's name defaults to the resource's).
-                Some(a) if a.kind == AttrKind::OptionalComputed => r.spans.attrs.contains_key(name.as_str()),
-                Some(a) => a.settable(),
-                None => schema.find_block(name).is_some(),
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let settable = settable(r, schema);
         let prior = state.resources.get(&address);
         let provider = providers.for_type(&r.addr.type_name);
         let mut attrs = Vec::new();
@@ -116,6 +105,34 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
     changes.extend(deletes);
     changes.sort_by(|a, b| a.address.cmp(&b.address));
     Plan { changes, lineage: state.lineage.clone(), serial: state.serial }
+}
+
+/// What the planner compares and a create or update sends: the attributes
+/// a user can set, and the nested blocks. An optional computed attribute
+/// left out is the cloud's to choose (a group's name defaults to the
+/// resource's).
+fn settable(r: &ResourceInstance, schema: &ResourceSchema) -> BTreeMap<String, k8sinfra_lang::Value> {
+    r.attrs
+        .iter()
+        .filter(|(name, _)| match schema.find_attr(name) {
+            Some(a) if a.kind == AttrKind::OptionalComputed => r.spans.attrs.contains_key(name.as_str()),
+            Some(a) => a.settable(),
+            None => schema.find_block(name).is_some(),
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// Every resource's `settable` attributes, by address: what the applier
+/// sends once a configuration evaluated with the cloud's answers knows
+/// more than the plan did (see `apply::Refine`).
+#[must_use]
+pub fn configured(config: &Config, providers: &Providers) -> BTreeMap<String, BTreeMap<String, k8sinfra_lang::Value>> {
+    config
+        .resources
+        .iter()
+        .filter_map(|r| Some((r.addr.to_string(), settable(r, providers.schema(&r.addr.type_name)?))))
+        .collect()
 }
 
 /// A list in a canonical order, for attributes whose order means nothing.

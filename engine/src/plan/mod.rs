@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use k8sinfra_lang::Value;
 
-pub use diff::plan;
+pub use diff::{configured, plan};
 pub use values::resolve;
 
 /// What happens to one resource instance.

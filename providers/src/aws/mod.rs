@@ -10,6 +10,7 @@ mod route53;
 mod s3;
 mod sdk;
 pub mod state_s3;
+mod tags;
 
 use std::sync::OnceLock;
 
@@ -29,6 +30,9 @@ pub struct Aws {
 /// credential chain (profiles, environment, `AWS_ENDPOINT_URL`).
 struct Clients {
     ec2: aws_sdk_ec2::Client,
+    s3: aws_sdk_s3::Client,
+    route53: aws_sdk_route53::Client,
+    elb: aws_sdk_elasticloadbalancing::Client,
 }
 
 impl Aws {
@@ -74,11 +78,15 @@ impl Provider for Aws {
     }
 
     fn can_apply(&self, type_name: &str) -> bool {
-        ec2::APPLIES.contains(&type_name)
+        self.schemas.iter().any(|s| s.type_name == type_name)
     }
 
     fn canonical(&self, type_name: &str, attr: &str, value: serde_json::Value) -> serde_json::Value {
-        ec2::canonical(type_name, attr, value)
+        match service(type_name) {
+            Service::Ec2 => ec2::canonical(type_name, attr, value),
+            Service::Elb => elb::canonical(attr, value),
+            Service::S3 | Service::Route53 => value,
+        }
     }
 
     fn connect<'a>(&'a self, settings: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>> {
@@ -90,30 +98,51 @@ impl Provider for Aws {
             let Some(sdk) = sdk::load(text("region"), text("profile")).await else {
                 return Err(ProviderError::Setup("no region: set `aws { region = \"…\" }` or AWS_REGION".into()));
             };
-            let _ = self.clients.set(Clients { ec2: aws_sdk_ec2::Client::new(&sdk) });
+            let _ = self.clients.set(Clients {
+                ec2: aws_sdk_ec2::Client::new(&sdk),
+                s3: sdk::s3(&sdk),
+                route53: aws_sdk_route53::Client::new(&sdk),
+                elb: aws_sdk_elasticloadbalancing::Client::new(&sdk),
+            });
             Ok(())
         })
     }
 
     fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
-        match self.clients.get() {
-            Some(c) => ec2::read(&c.ec2, target, id),
-            None => Box::pin(async { Err(not_connected()) }),
-        }
+        Box::pin(async move {
+            let c = self.clients()?;
+            match service(target.type_name) {
+                Service::Ec2 => ec2::read(&c.ec2, target, id).await,
+                Service::S3 => s3::read(&c.s3, target, id).await,
+                Service::Route53 => route53::read(&c.route53, target, id).await,
+                Service::Elb => elb::read(&c.elb, target, id).await,
+            }
+        })
     }
 
     fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
-        match self.clients.get() {
-            Some(c) => ec2::find(&c.ec2, target),
-            None => Box::pin(async { Err(not_connected()) }),
-        }
+        Box::pin(async move {
+            let c = self.clients()?;
+            match service(target.type_name) {
+                Service::Ec2 => ec2::find(&c.ec2, target).await,
+                Service::Route53 => route53::find(&c.route53, target).await,
+                // Found by name, their natural identity: an interrupted
+                // create is adopted by the create that follows.
+                Service::S3 | Service::Elb => Ok(None),
+            }
+        })
     }
 
     fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
-        match self.clients.get() {
-            Some(c) => ec2::create(&c.ec2, target, attrs),
-            None => Box::pin(async { Err(not_connected()) }),
-        }
+        Box::pin(async move {
+            let c = self.clients()?;
+            match service(target.type_name) {
+                Service::Ec2 => ec2::create(&c.ec2, target, attrs).await,
+                Service::S3 => s3::create(&c.s3, target, attrs).await,
+                Service::Route53 => route53::create(&c.route53, &c.elb, target, attrs).await,
+                Service::Elb => elb::create(&c.elb, target, attrs).await,
+            }
+        })
     }
 
     fn update<'a>(
@@ -123,17 +152,55 @@ impl Provider for Aws {
         before: &'a Attrs,
         after: &'a Attrs,
     ) -> BoxFuture<'a, Result<Remote, ProviderError>> {
-        match self.clients.get() {
-            Some(c) => ec2::update(&c.ec2, target, id, before, after),
-            None => Box::pin(async { Err(not_connected()) }),
-        }
+        Box::pin(async move {
+            let c = self.clients()?;
+            match service(target.type_name) {
+                Service::Ec2 => ec2::update(&c.ec2, target, id, before, after).await,
+                Service::S3 => s3::update(&c.s3, target, id, before, after).await,
+                Service::Route53 => route53::update(&c.route53, &c.elb, target, id, before, after).await,
+                Service::Elb => elb::update(&c.elb, target, id, before, after).await,
+            }
+        })
     }
 
-    fn delete<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<(), ProviderError>> {
-        match self.clients.get() {
-            Some(c) => ec2::delete(&c.ec2, target, id),
-            None => Box::pin(async { Err(not_connected()) }),
-        }
+    fn delete<'a>(
+        &'a self,
+        target: Target<'a>,
+        id: &'a str,
+        attrs: &'a Attrs,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let c = self.clients()?;
+            match service(target.type_name) {
+                Service::Ec2 => ec2::delete(&c.ec2, target, id).await,
+                Service::S3 => s3::delete(&c.s3, target, id, attrs).await,
+                Service::Route53 => route53::delete(&c.route53, target, id).await,
+                Service::Elb => elb::delete(&c.elb, id).await,
+            }
+        })
+    }
+}
+
+/// The AWS service behind each resource type.
+enum Service {
+    Ec2,
+    S3,
+    Route53,
+    Elb,
+}
+
+fn service(type_name: &str) -> Service {
+    match type_name {
+        "s3_bucket" | "s3_object" => Service::S3,
+        "dns_zone" | "dns_record" => Service::Route53,
+        "load_balancer" => Service::Elb,
+        _ => Service::Ec2,
+    }
+}
+
+impl Aws {
+    fn clients(&self) -> Result<&Clients, ProviderError> {
+        self.clients.get().ok_or_else(not_connected)
     }
 }
 

@@ -17,14 +17,11 @@ use std::sync::Mutex;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    VersioningConfiguration,
-};
+use aws_sdk_s3::types::ServerSideEncryption;
 use k8sinfra_engine::provider::BoxFuture;
 use k8sinfra_engine::state::{check_descends, decode, encode, Backend, BackendError, LockInfo, State};
 
+use super::s3::bucket;
 use super::{errors, sdk};
 
 pub struct S3Backend {
@@ -134,62 +131,22 @@ impl S3Backend {
     }
 
     async fn init_bucket(&self) -> Result<Vec<String>, BackendError> {
-        let mut done = Vec::new();
-        match self.client.head_bucket().bucket(&self.bucket).send().await {
-            Ok(_) => done.push(format!("bucket {} exists", self.bucket)),
-            Err(e) if http_status(&e) == Some(404) => {
-                let mut create = self.client.create_bucket().bucket(&self.bucket);
-                // us-east-1 is the one region that refuses to be named.
-                if self.region != "us-east-1" {
-                    create = create.create_bucket_configuration(
-                        CreateBucketConfiguration::builder()
-                            .location_constraint(BucketLocationConstraint::from(self.region.as_str()))
-                            .build(),
-                    );
-                }
-                create.send().await.map_err(|e| self.error("create the bucket for", &e))?;
-                done.push(format!("created bucket {} in {}", self.bucket, self.region));
-            }
-            Err(e) => return Err(self.error("reach the bucket of", &e)),
-        }
-        let versioning = VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
-        self.client
-            .put_bucket_versioning()
-            .bucket(&self.bucket)
-            .versioning_configuration(versioning)
-            .send()
-            .await
-            .map_err(|e| self.error("turn on versioning for", &e))?;
+        let failed = |e: k8sinfra_engine::provider::ProviderError| BackendError::Io {
+            action: "prepare",
+            location: self.location(),
+            reason: e.to_string(),
+        };
+        let created = bucket::create_bucket(&self.client, &self.bucket).await.map_err(failed)?;
+        let mut done = vec![if created {
+            format!("created bucket {} in {}", self.bucket, self.region)
+        } else {
+            format!("bucket {} exists", self.bucket)
+        }];
+        bucket::set_versioning(&self.client, &self.bucket, true).await.map_err(failed)?;
         done.push("versioning on: every state written is kept".into());
-        let default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::Aes256)
-            .build()
-            .map_err(|e| BackendError::Io { action: "encrypt", location: self.location(), reason: e.to_string() })?;
-        let encryption = ServerSideEncryptionConfiguration::builder()
-            .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build())
-            .build()
-            .map_err(|e| BackendError::Io { action: "encrypt", location: self.location(), reason: e.to_string() })?;
-        self.client
-            .put_bucket_encryption()
-            .bucket(&self.bucket)
-            .server_side_encryption_configuration(encryption)
-            .send()
-            .await
-            .map_err(|e| self.error("turn on encryption for", &e))?;
+        bucket::set_encryption(&self.client, &self.bucket, "AES256").await.map_err(failed)?;
         done.push("default encryption on (AES-256)".into());
-        let block = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(true)
-            .ignore_public_acls(true)
-            .block_public_policy(true)
-            .restrict_public_buckets(true)
-            .build();
-        self.client
-            .put_public_access_block()
-            .bucket(&self.bucket)
-            .public_access_block_configuration(block)
-            .send()
-            .await
-            .map_err(|e| self.error("block public access to", &e))?;
+        bucket::block_public_access(&self.client, &self.bucket, true).await.map_err(failed)?;
         done.push("public access blocked".into());
         // Access check: the state can be read (or is not there yet).
         self.get(&self.key).await?;

@@ -20,6 +20,7 @@ use aws_sdk_ec2::types::{Filter, InstanceStateName, ResourceType, Tag, TagSpecif
 use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 
 use super::errors::{api, code, retry_while};
+use super::tags::{owned_tags, tags_json, user_tags};
 
 /// The types whose API calls are implemented.
 pub const APPLIES: &[&str] = &[
@@ -286,34 +287,12 @@ fn tag_spec(resource: ResourceType, target: &Target<'_>, attrs: &Attrs) -> TagSp
 }
 
 fn tags(target: &Target<'_>, attrs: &Attrs) -> Vec<Tag> {
-    let mut tags: Vec<Tag> =
-        user_tags(attrs).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-    if !tags.iter().any(|t| t.key() == Some("Name")) {
-        tags.push(Tag::builder().key("Name").value(target.address).build());
-    }
-    tags.push(Tag::builder().key("k8sinfra:address").value(target.address).build());
-    tags.push(Tag::builder().key("k8sinfra:lineage").value(target.lineage).build());
-    tags
+    owned_tags(target, attrs).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
-fn user_tags(attrs: &Attrs) -> Vec<(String, String)> {
-    attrs
-        .get("tags")
-        .and_then(serde_json::Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-        .unwrap_or_default()
-}
-
-/// Tags read back, as the user wrote them: without the ownership markers,
-/// and without `Name` when it is the default.
+/// Tags read back, as the user wrote them.
 fn tags_attr(target: &Target<'_>, tags: &[Tag]) -> serde_json::Value {
-    let map: serde_json::Map<String, serde_json::Value> = tags
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
-        .filter(|(k, v)| !(k.starts_with("k8sinfra:") || (k == "Name" && v == target.address)))
-        .map(|(k, v)| (k, serde_json::Value::String(v)))
-        .collect();
-    serde_json::Value::Object(map)
+    tags_json(target, tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))))
 }
 
 /// Bring the user's tags from `before` to `after`.

@@ -128,9 +128,9 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(AttrSchema::optional("key_pair", reference("key_pair")).forces_new())
             .attr(AttrSchema::required("subnet", reference("subnet")).forces_new())
             .attr(
-                AttrSchema::optional("security_groups", Type::list(reference("security_group")))
-                    .default(Value::List(Vec::new()))
-                    .unordered(),
+                AttrSchema::optional_computed("security_groups", Type::list(reference("security_group")))
+                    .unordered()
+                    .describe("Security groups; AWS assigns the VPC's default group if none are given"),
             )
             .attr(AttrSchema::optional("user_data", Type::String).forces_new().describe("cloud-init script or data"))
             .attr(AttrSchema::optional_computed("private_ip", Type::Ip).forces_new())

@@ -1,4 +1,8 @@
-//! Schema of the classic Elastic Load Balancer.
+//! The classic Elastic Load Balancer: schema, and its calls.
+
+mod load_balancer;
+
+pub use load_balancer::{canonical, create, delete, read, update};
 
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_lang::{Type, Value};
@@ -10,13 +14,18 @@ pub fn schemas() -> Vec<ResourceSchema> {
         .attr(
             AttrSchema::optional_computed("name", Type::String).forces_new().describe("Defaults to the resource name"),
         )
-        .attr(AttrSchema::required("subnets", Type::list(reference("subnet"))))
+        .attr(AttrSchema::required("subnets", Type::list(reference("subnet"))).unordered())
         .attr(
-            AttrSchema::optional("security_groups", Type::list(reference("security_group")))
-                .default(Value::List(Vec::new())),
+            AttrSchema::optional_computed("security_groups", Type::list(reference("security_group")))
+                .unordered()
+                .describe("Security groups; AWS assigns the VPC's default group if none are given"),
         )
         .attr(AttrSchema::optional("internal", Type::Bool).forces_new().default(Value::Bool(false)))
-        .attr(AttrSchema::optional("instances", Type::list(reference("instance"))).default(Value::List(Vec::new())))
+        .attr(
+            AttrSchema::optional("instances", Type::list(reference("instance")))
+                .default(Value::List(Vec::new()))
+                .unordered(),
+        )
         .block(
             BlockSchema::new(
                 "listener",

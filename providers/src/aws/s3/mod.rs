@@ -1,5 +1,9 @@
-//! Schemas of S3 buckets and objects.
+//! S3 buckets and objects: schemas, and the calls by type.
 
+pub mod bucket;
+mod object;
+
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use k8sinfra_engine::schema::{AttrSchema, ResourceSchema};
 use k8sinfra_lang::{Type, Value};
 
@@ -36,4 +40,41 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(id())
             .attr(AttrSchema::computed("etag", Type::String)),
     ]
+}
+
+pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
+    match target.type_name {
+        "s3_bucket" => bucket::read(s3, target, id).await,
+        _ => object::read(s3, target, id).await,
+    }
+}
+
+pub async fn create(s3: &aws_sdk_s3::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+    match target.type_name {
+        "s3_bucket" => bucket::create(s3, target, attrs).await,
+        _ => object::create(s3, target, attrs).await,
+    }
+}
+
+pub async fn update(
+    s3: &aws_sdk_s3::Client,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    match target.type_name {
+        "s3_bucket" => bucket::update(s3, target, id, before, after).await,
+        _ => object::update(s3, target, id, before, after).await,
+    }
+}
+
+pub async fn delete(s3: &aws_sdk_s3::Client, target: Target<'_>, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
+    match target.type_name {
+        "s3_bucket" => {
+            let force = attrs.get("force_destroy").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            bucket::delete(s3, id, force).await
+        }
+        _ => object::delete(s3, id).await,
+    }
 }

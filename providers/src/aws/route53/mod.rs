@@ -1,5 +1,9 @@
-//! Schemas of the Route53 resources: hosted zones and record sets.
+//! Route53 hosted zones and record sets: schemas, and the calls by type.
 
+mod record;
+mod zone;
+
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_lang::{Type, Value};
 
@@ -27,7 +31,9 @@ pub fn schemas() -> Vec<ResourceSchema> {
             )
             .attr(AttrSchema::required("type", Type::String).forces_new().describe("A, AAAA, CNAME or TXT"))
             .attr(AttrSchema::optional("ttl", Type::Number).default(Value::Number(300.0)))
-            .attr(AttrSchema::optional("records", Type::list(Type::String)).default(Value::List(Vec::new())))
+            .attr(
+                AttrSchema::optional("records", Type::list(Type::String)).default(Value::List(Vec::new())).unordered(),
+            )
             .block(
                 BlockSchema::new(
                     "alias",
@@ -41,4 +47,51 @@ pub fn schemas() -> Vec<ResourceSchema> {
             )
             .attr(AttrSchema::computed("fqdn", Type::String)),
     ]
+}
+
+type Route53 = aws_sdk_route53::Client;
+type Elb = aws_sdk_elasticloadbalancing::Client;
+
+pub async fn read(r53: &Route53, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
+    match target.type_name {
+        "dns_zone" => zone::read(r53, target, id).await,
+        _ => record::read(r53, target, id).await,
+    }
+}
+
+/// Zones are found by the caller reference they were created with;
+/// records by name, their natural identity (an UPSERT adopts them).
+pub async fn find(r53: &Route53, target: Target<'_>) -> Result<Option<Remote>, ProviderError> {
+    match target.type_name {
+        "dns_zone" => zone::find(r53, target).await,
+        _ => Ok(None),
+    }
+}
+
+pub async fn create(r53: &Route53, elb: &Elb, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+    match target.type_name {
+        "dns_zone" => zone::create(r53, target, attrs).await,
+        _ => record::create(r53, elb, target, attrs).await,
+    }
+}
+
+pub async fn update(
+    r53: &Route53,
+    elb: &Elb,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    match target.type_name {
+        "dns_zone" => zone::update(r53, target, id, before, after).await,
+        _ => record::update(r53, elb, target, id, before, after).await,
+    }
+}
+
+pub async fn delete(r53: &Route53, target: Target<'_>, id: &str) -> Result<(), ProviderError> {
+    match target.type_name {
+        "dns_zone" => zone::delete(r53, id).await,
+        _ => record::delete(r53, id).await,
+    }
 }

@@ -1,0 +1,40 @@
+//! Tags every service shares: the user's, `Name` defaulting to the
+//! address, and the ownership markers (`k8sinfra:address`,
+//! `k8sinfra:lineage`) crash recovery finds resources by. Each service
+//! turns these pairs into its own SDK tag type.
+
+use k8sinfra_engine::provider::{Attrs, Target};
+
+pub const ADDRESS: &str = "k8sinfra:address";
+pub const LINEAGE: &str = "k8sinfra:lineage";
+
+/// The user's `tags` attribute as pairs.
+pub fn user_tags(attrs: &Attrs) -> Vec<(String, String)> {
+    attrs
+        .get("tags")
+        .and_then(serde_json::Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default()
+}
+
+/// Every tag a resource is created (or retagged) with.
+pub fn owned_tags(target: &Target<'_>, attrs: &Attrs) -> Vec<(String, String)> {
+    let mut tags = user_tags(attrs);
+    if !tags.iter().any(|(k, _)| k == "Name") {
+        tags.push(("Name".into(), target.address.to_string()));
+    }
+    tags.push((ADDRESS.into(), target.address.to_string()));
+    tags.push((LINEAGE.into(), target.lineage.to_string()));
+    tags
+}
+
+/// Tags read back, as the user wrote them: without the ownership markers,
+/// and without `Name` when it is the default.
+pub fn tags_json<'a>(target: &Target<'_>, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> = tags
+        .into_iter()
+        .filter(|(k, v)| !(k.starts_with("k8sinfra:") || (*k == "Name" && *v == target.address)))
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect();
+    serde_json::Value::Object(map)
+}

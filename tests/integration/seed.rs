@@ -1,0 +1,85 @@
+//! The seed chapter's whole infrastructure on moto, state in S3: init,
+//! apply, a second plan with nothing to do, the outputs, and a destroy
+//! that leaves nothing of any type behind.
+
+use aws_sdk_ec2::types::{Filter, InstanceStateName};
+
+use crate::apply::{example, k8sinfra, runtime};
+use crate::moto::Moto;
+use crate::support::{stderr, stdout};
+
+fn ours() -> Filter {
+    Filter::builder().name("tag-key").values("k8sinfra:address").build()
+}
+
+#[test]
+fn the_chapter_applies_converges_and_destroys_to_an_empty_account() {
+    let moto = Moto::start();
+    let dir = example("seed-chapter");
+    let rt = runtime();
+
+    let init = k8sinfra(&moto, dir.path(), &["init"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert!(stderr(&apply).contains("Resources: 22 added"), "{}", stderr(&apply));
+
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "the second plan has nothing to do:\n{}", stdout(&plan));
+
+    // The outputs, and the record pointing at the load balancer: a value
+    // unknown at plan time, filled in at apply time.
+    let elb_dns = stdout(&k8sinfra(&moto, dir.path(), &["output", "elb_dns"])).trim().to_string();
+    assert!(!elb_dns.is_empty() && elb_dns != "null", "{elb_dns}");
+    let servers = stdout(&k8sinfra(&moto, dir.path(), &["--json", "output"]));
+    let outputs: serde_json::Value = serde_json::from_str(&servers).expect("outputs JSON");
+    assert!(outputs["name_servers"]["value"].as_array().is_some_and(|a| !a.is_empty()), "{outputs}");
+    assert!(outputs["public_host_ip"]["value"].as_str().is_some_and(|ip| !ip.is_empty()), "{outputs}");
+    let zones = rt.block_on(moto.route53().list_hosted_zones().send()).expect("zones");
+    let zone = zones.hosted_zones().iter().find(|z| z.name() == "k8s-devops.net.").expect("the zone");
+    let records =
+        rt.block_on(moto.route53().list_resource_record_sets().hosted_zone_id(zone.id()).send()).expect("records");
+    let cname = records
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.name() == "public.k8s-devops.net." && r.r#type().as_str() == "CNAME")
+        .expect("the CNAME");
+    assert_eq!(cname.resource_records()[0].value(), elb_dns);
+    let elbs = rt.block_on(moto.elb().describe_load_balancers().send()).expect("elbs");
+    let elb = &elbs.load_balancer_descriptions()[0];
+    assert_eq!(elb.load_balancer_name(), Some("public-elb"));
+    assert_eq!(elb.instances().len(), 1, "the public host is registered");
+    let objects = rt.block_on(moto.s3().list_objects_v2().bucket("k8s-devops").send()).expect("objects");
+    let mut keys: Vec<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["add-record.json", "change-to-elb.json"]);
+
+    let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
+    let ec2 = moto.ec2();
+    let instances = rt.block_on(ec2.describe_instances().filters(ours()).send()).expect("instances");
+    assert!(instances
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .all(|i| i.state().and_then(|s| s.name()) == Some(&InstanceStateName::Terminated)));
+    assert!(rt.block_on(ec2.describe_vpcs().filters(ours()).send()).expect("vpcs").vpcs().is_empty());
+    assert!(rt.block_on(ec2.describe_subnets().filters(ours()).send()).expect("subnets").subnets().is_empty());
+    let groups = rt.block_on(ec2.describe_security_groups().filters(ours()).send()).expect("groups");
+    assert!(groups.security_groups().is_empty());
+    let tables = rt.block_on(ec2.describe_route_tables().filters(ours()).send()).expect("tables");
+    assert!(tables.route_tables().is_empty());
+    let gateways = rt.block_on(ec2.describe_internet_gateways().filters(ours()).send()).expect("igws");
+    assert!(gateways.internet_gateways().is_empty());
+    let addresses = rt.block_on(ec2.describe_addresses().filters(ours()).send()).expect("eips");
+    assert!(addresses.addresses().is_empty());
+    assert!(rt.block_on(ec2.describe_volumes().filters(ours()).send()).expect("volumes").volumes().is_empty());
+    assert!(rt.block_on(ec2.describe_key_pairs().send()).expect("keys").key_pairs().is_empty());
+    let zones = rt.block_on(moto.route53().list_hosted_zones().send()).expect("zones");
+    assert!(zones.hosted_zones().is_empty());
+    let elbs = rt.block_on(moto.elb().describe_load_balancers().send()).expect("elbs");
+    assert!(elbs.load_balancer_descriptions().is_empty());
+    let buckets = rt.block_on(moto.s3().list_buckets().send()).expect("buckets");
+    let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, ["k8s-devops-state"], "only the state bucket is left");
+}
