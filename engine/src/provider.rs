@@ -84,6 +84,24 @@ pub trait Provider: Send + Sync {
     /// The resource as it is now, or `None` if it no longer exists.
     fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>>;
 
+    /// Several resources of one type at once, in the order given (`None`
+    /// for each that is gone): how refresh reads a type in one call rather
+    /// than one per resource. By default, one by one.
+    fn read_many<'a>(
+        &'a self,
+        type_name: &'a str,
+        targets: &'a [(Target<'a>, &'a str)],
+    ) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
+        let _ = type_name;
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(targets.len());
+            for (target, id) in targets {
+                out.push(self.read(target.clone(), id).await?);
+            }
+            Ok(out)
+        })
+    }
+
     /// The resource created for `target` (found by the ownership tags set in
     /// its create call), if one exists: how an interrupted create is adopted.
     fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>>;

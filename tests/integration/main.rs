@@ -9,6 +9,7 @@
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
+//! - `refresh`: one describe call per type, counted by a relay (`proxy`);
 //! - `seed`: the seed chapter's whole infrastructure, state in S3;
 //! - `state_s3`: the S3 backend against moto: init, locks, conditional writes.
 
@@ -17,6 +18,8 @@ mod cli;
 mod fixtures;
 mod hosts;
 mod moto;
+mod proxy;
+mod refresh;
 mod repository;
 mod seed;
 mod snapshots;

@@ -376,18 +376,29 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
             );
         }
     }
+    // One batch per type: a provider reads a type in one call if it can.
     let state = &fresh.clone();
+    let mut by_type: BTreeMap<&str, Vec<(&str, &ResourceState)>> = BTreeMap::new();
     for (address, resource) in &state.resources {
-        let Some(provider) = providers.for_type(&resource.type_name) else { continue };
-        let target = Target { type_name: &resource.type_name, address, lineage: &state.lineage };
-        match provider.read(target, &resource.id).await? {
-            Some(remote) => {
-                if let Some(r) = fresh.resources.get_mut(address) {
-                    r.attrs = reported_over(std::mem::take(&mut r.attrs), &remote.attrs);
+        by_type.entry(resource.type_name.as_str()).or_default().push((address.as_str(), resource));
+    }
+    for (type_name, resources) in by_type {
+        let Some(provider) = providers.for_type(type_name) else { continue };
+        let targets: Vec<(Target<'_>, &str)> = resources
+            .iter()
+            .map(|(address, r)| (Target { type_name, address, lineage: &state.lineage }, r.id.as_str()))
+            .collect();
+        let read = provider.read_many(type_name, &targets).await?;
+        for ((address, _), remote) in resources.iter().zip(read) {
+            match remote {
+                Some(remote) => {
+                    if let Some(r) = fresh.resources.get_mut(*address) {
+                        r.attrs = reported_over(std::mem::take(&mut r.attrs), &remote.attrs);
+                    }
                 }
-            }
-            None => {
-                fresh.resources.remove(address);
+                None => {
+                    fresh.resources.remove(*address);
+                }
             }
         }
     }

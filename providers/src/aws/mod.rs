@@ -120,6 +120,26 @@ impl Provider for Aws {
         })
     }
 
+    fn read_many<'a>(
+        &'a self,
+        type_name: &'a str,
+        targets: &'a [(Target<'a>, &'a str)],
+    ) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
+        Box::pin(async move {
+            let c = self.clients()?;
+            match service(type_name) {
+                Service::Ec2 => ec2::read_many(&c.ec2, type_name, targets).await,
+                _ => {
+                    let mut out = Vec::with_capacity(targets.len());
+                    for (target, id) in targets {
+                        out.push(self.read(target.clone(), id).await?);
+                    }
+                    Ok(out)
+                }
+            }
+        })
+    }
+
     fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
         Box::pin(async move {
             let c = self.clients()?;

@@ -1,7 +1,7 @@
 //! `internet_gateway`: CreateInternetGateway (tagged in the call), then
 //! attached to its VPC; detached before it is deleted.
 
-use aws_sdk_ec2::types::ResourceType;
+use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
@@ -46,13 +46,18 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
         Err(e) => return Err(api("DescribeInternetGateways", e)),
     };
-    let Some(gateway) = out.internet_gateways().first() else { return Ok(None) };
+    Ok(out.internet_gateways().first().map(|gateway| remote(&target, gateway)))
+}
+
+/// A gateway as the state keeps it.
+pub fn remote(target: &Target<'_>, gateway: &InternetGateway) -> Remote {
+    let id = gateway.internet_gateway_id().unwrap_or_default();
     let vpc = gateway.attachments().first().and_then(|a| a.vpc_id()).unwrap_or_default();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
     attrs.insert("vpc".into(), json!(vpc));
-    attrs.insert("tags".into(), tags_attr(&target, gateway.tags()));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, gateway.tags()));
+    Remote { id: id.into(), attrs }
 }
 
 pub async fn update(

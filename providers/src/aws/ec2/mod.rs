@@ -1,6 +1,7 @@
 //! EC2: the schemas and API calls of the VPC networking, security group,
 //! key pair, instance and volume resources.
 
+mod batch;
 mod ebs_volume;
 mod elastic_ip;
 mod instance;
@@ -14,6 +15,7 @@ mod subnet;
 mod volume_attachment;
 mod vpc;
 
+pub use batch::read_many;
 pub use schemas::schemas;
 
 use aws_sdk_ec2::types::{Filter, InstanceStateName, ResourceType, Tag, TagSpecification};
@@ -201,6 +203,11 @@ pub fn find<'a>(
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
+}
+
+/// A filter matching any of `values`.
+fn filter_any(name: &str, values: &[String]) -> Filter {
+    Filter::builder().name(name).set_values(Some(values.to_vec())).build()
 }
 
 pub fn create<'a>(

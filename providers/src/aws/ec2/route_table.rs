@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{ResourceType, RouteOrigin};
+use aws_sdk_ec2::types::{ResourceType, RouteOrigin, RouteTable};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
@@ -146,7 +146,13 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
         Err(e) => return Err(api("DescribeRouteTables", e)),
     };
-    let Some(table) = out.route_tables().first() else { return Ok(None) };
+    Ok(out.route_tables().first().map(|table| remote(&target, table)))
+}
+
+/// A table as the state keeps it: routes it did not get from its VPC,
+/// and its explicit subnet associations, both in a stable order.
+pub fn remote(target: &Target<'_>, table: &RouteTable) -> Remote {
+    let id = table.route_table_id().unwrap_or_default();
     let mut routes: Vec<Value> = table
         .routes()
         .iter()
@@ -170,8 +176,8 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
     attrs.insert("vpc".into(), json!(table.vpc_id().unwrap_or_default()));
     attrs.insert("route".into(), Value::Array(routes));
     attrs.insert("subnets".into(), json!(subnets));
-    attrs.insert("tags".into(), tags_attr(&target, table.tags()));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, table.tags()));
+    Remote { id: id.into(), attrs }
 }
 
 pub async fn update(

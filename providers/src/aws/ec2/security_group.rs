@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, UserIdGroupPair};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
@@ -245,7 +245,12 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
         Err(e) => return Err(api("DescribeSecurityGroups", e)),
     };
-    let Some(group) = out.security_groups().first() else { return Ok(None) };
+    Ok(out.security_groups().first().map(|group| remote(&target, group)))
+}
+
+/// A group as the state keeps it, its rules in canonical form.
+pub fn remote(target: &Target<'_>, group: &SecurityGroup) -> Remote {
+    let id = group.group_id().unwrap_or_default();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
     attrs.insert("vpc".into(), json!(group.vpc_id().unwrap_or_default()));
@@ -253,8 +258,8 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
     attrs.insert("description".into(), json!(group.description().unwrap_or_default()));
     attrs.insert("ingress".into(), to_json(&read_rules(group.ip_permissions(), id)));
     attrs.insert("egress".into(), to_json(&read_rules(group.ip_permissions_egress(), id)));
-    attrs.insert("tags".into(), tags_attr(&target, group.tags()));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, group.tags()));
+    Remote { id: id.into(), attrs }
 }
 
 pub async fn update(

@@ -1,7 +1,7 @@
 //! `subnet`: CreateSubnet (tagged in the call), public IP on launch,
 //! DescribeSubnets.
 
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
@@ -42,15 +42,20 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) if code(&e).as_deref() == Some("InvalidSubnetID.NotFound") => return Ok(None),
         Err(e) => return Err(api("DescribeSubnets", e)),
     };
-    let Some(subnet) = out.subnets().first() else { return Ok(None) };
+    Ok(out.subnets().first().map(|subnet| remote(&target, subnet)))
+}
+
+/// A subnet as the state keeps it.
+pub fn remote(target: &Target<'_>, subnet: &Subnet) -> Remote {
+    let id = subnet.subnet_id().unwrap_or_default();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
     attrs.insert("vpc".into(), json!(subnet.vpc_id().unwrap_or_default()));
     attrs.insert("cidr".into(), json!(subnet.cidr_block().unwrap_or_default()));
     attrs.insert("zone".into(), json!(subnet.availability_zone().unwrap_or_default()));
     attrs.insert("public_ip_on_launch".into(), json!(subnet.map_public_ip_on_launch().unwrap_or(false)));
-    attrs.insert("tags".into(), tags_attr(&target, subnet.tags()));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, subnet.tags()));
+    Remote { id: id.into(), attrs }
 }
 
 pub async fn update(
