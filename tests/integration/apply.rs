@@ -302,3 +302,31 @@ fn outputs_are_recorded_and_sensitive_ones_hidden_from_listings() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(stderr(&missing).contains("did you mean `token`?"), "{}", stderr(&missing));
 }
+
+#[test]
+fn stdlib_network_shares_one_nat_gateway_when_asked() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = |single: bool| {
+        format!(
+            "aws {{ region = \"us-east-1\" }}\n\nmodule network = \"stdlib/network\" {{\n  cidr       = 10.10.0.0/16\n  \
+             zones      = [\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]\n  single_nat = {single}\n}}\n"
+        )
+    };
+    std::fs::write(dir.path().join("main.k8sinfra"), config(true)).expect("config");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let st = state(dir.path());
+    let nats: Vec<&String> =
+        st["resources"].as_object().expect("resources").keys().filter(|a| a.contains("nat_gateway")).collect();
+    assert_eq!(nats, ["module.network.nat_gateway.main[\"us-east-1a\"]"]);
+    let shared = id(&st, "module.network.nat_gateway.main[\"us-east-1a\"]");
+    for zone in ["us-east-1a", "us-east-1b", "us-east-1c"] {
+        let table = &st["resources"][format!("module.network.route_table.private[\"{zone}\"]")]["attrs"];
+        assert_eq!(table["route"][0]["nat_gateway"], shared.as_str(), "{zone} goes out through the shared gateway");
+    }
+    // One per zone: two more gateways, and two tables move to them.
+    std::fs::write(dir.path().join("main.k8sinfra"), config(false)).expect("config");
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    assert!(stdout(&plan).contains("Plan: 4 to add, 2 to change, 0 to replace, 0 to destroy."), "{}", stdout(&plan));
+}
