@@ -1,6 +1,7 @@
 //! The seed chapter's whole infrastructure on moto, state in S3: init,
-//! apply, a second plan with nothing to do, the outputs, and a destroy
-//! that leaves nothing of any type behind.
+//! apply, a second plan with nothing to do, the outputs, drift in three
+//! services found and repaired, and a destroy that leaves nothing of any
+//! type behind.
 
 use aws_sdk_ec2::types::{Filter, InstanceStateName};
 
@@ -53,6 +54,47 @@ fn the_chapter_applies_converges_and_destroys_to_an_empty_account() {
     let mut keys: Vec<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["add-record.json", "change-to-elb.json"]);
+
+    // Behind k8sinfra's back, in three services: an object rewritten, the
+    // host taken out of the load balancer, the record deleted.
+    let s3 = moto.s3();
+    rt.block_on(
+        s3.put_object()
+            .bucket("k8s-devops")
+            .key("add-record.json")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"{}"))
+            .send(),
+    )
+    .expect("rewrite");
+    let host = elb.instances()[0].clone();
+    rt.block_on(
+        moto.elb().deregister_instances_from_load_balancer().load_balancer_name("public-elb").instances(host).send(),
+    )
+    .expect("deregister");
+    let delete = aws_sdk_route53::types::Change::builder()
+        .action(aws_sdk_route53::types::ChangeAction::Delete)
+        .resource_record_set(cname.clone())
+        .build()
+        .expect("change");
+    let batch = aws_sdk_route53::types::ChangeBatch::builder().changes(delete).build().expect("batch");
+    rt.block_on(moto.route53().change_resource_record_sets().hosted_zone_id(zone.id()).change_batch(batch).send())
+        .expect("delete record");
+    let drift = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(drift.status.code(), Some(2));
+    let shown = stdout(&drift);
+    for expected in [
+        "# s3_object.add_record will be updated in place",
+        "# load_balancer.public will be updated in place",
+        "# dns_record.public will be created",
+        "Plan: 1 to add, 2 to change, 0 to replace, 0 to destroy.",
+    ] {
+        assert!(shown.contains(expected), "{expected}:\n{shown}");
+    }
+    let repair = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(repair.status.success(), "{}", stderr(&repair));
+    assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0), "repaired");
+    let elbs = rt.block_on(moto.elb().describe_load_balancers().send()).expect("elbs");
+    assert_eq!(elbs.load_balancer_descriptions()[0].instances().len(), 1, "registered again");
 
     let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
     assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
