@@ -55,6 +55,10 @@ pub enum Command {
     Init(InitArgs),
     /// Remove a state lock left by a run that died elsewhere. Takes the lock id the error showed.
     ForceUnlock(ForceUnlockArgs),
+    /// List, show, forget or rename resources in the state. Touches nothing in the cloud.
+    State(StateArgs),
+    /// Bring an existing cloud resource under management at a declared address.
+    Import(ImportArgs),
 }
 
 /// Where a configuration is and what its inputs are.
@@ -178,4 +182,47 @@ pub struct ForceUnlockArgs {
     /// Folder of the configuration whose state is locked.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub command: StateCommand,
+
+    /// Folder of the configuration whose state to use.
+    #[arg(long, default_value = ".", global = true)]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Every address in the state, with its cloud id.
+    List,
+    /// One resource's attributes as last read.
+    Show { address: String },
+    /// Forget resources: they keep running in the cloud, unmanaged.
+    Rm {
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Rename an address (after renaming a resource or moving it into a module).
+    Mv { from: String, to: String },
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The address declared in the configuration, e.g. vpc.main or subnet.private["us-east-1a"].
+    pub address: String,
+
+    /// The cloud's id of the resource (vpc-0abc…, a bucket name, a key pair name).
+    pub id: String,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub lock: LockArgs,
 }

@@ -43,6 +43,8 @@ fn run(cli: &cli::Cli) -> ExitCode {
         cli::Command::Output(args) => commands::output::run(args, &out),
         cli::Command::Init(args) => commands::init::run(args, &out),
         cli::Command::ForceUnlock(args) => commands::init::force_unlock(args, &out),
+        cli::Command::State(args) => commands::state::run(args, &out),
+        cli::Command::Import(args) => commands::import::run(args, &out),
     };
     if ok {
         ExitCode::SUCCESS

@@ -4,10 +4,12 @@ pub mod apply;
 mod backend;
 pub mod fmt;
 pub mod graph;
+pub mod import;
 pub mod init;
 pub mod output;
 pub mod plan;
 mod session;
+pub mod state;
 pub mod validate;
 
 use k8sinfra_engine::config::{load_and_evaluate, Config, LoadOptions};

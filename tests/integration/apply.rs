@@ -330,3 +330,42 @@ fn stdlib_network_shares_one_nat_gateway_when_asked() {
     let plan = k8sinfra(&moto, dir.path(), &["plan"]);
     assert!(stdout(&plan).contains("Plan: 4 to add, 2 to change, 0 to replace, 0 to destroy."), "{}", stdout(&plan));
 }
+
+#[test]
+fn state_verbs_and_import_change_the_bookkeeping_not_the_cloud() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    assert!(k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]).status.success());
+    let subnet = id(&state(dir.path()), "subnet.private");
+
+    let list = stdout(&k8sinfra(&moto, dir.path(), &["state", "list"]));
+    assert_eq!(list.lines().count(), 8, "{list}");
+    assert!(list.contains(&format!("subnet.private  {subnet}")), "{list}");
+    let show = stdout(&k8sinfra(&moto, dir.path(), &["state", "show", "subnet.private"]));
+    assert!(show.contains("subnet private {") && show.contains("cidr") && show.contains("\"10.0.2.0/24\""), "{show}");
+    let typo = k8sinfra(&moto, dir.path(), &["state", "show", "subnet.privat"]);
+    assert!(!typo.status.success() && stderr(&typo).contains("did you mean `subnet.private`"), "{}", stderr(&typo));
+
+    // Forgotten, the subnet is still there; the plan would create another.
+    assert!(k8sinfra(&moto, dir.path(), &["state", "rm", "subnet.private"]).status.success());
+    let described = runtime().block_on(moto.ec2().describe_subnets().subnet_ids(&subnet).send()).expect("describe");
+    assert_eq!(described.subnets().len(), 1, "rm does not touch the cloud");
+    let plan = stdout(&k8sinfra(&moto, dir.path(), &["plan"]));
+    assert!(plan.contains("# subnet.private will be created"), "{plan}");
+
+    // Imported by its id, it is managed again and nothing differs.
+    let wrong = k8sinfra(&moto, dir.path(), &["import", "subnet.private", "subnet-doesnotexist"]);
+    assert!(!wrong.status.success(), "{}", stderr(&wrong));
+    let import = k8sinfra(&moto, dir.path(), &["import", "subnet.private", &subnet]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+
+    // A rename after a refactor: the old address is gone, the new one has the id.
+    assert!(k8sinfra(&moto, dir.path(), &["state", "mv", "subnet.private", "subnet.inner"]).status.success());
+    assert_eq!(id(&state(dir.path()), "subnet.inner"), subnet);
+    let plan = stdout(&k8sinfra(&moto, dir.path(), &["plan"]));
+    assert!(plan.contains("# subnet.inner will be destroyed") && plan.contains("# subnet.private will be created"));
+    assert!(k8sinfra(&moto, dir.path(), &["state", "mv", "subnet.inner", "subnet.private"]).status.success());
+    assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));
+}

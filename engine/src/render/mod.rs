@@ -3,4 +3,4 @@
 
 mod text;
 
-pub use text::{plan_text, summary};
+pub use text::{plan_text, resource_text, summary};

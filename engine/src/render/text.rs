@@ -26,11 +26,7 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
     for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         let paint = |s: &str| paint(s, change.action, color);
         let _ = writeln!(out, "\n  # {} will be {}", change.address, change.action.verb());
-        let (type_name, name) = change
-            .address
-            .rsplit_once('.')
-            .map_or(("", change.address.as_str()), |(t, n)| (t.rsplit('.').next().unwrap_or(t), n));
-        let _ = writeln!(out, "  {} {type_name} {name} {{", paint(change.action.symbol()));
+        let _ = writeln!(out, "  {} {} {{", paint(change.action.symbol()), header(&change.address));
         let width = change.attrs.iter().map(|a| a.name.len()).max().unwrap_or(0);
         for attr in &change.attrs {
             let _ = writeln!(out, "      {}", attr_line(attr, change.action, width, color));
@@ -39,6 +35,31 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
     }
     let _ = writeln!(out, "\n{}", summary(plan));
     out
+}
+
+/// One resource of the state, as `k8sinfra state show` prints it: the
+/// language's syntax, names aligned, multi-line text as a heredoc.
+#[must_use]
+pub fn resource_text(address: &str, attrs: &std::collections::BTreeMap<String, serde_json::Value>) -> String {
+    let mut out = format!("# {address}\n{} {{\n", header(address));
+    let width = attrs.keys().map(String::len).max().unwrap_or(0);
+    for (name, value) in attrs {
+        let shown = match value.as_str().filter(|s| s.contains('\n')) {
+            Some(text) => heredoc(text, None),
+            None => dsl(value),
+        };
+        let _ = writeln!(out, "  {name:<width$} = {shown}");
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// `TYPE NAME` of an address (`module.net.subnet.public["a"]` →
+/// `subnet public["a"]`).
+fn header(address: &str) -> String {
+    let (type_name, name) =
+        address.rsplit_once('.').map_or(("", address), |(t, n)| (t.rsplit('.').next().unwrap_or(t), n));
+    format!("{type_name} {name}")
 }
 
 fn attr_line(attr: &AttrChange, action: Action, width: usize, color: bool) -> String {

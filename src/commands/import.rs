@@ -1,0 +1,57 @@
+//! `k8sinfra import ADDRESS ID`: take a resource that exists in the cloud
+//! under k8sinfra's management. It is read by its id and recorded at an
+//! address the configuration declares; nothing in the cloud changes. The
+//! next plan shows how it differs from its declaration.
+
+use k8sinfra_engine::provider::Target;
+use k8sinfra_engine::state::ResourceState;
+
+use super::session::{self, report};
+use super::state::change;
+use crate::cli::ImportArgs;
+use crate::report::Output;
+
+pub fn run(args: &ImportArgs, out: &Output) -> bool {
+    let Some(session) = session::open(&args.config, out, false) else { return false };
+    let Some(declared) = session.config.resources.iter().find(|r| r.addr.to_string() == args.address) else {
+        let addresses: Vec<String> = session.config.resources.iter().map(|r| r.addr.to_string()).collect();
+        let hint = k8sinfra_lang::suggest::help(&args.address, addresses.iter().map(String::as_str))
+            .unwrap_or_else(|| "declare it in the configuration first".into());
+        out.stderr(&format!("{} is not declared in the configuration: {hint}\n", args.address));
+        return false;
+    };
+    let type_name = declared.addr.type_name.clone();
+    let dependencies: Vec<String> = declared.depends_on.iter().map(ToString::to_string).collect();
+    let access = session::StateAccess { backend: session.backend, runtime: session.runtime };
+    let providers = session.providers;
+    change(&access, args.lock, out, |state| {
+        if let Some(r) = state.resources.get(&args.address) {
+            out.stderr(&format!("{} is already in the state, as {}\n", args.address, r.id));
+            return false;
+        }
+        let target = Target { type_name: &type_name, address: &args.address, lineage: &state.lineage };
+        let Some(provider) = providers.for_type(&type_name) else { return false };
+        let settings = session.config.providers.get(provider.name()).cloned().unwrap_or_default();
+        let read = access.runtime.block_on(async {
+            provider.connect(&settings).await?;
+            provider.read(target, &args.id).await
+        });
+        match read {
+            Ok(Some(remote)) => {
+                out.stderr(&format!("imported {} ({})\n", args.address, remote.id));
+                let resource =
+                    ResourceState { type_name: type_name.clone(), id: remote.id, attrs: remote.attrs, dependencies };
+                state.resources.insert(args.address.clone(), resource);
+                true
+            }
+            Ok(None) => {
+                out.stderr(&format!("there is no {type_name} with id {}\n", args.id));
+                false
+            }
+            Err(e) => {
+                report(e, out);
+                false
+            }
+        }
+    })
+}

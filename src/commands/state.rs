@@ -1,0 +1,108 @@
+//! `k8sinfra state list|show|rm|mv`: look at the state and change its
+//! bookkeeping without touching the cloud. `rm` forgets resources (they
+//! keep running, unmanaged); `mv` renames an address after a refactor so
+//! the next plan does not destroy and recreate it.
+
+use k8sinfra_engine::render::resource_text;
+use k8sinfra_engine::state::State;
+
+use super::backend::{self, report, Locking};
+use super::session::{open_state, StateAccess};
+use crate::cli::{StateArgs, StateCommand};
+use crate::report::Output;
+
+pub fn run(args: &StateArgs, out: &Output) -> bool {
+    let Some(access) = open_state(&args.dir, out) else { return false };
+    match &args.command {
+        StateCommand::List => read(&access, out).is_some_and(|state| {
+            for (address, r) in &state.resources {
+                out.stdout(&format!("{address}  {}", r.id));
+            }
+            true
+        }),
+        StateCommand::Show { address } => read(&access, out).is_some_and(|state| match state.resources.get(address) {
+            Some(r) => {
+                out.stdout(resource_text(address, &r.attrs).trim_end());
+                true
+            }
+            None => {
+                not_in_state(address, &state, out);
+                false
+            }
+        }),
+        StateCommand::Rm { addresses } => change(&access, args.lock, out, |state| {
+            for address in addresses {
+                if state.resources.remove(address).is_none() {
+                    not_in_state(address, state, out);
+                    return false;
+                }
+                out.stderr(&format!("removed {address} from the state; it still exists in the cloud\n"));
+            }
+            true
+        }),
+        StateCommand::Mv { from, to } => change(&access, args.lock, out, |state| {
+            if state.resources.contains_key(to) {
+                out.stderr(&format!("{to} is already in the state\n"));
+                return false;
+            }
+            let Some(resource) = state.resources.remove(from) else {
+                not_in_state(from, state, out);
+                return false;
+            };
+            state.resources.insert(to.clone(), resource);
+            for r in state.resources.values_mut() {
+                for dependency in &mut r.dependencies {
+                    if dependency == from {
+                        dependency.clone_from(to);
+                    }
+                }
+            }
+            out.stderr(&format!("moved {from} to {to}\n"));
+            true
+        }),
+    }
+}
+
+fn read(access: &StateAccess, out: &Output) -> Option<State> {
+    match access.runtime.block_on(access.backend.load()) {
+        Ok(state) => Some(state),
+        Err(e) => {
+            report(e, out);
+            None
+        }
+    }
+}
+
+/// Lock, read, edit, write one serial higher, unlock. Nothing is written
+/// when `edit` says no.
+pub fn change(
+    access: &StateAccess,
+    lock: crate::cli::LockArgs,
+    out: &Output,
+    edit: impl FnOnce(&mut State) -> bool,
+) -> bool {
+    let locking = Locking { enabled: lock.enabled, timeout: lock.timeout };
+    let backend = access.backend.as_ref();
+    let Ok(held) = access.runtime.block_on(backend::lock(backend, "state", locking, out)) else { return false };
+    let done = read(access, out).is_some_and(|mut state| {
+        if !edit(&mut state) {
+            return false;
+        }
+        state.serial += 1;
+        match access.runtime.block_on(backend.save(&state)) {
+            Ok(()) => true,
+            Err(e) => {
+                report(e, out);
+                false
+            }
+        }
+    });
+    access.runtime.block_on(backend::unlock(backend, held, out));
+    done
+}
+
+fn not_in_state(address: &str, state: &State, out: &Output) {
+    let hint = k8sinfra_lang::suggest::help(address, state.resources.keys().map(String::as_str))
+        .unwrap_or_else(|| "`k8sinfra state list` shows what the state holds".into());
+    out.stderr(&format!("{address} is not in the state: {hint}\n"));
+}
