@@ -45,12 +45,14 @@ pub enum Command {
     Graph(GraphArgs),
     /// Show what `apply` would change, after reading what exists.
     Plan(PlanArgs),
-    /// Make the infrastructure match the configuration.
+    /// Make the infrastructure match the configuration (or carry out a plan saved with `plan --out`).
     Apply(ApplyArgs),
     /// Delete everything the state holds.
     Destroy(ApplyArgs),
     /// Print the outputs recorded by the last apply.
     Output(OutputArgs),
+    /// Show a plan saved with `plan --out`: as text, as a pull-request comment (markdown), or as JSON.
+    Show(ShowArgs),
     /// Prepare the state backend: create the S3 bucket (versioned, encrypted, private) or the local folder.
     Init(InitArgs),
     /// Remove a state lock left by a run that died elsewhere. Takes the lock id the error showed.
@@ -124,6 +126,10 @@ pub struct LockArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    /// Save the plan (JSON) for `k8sinfra show` and `k8sinfra apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub lock: LockArgs,
@@ -225,4 +231,21 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `k8sinfra plan --out FILE`.
+    pub file: PathBuf,
+
+    /// text for a terminal, markdown for a pull-request comment (split in parts under 65,000 characters), json for tools.
+    #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+    pub format: ShowFormat,
 }

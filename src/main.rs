@@ -41,6 +41,7 @@ fn run(cli: &cli::Cli) -> ExitCode {
         cli::Command::Apply(args) => commands::apply::run(args, &out, false),
         cli::Command::Destroy(args) => commands::apply::run(args, &out, true),
         cli::Command::Output(args) => commands::output::run(args, &out),
+        cli::Command::Show(args) => commands::show::run(args, &out),
         cli::Command::Init(args) => commands::init::run(args, &out),
         cli::Command::ForceUnlock(args) => commands::init::force_unlock(args, &out),
         cli::Command::State(args) => commands::state::run(args, &out),

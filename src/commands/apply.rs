@@ -4,7 +4,7 @@
 use std::io::{BufRead as _, IsTerminal as _};
 
 use k8sinfra_engine::apply::{apply, Configured, Event, Refine};
-use k8sinfra_engine::plan::configured;
+use k8sinfra_engine::plan::{configured, Plan};
 use k8sinfra_engine::provider::Providers;
 use k8sinfra_engine::render::plan_text;
 use k8sinfra_engine::state::{Backend, State};
@@ -15,16 +15,46 @@ use crate::cli::ApplyArgs;
 use crate::report::Output;
 
 pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
-    let Some(session) = session::open(&args.config, out, destroying) else { return false };
+    let saved = if !destroying && is_plan_file(&args.config.dir) {
+        let Some(plan) = super::show::read(&args.config.dir, out) else { return false };
+        Some(plan)
+    } else {
+        None
+    };
+    let mut config = args.config.clone();
+    if let Some(dir) = saved.as_ref().and_then(|p| p.configuration.clone()) {
+        config.dir = dir.into();
+    }
+    let Some(session) = session::open(&config, out, destroying) else { return false };
     let verb = if destroying { "destroy" } else { "apply" };
     let locking = Locking { enabled: args.lock.enabled, timeout: args.lock.timeout };
-    session.locked(verb, locking, out, || locked(&session, args, out, destroying)).unwrap_or(false)
+    session.locked(verb, locking, out, || locked(&session, args, out, destroying, saved.as_ref())).unwrap_or(false)
 }
 
-fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
+/// `apply FILE` names a saved plan: a file that is not a configuration.
+fn is_plan_file(path: &std::path::Path) -> bool {
+    path.is_file() && path.extension().is_none_or(|e| e != "k8sinfra")
+}
+
+fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, saved: Option<&Plan>) -> bool {
     let verb = if destroying { "destroy" } else { "apply" };
     let save = |state: &State| session.runtime.block_on(session.backend.save(state));
-    let Some(stored) = session.load_state(out) else { return false };
+    let Some(mut stored) = session.load_state(out) else { return false };
+    if let Some(saved) = saved {
+        // No state then and none now: the state about to be written takes
+        // the plan's lineage (a new empty state gets a fresh one each read).
+        if saved.serial == 0 && stored.serial == 0 && stored.resources.is_empty() {
+            stored.lineage.clone_from(&saved.lineage);
+        }
+        if saved.lineage != stored.lineage || saved.serial != stored.serial {
+            out.stderr(&format!(
+                "the plan is stale: it was made against state serial {} of lineage {}, and the state is now serial \
+                 {} of lineage {}. Nothing was changed; plan again.\n",
+                saved.serial, saved.lineage, stored.serial, stored.lineage
+            ));
+            return false;
+        }
+    }
     let (mut state, plan) = match session.runtime.block_on(session.plan(&stored, args.refresh, destroying)) {
         Ok(p) => p,
         Err(e) => {
@@ -32,6 +62,18 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool) -
             return false;
         }
     };
+    if let Some(saved) = saved {
+        // The saved plan holds no configured values (they may be secret):
+        // planning again must give exactly its changes, or the cloud, the
+        // configuration or the inputs moved since.
+        if !plan.same_changes(saved) {
+            out.stderr(
+                "the plan is stale: planning again now gives different changes (the cloud, the configuration or \
+                 the inputs changed since it was saved). Nothing was changed; plan again.\n",
+            );
+            return false;
+        }
+    }
     out.stdout(plan_text(&plan, out.color).trim_end());
     if !session.allowed(&plan, out) {
         out.stderr("nothing was changed.\n");
@@ -49,7 +91,8 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool) -
         }
         return true;
     }
-    if !args.auto_approve && !confirm(verb, out) {
+    // A saved plan was reviewed when it was made.
+    if saved.is_none() && !args.auto_approve && !confirm(verb, out) {
         out.stderr(&format!("{verb} cancelled; nothing was changed.\n"));
         return false;
     }

@@ -9,6 +9,7 @@ pub mod init;
 pub mod output;
 pub mod plan;
 mod session;
+pub mod show;
 pub mod state;
 pub mod validate;
 

@@ -19,7 +19,7 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
 fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
     let Some(state) = session.load_state(out) else { return 1 };
     let planned = session.runtime.block_on(session.plan(&state, args.refresh, false));
-    let (_, plan) = match planned {
+    let (_, mut plan) = match planned {
         Ok(p) => p,
         Err(e) => {
             report(e, out);
@@ -30,9 +30,28 @@ fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
     if !session.allowed(&plan, out) {
         return 1;
     }
+    if let Some(file) = &args.out {
+        let dir = super::backend::config_dir(&args.config.dir);
+        plan.configuration = Some(std::fs::canonicalize(&dir).unwrap_or(dir).display().to_string());
+        if let Err(e) = save(file, &plan.to_json()) {
+            out.stderr(&format!("cannot save the plan to {}: {e}\n", file.display()));
+            return 1;
+        }
+        out.stderr(&format!(
+            "\nSaved the plan to {f}. `k8sinfra show {f}` shows it; `k8sinfra apply {f}` carries it out.\n",
+            f = file.display()
+        ));
+    }
     if args.detailed_exitcode && plan.has_changes() {
         2
     } else {
         0
     }
+}
+
+/// Written whole or not at all: a temporary file renamed over.
+fn save(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }

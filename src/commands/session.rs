@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8sinfra_engine::config::Config;
-use k8sinfra_engine::plan::{plan, Action, Plan};
+use k8sinfra_engine::plan::{drift, plan, Action, Plan};
 use k8sinfra_engine::provider::{ProviderError, Providers};
 use k8sinfra_engine::state::{Backend, State};
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap};
@@ -167,15 +167,16 @@ impl Session {
     }
 
     /// Refresh (unless told not to) and plan against the result.
-    pub async fn plan(&self, state: &State, refresh: bool, destroying: bool) -> Result<(State, Plan), ProviderError> {
-        self.connect(state).await?;
+    pub async fn plan(&self, stored: &State, refresh: bool, destroying: bool) -> Result<(State, Plan), ProviderError> {
+        self.connect(stored).await?;
         let state =
-            if refresh { k8sinfra_engine::apply::refresh(&self.providers, state).await? } else { state.clone() };
-        if destroying {
-            return Ok((state.clone(), plan(&Config::default(), &state, &self.providers)));
+            if refresh { k8sinfra_engine::apply::refresh(&self.providers, stored).await? } else { stored.clone() };
+        let mut planned =
+            if destroying { plan(&Config::default(), &state, &self.providers) } else { self.plan_known(&state) };
+        if refresh {
+            planned.drift = drift(stored, &state, &self.providers);
         }
-        let plan = self.plan_known(&state);
-        Ok((state, plan))
+        Ok((state, planned))
     }
 
     /// The plan, with what the state knows of existing resources filled in:

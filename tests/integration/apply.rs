@@ -369,3 +369,58 @@ fn state_verbs_and_import_change_the_bookkeeping_not_the_cloud() {
     assert!(k8sinfra(&moto, dir.path(), &["state", "mv", "subnet.inner", "subnet.private"]).status.success());
     assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));
 }
+
+#[test]
+fn a_saved_plan_is_shown_applied_and_refused_once_stale() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--out", "first.plan"]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
+    assert!(stderr(&plan).contains("k8sinfra apply first.plan"), "{}", stderr(&plan));
+
+    let text = stdout(&k8sinfra(&moto, dir.path(), &["show", "first.plan"]));
+    assert!(text.contains("Plan: 8 to add, 0 to change, 0 to replace, 0 to destroy."), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&k8sinfra(&moto, dir.path(), &["show", "first.plan", "--format", "json"])))
+            .expect("JSON");
+    assert_eq!(json["format_version"], 1);
+    assert_eq!(json["summary"]["add"], 8);
+    assert_eq!(json["changes"].as_array().map(Vec::len), Some(8));
+    let markdown = stdout(&k8sinfra(&moto, dir.path(), &["show", "first.plan", "--format", "markdown"]));
+    assert!(markdown.starts_with("### k8sinfra plan: 8 to add") && markdown.contains("```diff"), "{markdown}");
+
+    // Carried out as saved, without a question (it was reviewed).
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "first.plan"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert_eq!(state(dir.path())["resources"].as_object().map(serde_json::Map::len), Some(8));
+
+    // A plan saved, then another apply: the saved one is stale.
+    let path = dir.path().join("main.k8sinfra");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replace("Project = \"k8s-devops\"", "Project = \"k8s-devops\", Team = \"infra\""))
+        .expect("edit");
+    assert!(k8sinfra(&moto, dir.path(), &["plan", "--out", "second.plan"]).status.success());
+    let again = stdout(&k8sinfra(&moto, dir.path(), &["show", "second.plan"]));
+    assert!(again.contains("# vpc.main will be updated in place"), "{again}");
+    assert!(k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]).status.success());
+    let serial = state(dir.path())["serial"].clone();
+    let stale = k8sinfra(&moto, dir.path(), &["apply", "second.plan"]);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(stderr(&stale).contains("the plan is stale"), "{}", stderr(&stale));
+    assert_eq!(state(dir.path())["serial"], serial, "nothing written");
+
+    // Drift shows apart from the actions.
+    let ec2 = moto.ec2();
+    let subnet = id(&state(dir.path()), "subnet.public");
+    let off = aws_sdk_ec2::types::AttributeBooleanValue::builder().value(false).build();
+    runtime()
+        .block_on(ec2.modify_subnet_attribute().subnet_id(&subnet).map_public_ip_on_launch(off).send())
+        .expect("drift");
+    let drift = stdout(&k8sinfra(&moto, dir.path(), &["plan"]));
+    assert!(
+        drift.starts_with("Changes outside k8sinfra since the last apply")
+            && drift.contains("# subnet.public has changed")
+            && drift.contains("public_ip_on_launch = true -> false"),
+        "{drift}"
+    );
+}

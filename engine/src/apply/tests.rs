@@ -133,7 +133,8 @@ impl super::Persist for Counter<'_> {
 fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) -> Run {
     let memory = Arc::new(Memory::new(fail));
     let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
-    let plan = Plan { changes, lineage: state.lineage.clone(), serial: state.serial };
+    let plan =
+        Plan { changes, drift: Vec::new(), lineage: state.lineage.clone(), serial: state.serial, configuration: None };
     let mut saves = 0;
     let mut events = Vec::new();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");

@@ -58,7 +58,8 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
             }
             let forces = prior.is_some() && schema.find_attr(name).is_some_and(|a| a.forces_new);
             forces_new |= forces;
-            attrs.push(AttrChange { name: name.clone(), before, after, forces_new: forces });
+            let sensitive = schema.find_attr(name).is_some_and(|a| a.sensitive);
+            attrs.push(AttrChange { name: name.clone(), before, after, forces_new: forces, sensitive }.redacted());
         }
         let action = match prior {
             None => Action::Create,
@@ -68,7 +69,13 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
         };
         if action == Action::Create {
             for computed in schema.attrs.iter().filter(|a| !a.settable()) {
-                attrs.push(AttrChange { name: computed.name.into(), before: None, after: None, forces_new: false });
+                attrs.push(AttrChange {
+                    name: computed.name.into(),
+                    before: None,
+                    after: None,
+                    forces_new: false,
+                    sensitive: computed.sensitive,
+                });
             }
             attrs.sort_by(|a, b| a.name.cmp(&b.name));
         }
@@ -96,7 +103,12 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
             attrs: prior
                 .attrs
                 .iter()
-                .map(|(k, v)| AttrChange { name: k.clone(), before: Some(v.clone()), after: None, forces_new: false })
+                .map(|(k, v)| {
+                    let sensitive =
+                        providers.schema(&prior.type_name).and_then(|s| s.find_attr(k)).is_some_and(|a| a.sensitive);
+                    AttrChange { name: k.clone(), before: Some(v.clone()), after: None, forces_new: false, sensitive }
+                        .redacted()
+                })
                 .collect(),
             config: BTreeMap::new(),
             depends_on: prior.dependencies.clone(),
@@ -104,7 +116,7 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
     }
     changes.extend(deletes);
     changes.sort_by(|a, b| a.address.cmp(&b.address));
-    Plan { changes, lineage: state.lineage.clone(), serial: state.serial }
+    Plan { changes, drift: Vec::new(), lineage: state.lineage.clone(), serial: state.serial, configuration: None }
 }
 
 /// What the planner compares and a create or update sends: the attributes

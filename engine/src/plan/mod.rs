@@ -4,17 +4,23 @@
 //! only reads plans.
 
 mod diff;
+mod drift;
+mod saved;
 mod values;
 
 use std::collections::BTreeMap;
 
 use k8sinfra_lang::Value;
+use serde::{Deserialize, Serialize};
 
 pub use diff::{configured, plan};
+pub use drift::{drift, Drift};
+pub use saved::{SavedPlanError, FORMAT_VERSION};
 pub use values::resolve;
 
 /// What happens to one resource instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Action {
     NoOp,
     Create,
@@ -50,44 +56,80 @@ impl Action {
 }
 
 /// One attribute's value before and after. `None` before: it had no value;
-/// `None` after: known only after apply.
-#[derive(Debug, Clone, PartialEq)]
+/// `None` after: known only after apply. A sensitive attribute's values
+/// never enter a plan: they are null, and shown as `(sensitive)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrChange {
     pub name: String,
+    /// Absent from JSON when there was none.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub before: Option<serde_json::Value>,
+    /// Absent from JSON when known only after apply.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub after: Option<serde_json::Value>,
     /// Changing it is what forces the replacement.
+    #[serde(rename = "forces_replacement")]
     pub forces_new: bool,
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
-#[derive(Debug, Clone)]
+/// A field that is there holds a value, even `null` (a sensitive one).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
+impl AttrChange {
+    /// Values blanked out if the attribute is sensitive; `None` (unknown)
+    /// stays `None`.
+    #[must_use]
+    pub fn redacted(mut self) -> Self {
+        if self.sensitive {
+            self.before = self.before.map(|_| serde_json::Value::Null);
+            self.after = self.after.map(|_| serde_json::Value::Null);
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
     pub address: String,
+    #[serde(rename = "type")]
     pub type_name: String,
     pub action: Action,
     /// The cloud id, for changes to something that exists.
     pub id: Option<String>,
     /// Every attribute the plan shows: all of them for a create or a
     /// delete, the differing ones for an update or a replace.
+    #[serde(rename = "attributes")]
     pub attrs: Vec<AttrChange>,
     /// The configured values, resolved again at apply time once the
-    /// resources they refer to exist.
+    /// resources they refer to exist. Not saved with a plan: `apply FILE`
+    /// plans again and requires the same changes.
+    #[serde(skip)]
     pub config: BTreeMap<String, Value>,
     /// Addresses of resources this one depends on.
     pub depends_on: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Plan {
     /// In a stable order: by address.
     pub changes: Vec<Change>,
+    /// What refresh found changed outside k8sinfra, by address.
+    #[serde(default)]
+    pub drift: Vec<Drift>,
     /// The state the plan was made against.
     pub lineage: String,
     pub serial: u64,
+    /// Where the configuration is, for `apply FILE` (set when saved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<String>,
 }
 
 /// How many of each action a plan holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub add: usize,
     pub change: usize,
@@ -125,5 +167,37 @@ impl Plan {
     #[must_use]
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Whether `other` would do exactly what this plan does: the same
+    /// actions on the same addresses, with the same attribute changes.
+    #[must_use]
+    pub fn same_changes(&self, other: &Plan) -> bool {
+        let acting = |p: &Plan| -> Vec<(String, Action, Vec<AttrChange>)> {
+            p.changes
+                .iter()
+                .filter(|c| c.action != Action::NoOp)
+                .map(|c| (c.address.clone(), c.action, c.attrs.clone()))
+                .collect()
+        };
+        acting(self) == acting(other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_survives_its_json_and_keeps_no_secret() {
+        let plan = crate::render::sample_plan();
+        let json = plan.to_json();
+        insta::assert_snapshot!(json);
+        let back = Plan::from_json(&json).expect("reads back");
+        assert!(back.same_changes(&plan));
+        assert_eq!((back.lineage.as_str(), back.serial, back.drift.len()), (plan.lineage.as_str(), 3, 2));
+        assert!(matches!(Plan::from_json("{}"), Err(SavedPlanError::NotAPlan(_))));
+        let newer = json.replacen("\"format_version\": 1", "\"format_version\": 9", 1);
+        assert!(matches!(Plan::from_json(&newer), Err(SavedPlanError::Unsupported { found: 9 })));
     }
 }

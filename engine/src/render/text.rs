@@ -18,6 +18,23 @@ pub fn summary(plan: &Plan) -> String {
 #[must_use]
 pub fn plan_text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
+    if !plan.drift.is_empty() {
+        out.push_str("Changes outside k8sinfra since the last apply, found by refresh:\n");
+        for drift in &plan.drift {
+            if drift.deleted {
+                let _ = writeln!(out, "\n  # {} has been deleted", drift.address);
+                continue;
+            }
+            let _ = writeln!(out, "\n  # {} has changed", drift.address);
+            let _ = writeln!(out, "  {} {} {{", paint("~", Action::Update, color), header(&drift.address));
+            let width = drift.attrs.iter().map(|a| a.name.len()).max().unwrap_or(0);
+            for attr in &drift.attrs {
+                let _ = writeln!(out, "      {}", attr_line(attr, Action::Update, width, color));
+            }
+            let _ = writeln!(out, "    }}");
+        }
+        out.push('\n');
+    }
     if !plan.has_changes() {
         out.push_str("No changes. The infrastructure matches the configuration.\n");
         return out;
@@ -56,15 +73,23 @@ pub fn resource_text(address: &str, attrs: &std::collections::BTreeMap<String, s
 
 /// `TYPE NAME` of an address (`module.net.subnet.public["a"]` →
 /// `subnet public["a"]`).
-fn header(address: &str) -> String {
+pub(super) fn header(address: &str) -> String {
     let (type_name, name) =
         address.rsplit_once('.').map_or(("", address), |(t, n)| (t.rsplit('.').next().unwrap_or(t), n));
     format!("{type_name} {name}")
 }
 
-fn attr_line(attr: &AttrChange, action: Action, width: usize, color: bool) -> String {
+pub(super) fn attr_line(attr: &AttrChange, action: Action, width: usize, color: bool) -> String {
     let name = format!("{:<width$}", attr.name);
     let note = if attr.forces_new { " # forces replacement" } else { "" };
+    if attr.sensitive {
+        let symbol = match action {
+            Action::Create => "+",
+            Action::Delete => "-",
+            _ => "~",
+        };
+        return format!("{} {name} = (sensitive){note}", paint(symbol, action, color));
+    }
     fn text(v: &Option<serde_json::Value>) -> Option<&str> {
         v.as_ref().and_then(serde_json::Value::as_str).filter(|s| s.contains('\n'))
     }
@@ -158,67 +183,9 @@ fn paint(s: &str, action: Action, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Change;
-
-    fn change(address: &str, action: Action, attrs: Vec<AttrChange>) -> Change {
-        Change {
-            address: address.into(),
-            type_name: address.split('.').next().unwrap_or_default().into(),
-            action,
-            id: None,
-            attrs,
-            config: Default::default(),
-            depends_on: vec![],
-        }
-    }
-
-    fn attr(
-        name: &str,
-        before: Option<serde_json::Value>,
-        after: Option<serde_json::Value>,
-        forces_new: bool,
-    ) -> AttrChange {
-        AttrChange { name: name.into(), before, after, forces_new }
-    }
 
     #[test]
     fn a_plan_reads_like_the_language() {
-        use serde_json::json;
-        let plan = Plan {
-            changes: vec![
-                change(
-                    "vpc.main",
-                    Action::Create,
-                    vec![
-                        attr("cidr", None, Some(json!("10.0.0.0/16")), false),
-                        attr("id", None, None, false),
-                        attr("tags", None, Some(json!({"Project": "k8s", "kubernetes.io/role/elb": "1"})), false),
-                    ],
-                ),
-                change(
-                    "subnet.a",
-                    Action::Replace,
-                    vec![attr("cidr", Some(json!("10.0.1.0/24")), Some(json!("10.0.9.0/24")), true)],
-                ),
-                change(
-                    "instance.web",
-                    Action::Update,
-                    vec![
-                        attr("type", Some(json!("t2.nano")), Some(json!("t2.small")), false),
-                        attr(
-                            "user_data",
-                            Some(json!("#!/bin/sh\necho one\nexit 0\n")),
-                            Some(json!("#!/bin/sh\necho two\nexit 0\n")),
-                            false,
-                        ),
-                    ],
-                ),
-                change("subnet.old", Action::Delete, vec![attr("zone", Some(json!("us-east-1a")), None, false)]),
-                change("vpc.same", Action::NoOp, vec![]),
-            ],
-            lineage: "l".into(),
-            serial: 3,
-        };
-        insta::assert_snapshot!(plan_text(&plan, false));
+        insta::assert_snapshot!(plan_text(&super::super::sample::plan(), false));
     }
 }

@@ -1,0 +1,59 @@
+//! Drift: what refresh found changed outside k8sinfra, shown apart from
+//! the plan's actions so a reviewer sees "someone changed this by hand"
+//! separately from "this is what apply will do about it".
+
+use serde::{Deserialize, Serialize};
+
+use super::AttrChange;
+use crate::provider::Providers;
+use crate::state::State;
+
+/// One resource that changed (or vanished) since the state was written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Gone from the cloud altogether.
+    pub deleted: bool,
+    /// Attributes a user sets, as the state had them and as they are now.
+    #[serde(rename = "attributes")]
+    pub attrs: Vec<AttrChange>,
+}
+
+/// Compare the state as stored with the state as refreshed.
+#[must_use]
+pub fn drift(stored: &State, refreshed: &State, providers: &Providers) -> Vec<Drift> {
+    let mut out = Vec::new();
+    for (address, before) in &stored.resources {
+        let type_name = before.type_name.clone();
+        let Some(after) = refreshed.resources.get(address) else {
+            out.push(Drift { address: address.clone(), type_name, deleted: true, attrs: Vec::new() });
+            continue;
+        };
+        let Some(schema) = providers.schema(&type_name) else { continue };
+        let provider = providers.for_type(&type_name);
+        let canonical = |name: &str, v: Option<&serde_json::Value>| {
+            v.cloned().map(|v| provider.map_or_else(|| v.clone(), |p| p.canonical(&type_name, name, v.clone())))
+        };
+        let mut attrs = Vec::new();
+        for (name, value) in &after.attrs {
+            let attr = schema.find_attr(name);
+            let settable = attr.is_some_and(|a| a.settable()) || schema.find_block(name).is_some();
+            if !settable {
+                continue;
+            }
+            let (was, now) = (canonical(name, before.attrs.get(name)), canonical(name, Some(value)));
+            if was != now {
+                let sensitive = attr.is_some_and(|a| a.sensitive);
+                attrs.push(
+                    AttrChange { name: name.clone(), before: was, after: now, forces_new: false, sensitive }.redacted(),
+                );
+            }
+        }
+        if !attrs.is_empty() {
+            out.push(Drift { address: address.clone(), type_name, deleted: false, attrs });
+        }
+    }
+    out
+}

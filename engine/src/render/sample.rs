@@ -1,0 +1,85 @@
+//! One plan with every kind of change, for the renderers' snapshots.
+
+use serde_json::json;
+
+use crate::plan::{Action, AttrChange, Change, Drift, Plan};
+
+fn change(address: &str, action: Action, attrs: Vec<AttrChange>) -> Change {
+    Change {
+        address: address.into(),
+        type_name: address.split('.').next().unwrap_or_default().into(),
+        action,
+        id: (action != Action::Create).then(|| format!("id-of-{address}")),
+        attrs,
+        config: Default::default(),
+        depends_on: vec![],
+    }
+}
+
+fn attr(
+    name: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    forces_new: bool,
+) -> AttrChange {
+    AttrChange { name: name.into(), before, after, forces_new, sensitive: false }
+}
+
+pub fn plan() -> Plan {
+    Plan {
+        changes: vec![
+            change(
+                "vpc.main",
+                Action::Create,
+                vec![
+                    attr("cidr", None, Some(json!("10.0.0.0/16")), false),
+                    attr("id", None, None, false),
+                    attr("tags", None, Some(json!({"Project": "k8s", "kubernetes.io/role/elb": "1"})), false),
+                ],
+            ),
+            change(
+                "subnet.a",
+                Action::Replace,
+                vec![attr("cidr", Some(json!("10.0.1.0/24")), Some(json!("10.0.9.0/24")), true)],
+            ),
+            change(
+                "instance.web",
+                Action::Update,
+                vec![
+                    attr("type", Some(json!("t2.nano")), Some(json!("t2.small")), false),
+                    attr(
+                        "user_data",
+                        Some(json!("#!/bin/sh\necho one\nexit 0\n")),
+                        Some(json!("#!/bin/sh\necho two\nexit 0\n")),
+                        false,
+                    ),
+                ],
+            ),
+            change(
+                "s3_object.token",
+                Action::Update,
+                vec![AttrChange {
+                    name: "content".into(),
+                    before: Some(json!(null)),
+                    after: Some(json!(null)),
+                    forces_new: false,
+                    sensitive: true,
+                }],
+            ),
+            change("subnet.old", Action::Delete, vec![attr("zone", Some(json!("us-east-1a")), None, false)]),
+            change("vpc.same", Action::NoOp, vec![]),
+        ],
+        drift: vec![
+            Drift {
+                address: "security_group.web".into(),
+                type_name: "security_group".into(),
+                deleted: false,
+                attrs: vec![attr("description", Some(json!("web")), Some(json!("edited by hand")), false)],
+            },
+            Drift { address: "dns_record.www".into(), type_name: "dns_record".into(), deleted: true, attrs: vec![] },
+        ],
+        lineage: "18eb6bd8ec5fd292-4cac".into(),
+        serial: 3,
+        configuration: None,
+    }
+}
