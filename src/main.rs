@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod progress;
 mod report;
 mod stdlib;
 mod vars;

@@ -2,6 +2,8 @@
 //! carry it out, saving the state after every change.
 
 use std::io::{BufRead as _, IsTerminal as _};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use k8sinfra_engine::apply::{apply, Configured, Event, Refine};
 use k8sinfra_engine::plan::{configured, Plan};
@@ -12,6 +14,7 @@ use k8sinfra_engine::state::{Backend, State};
 use super::backend::Locking;
 use super::session::{self, report, Session};
 use crate::cli::ApplyArgs;
+use crate::progress::Progress;
 use crate::report::Output;
 
 pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
@@ -97,26 +100,24 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
         return false;
     }
     let mut sink: &dyn Backend = session.backend.as_ref();
-    let mut on_event = |event: Event| match event {
-        Event::Started { address, action } => out.stderr(&format!("{address}: {}…\n", progressive(action.verb()))),
-        Event::Finished { address, action, elapsed } => {
-            out.stderr(&format!("{address}: {} ({:.1}s)\n", action.verb(), elapsed.as_secs_f64()));
-        }
-        Event::Failed { address, error, .. } => out.stderr(&format!("{address}: failed: {error}\n")),
-        Event::Skipped { address, because } => out.stderr(&format!("{address}: skipped, {because} failed\n")),
-    };
-    let mut refine = Reevaluate { args: &args.config, providers: &session.providers };
+    let mut progress = Progress::new(out);
+    let mut on_event = |event: Event| progress.event(event);
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let watcher = session.runtime.spawn(watch_ctrl_c(Arc::clone(&interrupt)));
+    let mut refine = Reevaluate { args: &session.args, providers: &session.providers };
     let (mut state, outcome) = session.runtime.block_on(apply(
         &plan,
-        std::sync::Arc::clone(&session.providers),
+        Arc::clone(&session.providers),
         state,
         args.parallelism,
         &mut sink,
         &mut refine,
+        &interrupt,
         &mut on_event,
     ));
+    watcher.abort();
     if outcome.state_error.is_none() {
-        record_outputs(&args.config, &mut state, destroying, out);
+        record_outputs(&session.args, &mut state, destroying, out);
         if let Err(e) = save(&state) {
             out.stderr(&format!("the outputs could not be saved: {e}\n"));
         }
@@ -135,6 +136,13 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
             c.add, c.change, c.replace, c.destroy
         ));
         true
+    } else if outcome.interrupted && outcome.failed.is_empty() {
+        out.stderr(&format!(
+            "\n{verb} interrupted: {} done (in the state), {} not started. Run it again to finish.\n",
+            outcome.done.len(),
+            outcome.skipped.len()
+        ));
+        false
     } else {
         out.stderr(&format!(
             "\n{} failed: {} failed, {} skipped, {} done (in the state).\n",
@@ -190,16 +198,6 @@ fn record_outputs(args: &crate::cli::ConfigArgs, state: &mut State, destroying: 
     }
 }
 
-fn progressive(verb: &str) -> String {
-    match verb {
-        "created" => "creating".into(),
-        "updated in place" => "updating".into(),
-        "replaced" => "replacing".into(),
-        "destroyed" => "destroying".into(),
-        other => other.into(),
-    }
-}
-
 /// Ask for `yes` on the terminal; anything else (or no terminal) is no.
 fn confirm(verb: &str, out: &Output) -> bool {
     if !std::io::stdin().is_terminal() {
@@ -210,4 +208,27 @@ fn confirm(verb: &str, out: &Output) -> bool {
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
     answer.trim() == "yes"
+}
+
+/// First Ctrl-C: start nothing new; what is in flight finishes and is
+/// saved, and the lock is released. Second: stop at once (everything that
+/// finished is in the state; creates in flight are recorded as pending and
+/// adopted by the next run).
+async fn watch_ctrl_c(interrupt: Arc<AtomicBool>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    interrupt.store(true, Ordering::SeqCst);
+    say("\nInterrupted: starting nothing new; what is in flight finishes and is saved. Ctrl-C again stops at once.\n");
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    say("\nStopped. What finished is in the state; creates in flight are recorded and adopted by the next run.\n");
+    std::process::exit(130);
+}
+
+/// A line on stderr from the signal task, which has no `Output`.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

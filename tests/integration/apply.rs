@@ -424,3 +424,47 @@ fn a_saved_plan_is_shown_applied_and_refused_once_stale() {
         "{drift}"
     );
 }
+
+#[test]
+fn ctrl_c_finishes_what_is_in_flight_saves_and_releases_the_lock() {
+    use std::io::BufRead as _;
+    let moto = Moto::start();
+    let dir = example("vpc");
+    // Every call takes 150 ms, as a slow cloud would: time to interrupt.
+    let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, std::time::Duration::from_millis(150));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
+    command.args(["apply", "--auto-approve"]).current_dir(dir.path()).env("NO_COLOR", "1");
+    for (k, v) in moto.env() {
+        command.env(k, if k == "AWS_ENDPOINT_URL" { proxy.endpoint.clone() } else { v });
+    }
+    let mut child =
+        command.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("apply");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let first_done = line.ends_with("s)") && line.contains(": created");
+        seen.push(line);
+        if first_done {
+            break;
+        }
+    }
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    seen.extend(lines.map_while(Result::ok));
+    let exit = child.wait().expect("exit");
+    let log = seen.join("\n");
+    assert_eq!(exit.code(), Some(1), "{log}");
+    assert!(log.contains("Interrupted: starting nothing new") && log.contains("apply interrupted:"), "{log}");
+    let st = state(dir.path());
+    let done = st["resources"].as_object().map_or(0, serde_json::Map::len);
+    assert!((1..8).contains(&done), "{done} of 8 done: {log}");
+    assert!(st.get("pending").is_none(), "nothing left in doubt: {st}");
+    assert!(!dir.path().join(".k8sinfra/state.json.lock").exists(), "the lock is released");
+
+    let rest = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(rest.status.success(), "{}", stderr(&rest));
+    assert_eq!(state(dir.path())["resources"].as_object().map(serde_json::Map::len), Some(8));
+    let vpcs = runtime().block_on(moto.ec2().describe_vpcs().send()).expect("describe");
+    assert_eq!(vpcs.vpcs().iter().filter(|v| v.is_default() != Some(true)).count(), 1, "no duplicate VPC");
+}

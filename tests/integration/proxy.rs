@@ -1,12 +1,14 @@
 //! A counting HTTP relay between k8sinfra and moto, on 127.0.0.1: it
 //! forwards each request and tallies the API operations it carries
 //! (`Action=` of the query protocols EC2 and ELB speak), so a test can
-//! say how many calls a command made.
+//! say how many calls a command made. It can also hold every request for a
+//! while, the way AWS takes its time where moto answers at once.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub struct CountingProxy {
     pub endpoint: String,
@@ -17,6 +19,11 @@ impl CountingProxy {
     /// A relay to `upstream` (`http://127.0.0.1:PORT`), running until the
     /// test process ends.
     pub fn start(upstream: &str) -> CountingProxy {
+        Self::slow(upstream, Duration::ZERO)
+    }
+
+    /// A relay that holds each request `delay` before passing it on.
+    pub fn slow(upstream: &str, delay: Duration) -> CountingProxy {
         let upstream = upstream.trim_start_matches("http://").to_string();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
@@ -25,7 +32,7 @@ impl CountingProxy {
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let (upstream, tally) = (upstream.clone(), Arc::clone(&tally));
-                std::thread::spawn(move || relay(client, &upstream, &tally));
+                std::thread::spawn(move || relay(client, &upstream, &tally, delay));
             }
         });
         CountingProxy { endpoint, counts }
@@ -39,7 +46,7 @@ impl CountingProxy {
 
 /// Requests of one client connection, each sent upstream on a connection
 /// of its own (`Connection: close`), its answer passed back whole.
-fn relay(client: TcpStream, upstream: &str, tally: &Mutex<BTreeMap<String, usize>>) {
+fn relay(client: TcpStream, upstream: &str, tally: &Mutex<BTreeMap<String, usize>>, delay: Duration) {
     let Ok(writer) = client.try_clone() else { return };
     let mut writer = writer;
     let mut reader = BufReader::new(client);
@@ -75,6 +82,7 @@ fn relay(client: TcpStream, upstream: &str, tally: &Mutex<BTreeMap<String, usize
             .find_map(|pair| pair.strip_prefix("Action="))
             .map_or_else(|| "other".to_string(), str::to_string);
         *tally.lock().expect("counts").entry(operation).or_default() += 1;
+        std::thread::sleep(delay);
         let Ok(mut up) = TcpStream::connect(upstream) else { return };
         if up.write_all(&head).and_then(|()| up.write_all(&body)).is_err() {
             return;

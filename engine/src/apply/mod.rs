@@ -7,6 +7,7 @@
 //! reported with the cloud's message.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,12 +34,14 @@ pub struct Outcome {
     pub skipped: Vec<String>,
     /// Saving the state failed: the run stopped there.
     pub state_error: Option<String>,
+    /// Stopped by Ctrl-C: what was running finished and is in the state.
+    pub interrupted: bool,
 }
 
 impl Outcome {
     #[must_use]
     pub fn ok(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty() && self.state_error.is_none()
+        self.failed.is_empty() && self.skipped.is_empty() && self.state_error.is_none() && !self.interrupted
     }
 }
 
@@ -93,6 +96,8 @@ struct Context<'r> {
     refine: &'r mut dyn Refine,
     /// The last re-evaluation and the serial of the state it saw.
     refined: Option<(u64, Configured)>,
+    /// Set by Ctrl-C: start nothing new, let what runs finish and be saved.
+    interrupt: &'r AtomicBool,
 }
 
 pub async fn apply(
@@ -102,9 +107,11 @@ pub async fn apply(
     parallelism: usize,
     save: &mut dyn Persist,
     refine: &mut dyn Refine,
+    interrupt: &AtomicBool,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> (State, Outcome) {
-    let mut context = Context { providers, parallelism, lineage: plan.lineage.clone(), refine, refined: None };
+    let mut context =
+        Context { providers, parallelism, lineage: plan.lineage.clone(), refine, refined: None, interrupt };
     let mut outcome = Outcome::default();
     let planned: BTreeMap<&str, &Change> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
 
@@ -134,9 +141,12 @@ pub async fn apply(
             }
         }
     }
-    if outcome.state_error.is_none() {
+    if outcome.state_error.is_none() && !interrupt.load(Ordering::SeqCst) {
         walk(&deletes, delete_deps, &mut context, &mut state, save, on_event, &mut outcome).await;
+    } else {
+        outcome.skipped.extend(deletes.iter().map(|c| c.address.clone()));
     }
+    outcome.interrupted = interrupt.load(Ordering::SeqCst);
     (state, outcome)
 }
 
@@ -161,7 +171,8 @@ async fn walk(
             waiting_on.iter().filter(|(_, deps)| deps.is_empty()).map(|(a, _)| a.clone()).collect();
         let mut starting = Vec::new();
         for address in ready {
-            if running.len() + starting.len() >= parallelism.max(1) || outcome.state_error.is_some() {
+            let stopping = outcome.state_error.is_some() || context.interrupt.load(Ordering::SeqCst);
+            if running.len() + starting.len() >= parallelism.max(1) || stopping {
                 break;
             }
             waiting_on.remove(&address);

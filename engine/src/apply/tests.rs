@@ -3,7 +3,7 @@
 //! reverse order, and a state write around every change.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -131,12 +131,18 @@ impl super::Persist for Counter<'_> {
 }
 
 fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) -> Run {
+    run_interrupted(changes, state, fail, parallelism, false)
+}
+
+/// With `ctrl_c`, the interrupt is raised as the first operation starts.
+fn run_interrupted(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize, ctrl_c: bool) -> Run {
     let memory = Arc::new(Memory::new(fail));
     let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
     let plan =
         Plan { changes, drift: Vec::new(), lineage: state.lineage.clone(), serial: state.serial, configuration: None };
     let mut saves = 0;
     let mut events = Vec::new();
+    let interrupt = AtomicBool::new(false);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let (state, outcome) = runtime.block_on(apply(
         &plan,
@@ -145,7 +151,13 @@ fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) ->
         parallelism,
         &mut Counter(&mut saves),
         &mut super::NoRefine,
-        &mut |e| events.push(e),
+        &interrupt,
+        &mut |e| {
+            if ctrl_c && matches!(e, Event::Started { .. }) {
+                interrupt.store(true, Ordering::SeqCst);
+            }
+            events.push(e);
+        },
     ));
     let log = memory.log.lock().expect("log").clone();
     Run { state, outcome, log, most_in_flight: memory.most_in_flight.load(Ordering::SeqCst), saves, events }
@@ -254,4 +266,20 @@ fn replace_deletes_then_creates_and_updates_keep_the_id() {
     assert!(position(&r.log, "delete old") < position(&r.log, "create old"));
     assert_eq!(r.state.resources["tweak"].id, "id-tweak");
     assert_eq!(r.state.resources["old"].attrs["name"], serde_json::json!("old"));
+}
+
+#[test]
+fn ctrl_c_lets_what_runs_finish_and_starts_nothing_more() {
+    let changes = vec![
+        change("a", Action::Create, &[]),
+        change("b", Action::Create, &["a"]),
+        change("c", Action::Create, &["b"]),
+        change("old", Action::Delete, &[]),
+    ];
+    let r = run_interrupted(changes, State::new(), &[], 10, true);
+    assert!(r.outcome.interrupted && !r.outcome.ok());
+    assert_eq!(r.log, vec!["create a".to_string()], "only what had started ran");
+    assert!(r.state.resources.contains_key("a"), "and it is in the state");
+    assert!(r.state.pending.is_empty(), "nothing left in doubt");
+    assert!(r.outcome.skipped.contains(&"b".to_string()) && r.outcome.skipped.contains(&"old".to_string()));
 }
