@@ -5,7 +5,7 @@ use std::io::{BufRead as _, IsTerminal as _};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use k8sinfra_engine::apply::{apply, Configured, Event, Refine};
+use k8sinfra_engine::apply::{apply, Configured, Event, Refine, Run};
 use k8sinfra_engine::plan::{configured, Plan};
 use k8sinfra_engine::provider::Providers;
 use k8sinfra_engine::render::plan_text;
@@ -105,16 +105,14 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
     let interrupt = Arc::new(AtomicBool::new(false));
     let watcher = session.runtime.spawn(watch_ctrl_c(Arc::clone(&interrupt)));
     let mut refine = Reevaluate { args: &session.args, providers: &session.providers };
-    let (mut state, outcome) = session.runtime.block_on(apply(
-        &plan,
-        Arc::clone(&session.providers),
-        state,
-        args.parallelism,
-        &mut sink,
-        &mut refine,
-        &interrupt,
-        &mut on_event,
-    ));
+    let run = Run {
+        parallelism: args.parallelism,
+        save: &mut sink,
+        refine: &mut refine,
+        interrupt: &interrupt,
+        on_event: &mut on_event,
+    };
+    let (mut state, outcome) = session.runtime.block_on(apply(&plan, Arc::clone(&session.providers), state, run));
     watcher.abort();
     if outcome.state_error.is_none() {
         record_outputs(&session.args, &mut state, destroying, out);

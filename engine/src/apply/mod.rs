@@ -100,16 +100,19 @@ struct Context<'r> {
     interrupt: &'r AtomicBool,
 }
 
-pub async fn apply(
-    plan: &Plan,
-    providers: Arc<Providers>,
-    mut state: State,
-    parallelism: usize,
-    save: &mut dyn Persist,
-    refine: &mut dyn Refine,
-    interrupt: &AtomicBool,
-    on_event: &mut (dyn FnMut(Event) + Send),
-) -> (State, Outcome) {
+/// How a plan is carried out, and who hears about it.
+pub struct Run<'r> {
+    /// Operations in flight at once, at most.
+    pub parallelism: usize,
+    pub save: &'r mut dyn Persist,
+    pub refine: &'r mut dyn Refine,
+    /// Set (by Ctrl-C) to start nothing new.
+    pub interrupt: &'r AtomicBool,
+    pub on_event: &'r mut (dyn FnMut(Event) + Send),
+}
+
+pub async fn apply(plan: &Plan, providers: Arc<Providers>, mut state: State, run: Run<'_>) -> (State, Outcome) {
+    let Run { parallelism, save, refine, interrupt, on_event } = run;
     let mut context =
         Context { providers, parallelism, lineage: plan.lineage.clone(), refine, refined: None, interrupt };
     let mut outcome = Outcome::default();

@@ -144,21 +144,20 @@ fn run_interrupted(changes: Vec<Change>, state: State, fail: &[&str], parallelis
     let mut events = Vec::new();
     let interrupt = AtomicBool::new(false);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let (state, outcome) = runtime.block_on(apply(
-        &plan,
-        providers,
-        state,
+    let mut on_event = |e| {
+        if ctrl_c && matches!(e, Event::Started { .. }) {
+            interrupt.store(true, Ordering::SeqCst);
+        }
+        events.push(e);
+    };
+    let run = super::Run {
         parallelism,
-        &mut Counter(&mut saves),
-        &mut super::NoRefine,
-        &interrupt,
-        &mut |e| {
-            if ctrl_c && matches!(e, Event::Started { .. }) {
-                interrupt.store(true, Ordering::SeqCst);
-            }
-            events.push(e);
-        },
-    ));
+        save: &mut Counter(&mut saves),
+        refine: &mut super::NoRefine,
+        interrupt: &interrupt,
+        on_event: &mut on_event,
+    };
+    let (state, outcome) = runtime.block_on(apply(&plan, providers, state, run));
     let log = memory.log.lock().expect("log").clone();
     Run { state, outcome, log, most_in_flight: memory.most_in_flight.load(Ordering::SeqCst), saves, events }
 }
