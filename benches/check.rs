@@ -154,6 +154,11 @@ fn plan_against_full_state(
 ) {
     let state = applied_state(file, options, providers);
     let bytes = encode(&state);
+    // Left beside the configuration for bench/plan-process.
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::create_dir_all(dir.join(".k8sinfra"));
+        let _ = std::fs::write(dir.join(".k8sinfra/state.json"), &bytes);
+    }
     let mut samples = Vec::new();
     let mut changes = 0;
     for _ in 0..runs {

@@ -41,7 +41,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Rewrite .k8sinfra files in the canonical style (comments are kept).
     Fmt(FmtArgs),
-    /// Print the resource dependency graph in Graphviz DOT.
+    /// Print the resource dependency graph in Graphviz DOT (with a saved plan's actions, given --plan).
     Graph(GraphArgs),
     /// Show what `apply` would change, after reading what exists.
     Plan(PlanArgs),
@@ -108,6 +108,10 @@ pub struct FmtArgs {
 pub struct GraphArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    /// Colour each resource by what this saved plan (`plan --out`) does to it; resources it destroys are added.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
 }
 
 /// How a verb that writes state takes the lock.

@@ -104,7 +104,7 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
     let mut on_event = |event: Event| progress.event(event);
     let interrupt = Arc::new(AtomicBool::new(false));
     let watcher = session.runtime.spawn(watch_ctrl_c(Arc::clone(&interrupt)));
-    let mut refine = Reevaluate { args: &session.args, providers: &session.providers };
+    let mut refine = Reevaluate { loaded: &session.loaded, providers: &session.providers };
     let run = Run {
         parallelism: args.parallelism,
         save: &mut sink,
@@ -115,7 +115,7 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
     let (mut state, outcome) = session.runtime.block_on(apply(&plan, Arc::clone(&session.providers), state, run));
     watcher.abort();
     if outcome.state_error.is_none() {
-        record_outputs(&session.args, &mut state, destroying, out);
+        record_outputs(session, &mut state, destroying);
         if let Err(e) = save(&state) {
             out.stderr(&format!("the outputs could not be saved: {e}\n"));
         }
@@ -162,34 +162,27 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
 /// evaluation did not report; if they do, the change keeps its planned
 /// values and reports them as still unknown.
 struct Reevaluate<'a> {
-    args: &'a crate::cli::ConfigArgs,
+    loaded: &'a super::Loaded,
     providers: &'a Providers,
 }
 
 impl Refine for Reevaluate<'_> {
     fn configured(&mut self, state: &State) -> Configured {
         let known = state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
-        let mut sources = k8sinfra_lang::SourceMap::new();
-        let (config, _) = super::load_known(self.args, true, Some(&known), &mut sources);
-        config.map(|c| configured(&c, self.providers)).unwrap_or_default()
+        self.loaded.evaluate(&known, self.providers).map(|c| configured(&c, self.providers)).unwrap_or_default()
     }
 }
 
 /// Evaluate the outputs with what the cloud reported and keep them in the
 /// state, for `k8sinfra output`. A value still unknown is kept as null.
-fn record_outputs(args: &crate::cli::ConfigArgs, state: &mut State, destroying: bool, out: &Output) {
+fn record_outputs(session: &Session, state: &mut State, destroying: bool) {
     state.serial += 1;
     state.outputs.clear();
     if destroying {
         return;
     }
     let known = state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
-    let mut sources = k8sinfra_lang::SourceMap::new();
-    let (config, diags) = super::load_known(args, true, Some(&known), &mut sources);
-    let Some(config) = config else {
-        out.diagnostics(diags, &sources);
-        return;
-    };
+    let Some(config) = session.loaded.evaluate(&known, &session.providers) else { return };
     for (name, output) in &config.outputs {
         let value = k8sinfra_engine::plan::resolve(&output.value, state).unwrap_or(serde_json::Value::Null);
         state.outputs.insert(name.clone(), serde_json::json!({ "value": value, "sensitive": output.sensitive }));

@@ -20,25 +20,62 @@ use crate::cli::ConfigArgs;
 
 /// Load, evaluate and check the configuration a verb names.
 pub fn load(args: &ConfigArgs, require_inputs: bool, sources: &mut SourceMap) -> (Option<Config>, Diagnostics) {
-    load_known(args, require_inputs, None, sources)
-}
-
-/// The same, with attributes the cloud reported filling in values that are
-/// otherwise known only after apply.
-pub fn load_known(
-    args: &ConfigArgs,
-    require_inputs: bool,
-    known: Option<&std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>>,
-    sources: &mut SourceMap,
-) -> (Option<Config>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let inputs = crate::vars::collect(args, sources, &mut diags);
     if diags.has_errors() {
         return (None, diags);
     }
     let providers = k8sinfra_providers::all();
-    let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs, known };
+    let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs, known: None };
     let (config, more) = load_and_evaluate(&args.dir, &options, &providers, sources);
     diags.extend(more);
     (config, diags)
+}
+
+/// What a plan keeps of its configuration to evaluate it again with what
+/// the cloud reported, without reading or parsing it twice.
+pub struct Loaded {
+    pub parsed: k8sinfra_engine::config::Parsed,
+    pub sources: SourceMap,
+    pub inputs: k8sinfra_engine::Inputs,
+}
+
+impl Loaded {
+    /// The configuration, with `known` filling in values the cloud chose.
+    pub fn evaluate(
+        &self,
+        known: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>,
+        providers: &k8sinfra_engine::Providers,
+    ) -> Option<Config> {
+        let options = LoadOptions {
+            stdlib: crate::stdlib::FILES,
+            inputs: &self.inputs,
+            require_inputs: true,
+            known: Some(known),
+        };
+        let mut sources = self.sources.clone();
+        k8sinfra_engine::config::evaluate_parsed(&self.parsed, &options, providers, &mut sources).0
+    }
+}
+
+/// `load`, keeping what `Loaded` needs.
+pub fn load_kept(
+    args: &ConfigArgs,
+    require_inputs: bool,
+    sources: &mut SourceMap,
+) -> (Option<(Config, Loaded)>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let inputs = crate::vars::collect(args, sources, &mut diags);
+    if diags.has_errors() {
+        return (None, diags);
+    }
+    let providers = k8sinfra_providers::all();
+    let (parsed, more) = k8sinfra_engine::config::parse(&args.dir, crate::stdlib::FILES, sources);
+    diags.extend(more);
+    let Some(parsed) = parsed else { return (None, diags) };
+    let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs, known: None };
+    let (config, more) = k8sinfra_engine::config::evaluate_parsed(&parsed, &options, &providers, sources);
+    diags.extend(more);
+    let kept = config.map(|c| (c, Loaded { parsed, sources: sources.clone(), inputs }));
+    (kept, diags)
 }

@@ -43,7 +43,7 @@ pub enum SessionError {
 pub struct Session {
     pub config: Config,
     /// To evaluate the configuration again with what the state knows.
-    pub args: ConfigArgs,
+    pub loaded: super::Loaded,
     pub providers: Arc<Providers>,
     pub backend: Box<dyn Backend>,
     pub runtime: tokio::runtime::Runtime,
@@ -52,8 +52,8 @@ pub struct Session {
 /// Load and check; print the diagnostics and return `None` on error.
 pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session> {
     let mut sources = SourceMap::new();
-    let (config, mut diags) = super::load(args, !destroying, &mut sources);
-    let Some(config) = config else {
+    let (loaded, mut diags) = super::load_kept(args, !destroying, &mut sources);
+    let Some((config, loaded)) = loaded else {
         out.diagnostics(diags, &sources);
         return None;
     };
@@ -72,7 +72,7 @@ pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session
             return None;
         }
     };
-    Some(Session { config, args: args.clone(), providers: Arc::new(providers), backend, runtime })
+    Some(Session { config, loaded, providers: Arc::new(providers), backend, runtime })
 }
 
 /// What the verbs that only touch the state (`init`, `force-unlock`,
@@ -190,9 +190,7 @@ impl Session {
         // Each round leaves out at least one more resource; three is plenty
         // for chains of replacements in practice.
         for _ in 0..3 {
-            let mut sources = SourceMap::new();
-            let (config, _) = super::load_known(&self.args, true, Some(&known), &mut sources);
-            let Some(config) = config else { break };
+            let Some(config) = self.loaded.evaluate(&known, &self.providers) else { break };
             let planned = plan(&config, state, &self.providers);
             let replaced: Vec<String> = planned
                 .changes

@@ -388,6 +388,11 @@ fn a_saved_plan_is_shown_applied_and_refused_once_stale() {
     assert_eq!(json["changes"].as_array().map(Vec::len), Some(8));
     let markdown = stdout(&k8sinfra(&moto, dir.path(), &["show", "first.plan", "--format", "markdown"]));
     assert!(markdown.starts_with("### k8sinfra plan: 8 to add") && markdown.contains("```diff"), "{markdown}");
+    let graph = stdout(&k8sinfra(&moto, dir.path(), &["graph", "--plan", "first.plan"]));
+    assert!(
+        graph.contains(r#""vpc.main" [label = "vpc.main\n+ created", style = filled, fillcolor = palegreen];"#),
+        "{graph}"
+    );
 
     // Carried out as saved, without a question (it was reviewed).
     let apply = k8sinfra(&moto, dir.path(), &["apply", "first.plan"]);

@@ -125,3 +125,66 @@ fn the_chapter_applies_converges_and_destroys_to_an_empty_account() {
     let names: Vec<&str> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
     assert_eq!(names, ["k8s-devops-state"], "only the state bucket is left");
 }
+
+/// Replace `from` by `to` in one file of the example, once.
+fn edit(dir: &std::path::Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{from} in {file}");
+    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+}
+
+#[test]
+fn every_service_changes_in_place_and_a_key_is_replaced() {
+    let moto = Moto::start();
+    let dir = example("seed-chapter");
+    let rt = runtime();
+    assert!(k8sinfra(&moto, dir.path(), &["init"]).status.success());
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+
+    let p = dir.path();
+    edit(p, "hosts.k8sinfra", "size = 40", "size = 50");
+    edit(p, "web.k8sinfra", "name = input.domain", "name    = input.domain\n  comment = \"the chapter's zone\"");
+    edit(p, "web.k8sinfra", "type    = \"CNAME\"", "type    = \"CNAME\"\n  ttl     = 60");
+    edit(p, "web.k8sinfra", "name = \"k8s-devops\"", "name       = \"k8s-devops\"\n  versioning = true");
+    edit(p, "web.k8sinfra", "Comment = \"CNAME to the ELB\"", "Comment = \"CNAME to the load balancer\"");
+    edit(
+        p,
+        "web.k8sinfra",
+        "    instance_port = 80\n  }",
+        "    instance_port = 80\n  }\n\n  listener {\n    port          = 8080\n    protocol      = \"HTTP\"\n    instance_port = 80\n  }",
+    );
+    std::fs::write(
+        p.join("internal_rsa.pub"),
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILBkbd1IiVH7dWuMKCVY6RZKNXAzidStStXiy4DYYHt5 other@k8s-devops\n",
+    )
+    .expect("new key");
+
+    let plan = k8sinfra(&moto, p, &["plan", "--detailed-exitcode"]);
+    let shown = stdout(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{shown}");
+    for expected in [
+        "# ebs_volume.data will be updated in place",
+        "# dns_zone.main will be updated in place",
+        "# dns_record.public will be updated in place",
+        "# s3_bucket.files will be updated in place",
+        "# s3_object.change_to_elb will be updated in place",
+        "# load_balancer.public will be updated in place",
+        "# key_pair.internal will be replaced",
+        "Plan: 0 to add, 6 to change, 1 to replace, 0 to destroy.",
+    ] {
+        assert!(shown.contains(expected), "{expected}:\n{shown}");
+    }
+    let change = k8sinfra(&moto, p, &["apply", "--auto-approve"]);
+    assert!(change.status.success(), "{}{}", stdout(&change), stderr(&change));
+    let again = k8sinfra(&moto, p, &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "every change read back as made:\n{}", stdout(&again));
+
+    let elbs = rt.block_on(moto.elb().describe_load_balancers().send()).expect("elbs");
+    assert_eq!(elbs.load_balancer_descriptions()[0].listener_descriptions().len(), 2);
+    let volumes = rt.block_on(moto.ec2().describe_volumes().filters(ours()).send()).expect("volumes");
+    assert!(volumes.volumes().iter().any(|v| v.size() == Some(50)));
+    let keys = rt.block_on(moto.ec2().describe_key_pairs().include_public_key(true).send()).expect("keys");
+    assert!(keys.key_pairs()[0].public_key().is_some_and(|k| k.contains("ILBkbd1I")), "the new key");
+}

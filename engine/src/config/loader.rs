@@ -37,7 +37,7 @@ pub struct Module {
 }
 
 /// The static tree of module calls below one module.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ModuleTree {
     pub module: Arc<Module>,
     pub children: BTreeMap<String, ModuleTree>,

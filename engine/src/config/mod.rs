@@ -154,17 +154,48 @@ pub fn load_and_evaluate(
     providers: &Providers,
     sources: &mut SourceMap,
 ) -> (Option<Config>, Diagnostics) {
+    let (parsed, diags) = parse(path, options.stdlib, sources);
+    match parsed {
+        Some(parsed) => {
+            let (config, more) = evaluate_parsed(&parsed, options, providers, sources);
+            let mut all = diags;
+            all.extend(more);
+            (config, all)
+        }
+        None => (None, diags),
+    }
+}
+
+/// A configuration read and parsed, every module it calls included: what
+/// evaluating it again (with what the cloud reported) starts from, so a
+/// plan does not parse twice.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    tree: loader::ModuleTree,
+}
+
+/// Read and parse the configuration at `path` and the modules it calls;
+/// `None` when something could not be read or parsed.
+pub fn parse(path: &Path, stdlib: Embedded, sources: &mut SourceMap) -> (Option<Parsed>, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let mut loader = loader::Loader { parse_failed: false, sources, stdlib: options.stdlib, diags: &mut diags };
+    let mut loader = loader::Loader { parse_failed: false, sources, stdlib, diags: &mut diags };
     let tree = loader.load_root(path);
-    let parse_failed = loader.parse_failed;
-    let Some(tree) = tree else { return (None, diags) };
     // A module that failed to load is skipped (its call is unknown), but a
     // file that failed to parse hides declarations: stop at syntax errors.
-    if parse_failed {
-        return (None, diags);
-    }
-    let config = evaluate::evaluate(&tree, options, providers, sources, &mut diags);
+    let parsed = if loader.parse_failed { None } else { tree.map(|tree| Parsed { tree }) };
+    (parsed, diags)
+}
+
+/// Evaluate and check a parsed configuration (`sources` must be the map it
+/// was parsed into, or a copy of it).
+pub fn evaluate_parsed(
+    parsed: &Parsed,
+    options: &LoadOptions<'_>,
+    providers: &Providers,
+    sources: &mut SourceMap,
+) -> (Option<Config>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let config = evaluate::evaluate(&parsed.tree, options, providers, sources, &mut diags);
     // Provider checks run even after errors: they skip values that failed
     // (those are unknown), and reporting every problem at once saves a round.
     for provider in providers.iter() {
