@@ -94,6 +94,7 @@ fn plan(creates: usize) -> Plan {
                 attrs: Vec::new(),
                 config: config(i),
                 depends_on: Vec::new(),
+                create_before_destroy: false,
             })
             .collect(),
         ..Plan::default()

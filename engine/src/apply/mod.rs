@@ -59,7 +59,15 @@ impl Persist for &dyn Backend {
 
 /// An operation's address, action, result and duration, with the
 /// attributes it sent.
-type Finished = (String, Action, Result<Option<Remote>, ProviderError>, Duration, Attrs);
+type Finished = (String, Action, Ran, Duration, Attrs);
+
+/// What one operation did: its result, and for a create-before-destroy
+/// replacement whose old resource could not be deleted, why (the new one
+/// exists then, and the old one must not be forgotten).
+struct Ran {
+    result: Result<Option<Remote>, ProviderError>,
+    old_kept: Option<ProviderError>,
+}
 
 struct Task {
     change: Change,
@@ -215,8 +223,8 @@ async fn walk(
             let lineage = context.lineage.clone();
             running.spawn(async move {
                 let started = Instant::now();
-                let result = run(&providers, &lineage, &task).await;
-                (task.change.address.clone(), task.change.action, result, started.elapsed(), task.after)
+                let ran = run(&providers, &lineage, &task).await;
+                (task.change.address.clone(), task.change.action, ran, started.elapsed(), task.after)
             });
         }
         let Some(first) = running.join_next().await else {
@@ -231,14 +239,49 @@ async fn walk(
         let mut finished = Vec::new();
         let mut changed = false;
         for joined in batch {
-            let Ok((address, action, result, elapsed, sent)) = joined else {
+            let Ok((address, action, Ran { result, old_kept }, elapsed, sent)) = joined else {
                 outcome.state_error = Some("an operation panicked".into());
                 continue;
             };
             // The call answered: the create is no longer in doubt.
             changed |= state.pending.remove(&address).is_some();
+            let change = by_address[address.as_str()];
+            // The old resource of a create-before-destroy replacement that
+            // could not be deleted stays in the state under a deposed
+            // address, which the next plan destroys.
+            let result = match (result, old_kept) {
+                (Ok(new), Some(error)) => {
+                    if let Some(old) = state.resources.get(&address).cloned() {
+                        state.resources.insert(deposed(&address), old);
+                    }
+                    if let Some(remote) = new {
+                        state.resources.insert(
+                            address.clone(),
+                            ResourceState {
+                                type_name: change.type_name.clone(),
+                                id: remote.id.clone(),
+                                attrs: reported_over(sent.clone(), &remote.attrs),
+                                dependencies: change.depends_on.clone(),
+                            },
+                        );
+                    }
+                    changed = true;
+                    let message = format!(
+                        "replaced, but the old one could not be deleted ({error}); it is kept in the state as \
+                         `{}` and the next apply destroys it",
+                        deposed(&address)
+                    );
+                    finished.push((
+                        address,
+                        action,
+                        Err(ProviderError::Api { operation: "delete".into(), message }),
+                        elapsed,
+                    ));
+                    continue;
+                }
+                (result, _) => result,
+            };
             if let Ok(remote) = &result {
-                let change = by_address[address.as_str()];
                 match remote {
                     Some(remote) => {
                         state.resources.insert(
@@ -349,23 +392,40 @@ fn prepare(change: &Change, config: &BTreeMap<String, Value>, state: &State) -> 
     Ok(Task { change: change.clone(), after, before })
 }
 
-async fn run(providers: &Providers, lineage: &str, task: &Task) -> Result<Option<Remote>, ProviderError> {
+async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
     let change = &task.change;
-    let provider = providers
-        .for_type(&change.type_name)
-        .ok_or_else(|| ProviderError::Unsupported(change.type_name.clone(), "nothing".into()))?;
+    let Some(provider) = providers.for_type(&change.type_name) else {
+        let error = ProviderError::Unsupported(change.type_name.clone(), "nothing".into());
+        return Ran { result: Err(error), old_kept: None };
+    };
     let target = Target { type_name: &change.type_name, address: &change.address, lineage };
     let id = change.id.as_deref().unwrap_or_default();
-    match change.action {
+    let result = match change.action {
         Action::Create => provider.create(target, &task.after).await.map(Some),
         Action::Update => provider.update(target, id, &task.before, &task.after).await.map(Some),
-        Action::Replace => {
-            provider.delete(target.clone(), id, &task.before).await?;
-            provider.create(target, &task.after).await.map(Some)
+        Action::Replace if change.create_before_destroy => {
+            let created = match provider.create(target.clone(), &task.after).await {
+                Ok(created) => created,
+                Err(e) => return Ran { result: Err(e), old_kept: None },
+            };
+            let old_kept = provider.delete(target, id, &task.before).await.err();
+            return Ran { result: Ok(Some(created)), old_kept };
         }
+        Action::Replace => match provider.delete(target.clone(), id, &task.before).await {
+            Ok(()) => provider.create(target, &task.after).await.map(Some),
+            Err(e) => Err(e),
+        },
         Action::Delete => provider.delete(target, id, &task.before).await.map(|()| None),
         Action::NoOp => Ok(None),
-    }
+    };
+    Ran { result, old_kept: None }
+}
+
+/// Where the state keeps the old resource of a replacement that could not
+/// be deleted: not in the configuration, so the next plan destroys it.
+#[must_use]
+pub fn deposed(address: &str) -> String {
+    format!("{address} (deposed)")
 }
 
 /// Refresh: read every resource of the state from the cloud. Resources

@@ -45,8 +45,9 @@ impl Memory {
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(20)).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let refused = self.fail.iter().any(|f| f == address || *f == what);
         self.log.lock().expect("log").push(what);
-        if self.fail.iter().any(|f| f == address) {
+        if refused {
             return Err(ProviderError::Api { operation: "Create".into(), message: format!("{address} refused") });
         }
         Ok(())
@@ -108,6 +109,7 @@ fn change(address: &str, action: Action, depends_on: &[&str]) -> Change {
         attrs: Vec::new(),
         config: [("name".to_string(), Value::String(address.into()))].into(),
         depends_on: depends_on.iter().map(ToString::to_string).collect(),
+        create_before_destroy: false,
     }
 }
 
@@ -281,4 +283,33 @@ fn ctrl_c_lets_what_runs_finish_and_starts_nothing_more() {
     assert!(r.state.resources.contains_key("a"), "and it is in the state");
     assert!(r.state.pending.is_empty(), "nothing left in doubt");
     assert!(r.outcome.skipped.contains(&"b".to_string()) && r.outcome.skipped.contains(&"old".to_string()));
+}
+
+#[test]
+fn create_before_destroy_creates_first_and_keeps_an_old_one_it_cannot_delete() {
+    let existing = |address: &str| {
+        let mut state = State::new();
+        state.resources.insert(
+            address.into(),
+            ResourceState {
+                type_name: "thing".into(),
+                id: format!("old-{address}"),
+                attrs: BTreeMap::new(),
+                dependencies: vec![],
+            },
+        );
+        state
+    };
+    let mut replace = change("x", Action::Replace, &[]);
+    replace.create_before_destroy = true;
+    let r = run(vec![replace.clone()], existing("x"), &[], 10);
+    assert!(r.outcome.ok());
+    assert!(position(&r.log, "create x") < position(&r.log, "delete x"), "{:?}", r.log);
+
+    // The old one refuses to go: the new one is recorded, the old one kept
+    // under a deposed address for the next plan to destroy.
+    let r = run(vec![replace], existing("x"), &["delete x"], 10);
+    assert_eq!(r.outcome.failed.len(), 1);
+    assert_eq!(r.state.resources["x"].id, "id-x", "the new one");
+    assert_eq!(r.state.resources[&super::deposed("x")].id, "old-x", "the old one, not forgotten");
 }

@@ -87,6 +87,7 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
             attrs,
             config: settable,
             depends_on,
+            create_before_destroy: r.lifecycle.create_before_destroy,
         });
     }
     let configured: std::collections::BTreeSet<&str> = changes.iter().map(|c| c.address.as_str()).collect();
@@ -112,6 +113,7 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
                 .collect(),
             config: BTreeMap::new(),
             depends_on: prior.dependencies.clone(),
+            create_before_destroy: false,
         });
     }
     changes.extend(deletes);

@@ -111,6 +111,10 @@ pub struct Change {
     pub config: BTreeMap<String, Value>,
     /// Addresses of resources this one depends on.
     pub depends_on: Vec<String>,
+    /// For a replacement: create the new one before destroying the old
+    /// (`lifecycle { create_before_destroy = true }`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_before_destroy: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

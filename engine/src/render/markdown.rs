@@ -134,6 +134,7 @@ mod tests {
             }],
             config: Default::default(),
             depends_on: vec![],
+            create_before_destroy: false,
         };
         let plan = Plan { changes: (0..5000).map(change).collect(), ..Plan::default() };
         let parts = plan_markdown(&plan);

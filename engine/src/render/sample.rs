@@ -13,6 +13,7 @@ fn change(address: &str, action: Action, attrs: Vec<AttrChange>) -> Change {
         attrs,
         config: Default::default(),
         depends_on: vec![],
+        create_before_destroy: false,
     }
 }
 
