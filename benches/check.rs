@@ -95,8 +95,8 @@ fn main() {
 fn applied_state(file: &std::path::Path, options: &LoadOptions<'_>, providers: &k8sinfra_engine::Providers) -> State {
     let mut state = State::new();
     loop {
-        let known = state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
-        let options = LoadOptions { known: Some(&known), ..*options };
+        let snapshot = state.clone();
+        let options = LoadOptions { known: Some(&snapshot), ..*options };
         let mut sources = SourceMap::new();
         let (config, _) = load_and_evaluate(file, &options, providers, &mut sources);
         let configured = configured(&config.expect("valid"), providers);
@@ -164,8 +164,7 @@ fn plan_against_full_state(
     for _ in 0..runs {
         let t = Instant::now();
         let state = decode(&bytes).expect("decodes");
-        let known = state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
-        let options = LoadOptions { known: Some(&known), ..*options };
+        let options = LoadOptions { known: Some(&state), ..*options };
         let mut sources = SourceMap::new();
         let (config, _) = load_and_evaluate(file, &options, providers, &mut sources);
         let planned = plan(&config.expect("valid"), &state, providers);

@@ -168,8 +168,7 @@ struct Reevaluate<'a> {
 
 impl Refine for Reevaluate<'_> {
     fn configured(&mut self, state: &State) -> Configured {
-        let known = state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
-        self.loaded.evaluate(&known, self.providers).map(|c| configured(&c, self.providers)).unwrap_or_default()
+        self.loaded.evaluate(state, self.providers).map(|c| configured(&c, self.providers)).unwrap_or_default()
     }
 }
 
@@ -181,8 +180,7 @@ fn record_outputs(session: &Session, state: &mut State, destroying: bool) {
     if destroying {
         return;
     }
-    let known = state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
-    let Some(config) = session.loaded.evaluate(&known, &session.providers) else { return };
+    let Some(config) = session.loaded.evaluate(&*state, &session.providers) else { return };
     for (name, output) in &config.outputs {
         let value = k8sinfra_engine::plan::resolve(&output.value, state).unwrap_or(serde_json::Value::Null);
         state.outputs.insert(name.clone(), serde_json::json!({ "value": value, "sensitive": output.sensitive }));

@@ -44,7 +44,7 @@ impl Loaded {
     /// The configuration, with `known` filling in values the cloud chose.
     pub fn evaluate(
         &self,
-        known: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, serde_json::Value>>,
+        known: &dyn k8sinfra_engine::config::Known,
         providers: &k8sinfra_engine::Providers,
     ) -> Option<Config> {
         let options = LoadOptions {

@@ -2,7 +2,7 @@
 //! configuration, refuse what this build cannot apply, open the state,
 //! connect the providers, refresh, and plan. Nothing here changes the cloud.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8sinfra_engine::config::Config;
@@ -185,8 +185,7 @@ impl Session {
     /// values, so it is left out and the configuration evaluated again
     /// (dependents then wait for it; see `apply::Refine`).
     fn plan_known(&self, state: &State) -> Plan {
-        let mut known: BTreeMap<String, BTreeMap<String, serde_json::Value>> =
-            state.resources.iter().map(|(address, r)| (address.clone(), r.attrs.clone())).collect();
+        let mut known = LeftOut { state, left_out: BTreeSet::new() };
         // Each round leaves out at least one more resource; three is plenty
         // for chains of replacements in practice.
         for _ in 0..3 {
@@ -195,15 +194,13 @@ impl Session {
             let replaced: Vec<String> = planned
                 .changes
                 .iter()
-                .filter(|c| c.action == Action::Replace && known.contains_key(&c.address))
+                .filter(|c| c.action == Action::Replace && !known.left_out.contains(&c.address))
                 .map(|c| c.address.clone())
                 .collect();
             if replaced.is_empty() {
                 return planned;
             }
-            for address in replaced {
-                known.remove(&address);
-            }
+            known.left_out.extend(replaced);
         }
         // With nothing filled in, the plan is never wrong, only less
         // precise: what the cloud chose shows as known after apply.
@@ -246,4 +243,20 @@ impl Session {
 /// A provider error as a diagnostic on stderr.
 pub fn report(error: ProviderError, out: &Output) {
     out.stderr(&Diag::global(error).render(&SourceMap::new(), out.color, None));
+}
+
+/// What the state knows, but for the resources a plan replaces.
+struct LeftOut<'s> {
+    state: &'s State,
+    left_out: BTreeSet<String>,
+}
+
+impl k8sinfra_engine::config::Known for LeftOut<'_> {
+    fn reported(&self, address: &str) -> Option<&BTreeMap<String, serde_json::Value>> {
+        if self.left_out.contains(address) {
+            None
+        } else {
+            self.state.resources.get(address).map(|r| &r.attrs)
+        }
+    }
 }

@@ -677,7 +677,7 @@ impl<'a> Walk<'a, '_> {
             let address = addr.to_string();
             let layered = Layered { parent: &scope, vars: locals };
             let mut checked = check_body(schema, &address, decl.name.span, decl.body, &layered, &self.bad, diags);
-            if let Some(reported) = self.options.known.and_then(|k| k.get(&address)) {
+            if let Some(reported) = self.options.known.and_then(|k| k.reported(&address)) {
                 fill_known(&mut checked.attrs, reported);
             }
             let attrs = Arc::new(checked.attrs);

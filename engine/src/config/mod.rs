@@ -58,10 +58,27 @@ pub struct LoadOptions<'a> {
     /// for unknown values (`validate`).
     pub require_inputs: bool,
     /// Attributes the cloud reported, by address, to fill in values that
-    /// are otherwise known only after apply. Only used once an apply has
-    /// finished (for outputs): a plan must not see the values of resources
-    /// it is about to replace.
-    pub known: Option<&'a BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
+    /// are otherwise known only after apply. A plan leaves out the
+    /// resources it is about to replace (their values will change).
+    pub known: Option<&'a dyn Known>,
+}
+
+/// Where evaluation finds what the cloud reported of a resource: a state
+/// (borrowed, not copied: 10,000 resources are 10,000 maps), or a map.
+pub trait Known: Sync {
+    fn reported(&self, address: &str) -> Option<&BTreeMap<String, serde_json::Value>>;
+}
+
+impl Known for BTreeMap<String, BTreeMap<String, serde_json::Value>> {
+    fn reported(&self, address: &str) -> Option<&BTreeMap<String, serde_json::Value>> {
+        self.get(address)
+    }
+}
+
+impl Known for crate::state::State {
+    fn reported(&self, address: &str) -> Option<&BTreeMap<String, serde_json::Value>> {
+        self.resources.get(address).map(|r| &r.attrs)
+    }
 }
 
 /// Lifecycle settings of a resource.
