@@ -58,12 +58,15 @@ impl Loaded {
     }
 }
 
-/// `load`, keeping what `Loaded` needs.
+/// `load`, keeping what `Loaded` needs. `known`, given the parsed
+/// configuration, may supply what a state already knows, so that this
+/// evaluation is the one a plan uses.
 pub fn load_kept(
     args: &ConfigArgs,
     require_inputs: bool,
     sources: &mut SourceMap,
-) -> (Option<(Config, Loaded)>, Diagnostics) {
+    known: impl FnOnce(&k8sinfra_engine::config::Parsed) -> Option<k8sinfra_engine::state::State>,
+) -> (Option<(Config, Loaded, Option<k8sinfra_engine::state::State>)>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let inputs = crate::vars::collect(args, sources, &mut diags);
     if diags.has_errors() {
@@ -73,9 +76,11 @@ pub fn load_kept(
     let (parsed, more) = k8sinfra_engine::config::parse(&args.dir, crate::stdlib::FILES, sources);
     diags.extend(more);
     let Some(parsed) = parsed else { return (None, diags) };
-    let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs, known: None };
+    let state = known(&parsed);
+    let known = state.as_ref().map(|s| s as &dyn k8sinfra_engine::config::Known);
+    let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs, known };
     let (config, more) = k8sinfra_engine::config::evaluate_parsed(&parsed, &options, &providers, sources);
     diags.extend(more);
-    let kept = config.map(|c| (c, Loaded { parsed, sources: sources.clone(), inputs }));
+    let kept = config.map(|c| (c, Loaded { parsed, sources: sources.clone(), inputs }, state));
     (kept, diags)
 }

@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use k8sinfra_engine::config::Config;
+use k8sinfra_engine::config::{Backend, Config};
 use k8sinfra_engine::plan::{drift, plan, Action, Plan};
 use k8sinfra_engine::provider::{ProviderError, Providers};
-use k8sinfra_engine::state::{Backend, State};
+use k8sinfra_engine::state::{Backend as StateBackend, LocalBackend, State};
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap};
 use miette::Diagnostic;
 use thiserror::Error;
@@ -42,21 +42,36 @@ pub enum SessionError {
 
 pub struct Session {
     pub config: Config,
+    /// The state (lineage, serial) `config` was evaluated with, if any.
+    evaluated_against: Option<(String, u64)>,
     /// To evaluate the configuration again with what the state knows.
     pub loaded: super::Loaded,
     pub providers: Arc<Providers>,
-    pub backend: Box<dyn Backend>,
+    pub backend: Box<dyn StateBackend>,
     pub runtime: tokio::runtime::Runtime,
 }
 
 /// Load and check; print the diagnostics and return `None` on error.
 pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session> {
     let mut sources = SourceMap::new();
-    let (loaded, mut diags) = super::load_kept(args, !destroying, &mut sources);
-    let Some((config, loaded)) = loaded else {
+    let dir = backend::config_dir(&args.dir);
+    // A local state is read (unlocked: only a hint) before evaluating, so
+    // that this evaluation already knows what the cloud chose and a plan
+    // need not evaluate again (see `plan_known`).
+    let hint = |parsed: &k8sinfra_engine::config::Parsed| {
+        let local = match parsed.static_local_backend()? {
+            Backend::LocalDefault => LocalBackend::beside(&dir),
+            Backend::Local { path } => LocalBackend::at(dir.join(path)),
+            Backend::S3 { .. } => return None,
+        };
+        local.read_hint()
+    };
+    let (loaded, mut diags) = super::load_kept(args, !destroying, &mut sources, hint);
+    let Some((config, loaded, hinted)) = loaded else {
         out.diagnostics(diags, &sources);
         return None;
     };
+    let evaluated_against = hinted.map(|s| (s.lineage, s.serial));
     let providers = k8sinfra_providers::all();
     if !destroying {
         unsupported(&config, &providers, &mut diags);
@@ -72,13 +87,13 @@ pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session
             return None;
         }
     };
-    Some(Session { config, loaded, providers: Arc::new(providers), backend, runtime })
+    Some(Session { config, evaluated_against, loaded, providers: Arc::new(providers), backend, runtime })
 }
 
 /// What the verbs that only touch the state (`init`, `force-unlock`,
 /// `output`) need: the configuration's backend, and a runtime to reach it.
 pub struct StateAccess {
-    pub backend: Box<dyn Backend>,
+    pub backend: Box<dyn StateBackend>,
     pub runtime: tokio::runtime::Runtime,
 }
 
@@ -171,8 +186,15 @@ impl Session {
         self.connect(stored).await?;
         let state =
             if refresh { k8sinfra_engine::apply::refresh(&self.providers, stored).await? } else { stored.clone() };
-        let mut planned =
-            if destroying { plan(&Config::default(), &state, &self.providers) } else { self.plan_known(&state) };
+        // The configuration was evaluated with this very state already: no
+        // need to evaluate it again unless refresh learnt something.
+        let current = self.evaluated_against.as_ref() == Some(&(stored.lineage.clone(), stored.serial))
+            && state.resources == stored.resources;
+        let mut planned = if destroying {
+            plan(&Config::default(), &state, &self.providers)
+        } else {
+            self.plan_known(&state, current)
+        };
         if refresh {
             planned.drift = drift(stored, &state, &self.providers);
         }
@@ -184,13 +206,24 @@ impl Session {
     /// not as "known after apply". A resource the plan replaces gets new
     /// values, so it is left out and the configuration evaluated again
     /// (dependents then wait for it; see `apply::Refine`).
-    fn plan_known(&self, state: &State) -> Plan {
+    fn plan_known(&self, state: &State, current: bool) -> Plan {
         let mut known = LeftOut { state, left_out: BTreeSet::new() };
         // Each round leaves out at least one more resource; three is plenty
         // for chains of replacements in practice.
-        for _ in 0..3 {
-            let Some(config) = self.loaded.evaluate(&known, &self.providers) else { break };
-            let planned = plan(&config, state, &self.providers);
+        for round in 0..3 {
+            let evaluated;
+            let config = if round == 0 && current {
+                &self.config
+            } else {
+                match self.loaded.evaluate(&known, &self.providers) {
+                    Some(config) => {
+                        evaluated = config;
+                        &evaluated
+                    }
+                    None => break,
+                }
+            };
+            let planned = plan(config, state, &self.providers);
             let replaced: Vec<String> = planned
                 .changes
                 .iter()

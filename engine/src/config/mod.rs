@@ -191,6 +191,36 @@ pub struct Parsed {
     tree: loader::ModuleTree,
 }
 
+impl Parsed {
+    /// The backend, when it can be told without evaluating anything: the
+    /// root module declares none (the local default) or a `local` one with
+    /// a literal path. Lets a plan read a local state before evaluating,
+    /// and so evaluate once. `None` for anything else (S3 needs the
+    /// provider's settings, which may use inputs).
+    #[must_use]
+    pub fn static_local_backend(&self) -> Option<Backend> {
+        let backends: Vec<(&k8sinfra_lang::syntax::ast::Ident, &k8sinfra_lang::syntax::ast::Block)> = self
+            .tree
+            .module
+            .files
+            .iter()
+            .flat_map(|f| &f.items)
+            .filter_map(|item| match &item.kind {
+                k8sinfra_lang::syntax::ast::ItemKind::Backend { kind, body } => Some((kind, body)),
+                _ => None,
+            })
+            .collect();
+        match backends.as_slice() {
+            [] => Some(Backend::LocalDefault),
+            [(kind, body)] if kind.name == "local" => {
+                let mut diags = Diagnostics::new();
+                backend::check(kind, body, &mut diags).filter(|_| diags.is_empty())
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Read and parse the configuration at `path` and the modules it calls;
 /// `None` when something could not be read or parsed.
 pub fn parse(path: &Path, stdlib: Embedded, sources: &mut SourceMap) -> (Option<Parsed>, Diagnostics) {

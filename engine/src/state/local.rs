@@ -68,6 +68,13 @@ impl LocalBackend {
         }
     }
 
+    /// The stored state, read without the lock and without becoming the
+    /// base of a save: a hint, to be checked against what is read later.
+    #[must_use]
+    pub fn read_hint(&self) -> Option<State> {
+        self.read().ok().flatten().map(|(_, state)| state)
+    }
+
     fn set_base(&self, base: Option<(String, u64)>) {
         if let Ok(mut b) = self.base.lock() {
             *b = base;
