@@ -17,12 +17,12 @@ use k8sinfra_engine::{Provider, Providers};
 use k8sinfra_lang::Diagnostics;
 
 /// A provider whose every call succeeds at once.
-struct Instant_ {
+struct Immediate {
     schemas: Vec<ResourceSchema>,
     settings: BlockSchema,
 }
 
-impl Provider for Instant_ {
+impl Provider for Immediate {
     fn name(&self) -> &'static str {
         "instant"
     }
@@ -108,7 +108,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 #[allow(clippy::print_stdout)]
 pub fn measure(creates: usize, runs: usize) {
-    let provider = Instant_ {
+    let provider = Immediate {
         schemas: vec![ResourceSchema::new("thing", "a resource that costs nothing")
             .attr(AttrSchema::optional("name", k8sinfra_lang::Type::String))],
         settings: BlockSchema::new("instant", Vec::new()),

@@ -93,13 +93,7 @@ pub trait Provider: Send + Sync {
         targets: &'a [(Target<'a>, &'a str)],
     ) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
         let _ = type_name;
-        Box::pin(async move {
-            let mut out = Vec::with_capacity(targets.len());
-            for (target, id) in targets {
-                out.push(self.read(target.clone(), id).await?);
-            }
-            Ok(out)
-        })
+        read_each(self, targets)
     }
 
     /// The resource created for `target` (found by the ownership tags set in
@@ -126,6 +120,21 @@ pub trait Provider: Send + Sync {
         id: &'a str,
         attrs: &'a Attrs,
     ) -> BoxFuture<'a, Result<(), ProviderError>>;
+}
+
+/// `read` for each target in turn: `read_many` for a provider (or a type)
+/// that cannot read in bulk.
+pub fn read_each<'a, P: Provider + ?Sized>(
+    provider: &'a P,
+    targets: &'a [(Target<'a>, &'a str)],
+) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
+    Box::pin(async move {
+        let mut out = Vec::with_capacity(targets.len());
+        for (target, id) in targets {
+            out.push(provider.read(target.clone(), id).await?);
+        }
+        Ok(out)
+    })
 }
 
 /// Every provider of a run, and which one owns each resource type.

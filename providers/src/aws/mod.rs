@@ -2,6 +2,7 @@
 //! classic ELBs and S3. Schemas live by service (`ec2`, `route53`, `elb`,
 //! `s3`); static checks in `checks`.
 
+mod attrs;
 pub mod checks;
 mod ec2;
 mod elb;
@@ -15,7 +16,7 @@ mod tags;
 use std::sync::OnceLock;
 
 use k8sinfra_engine::config::{Config, ProviderSettings};
-use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
+use k8sinfra_engine::provider::{read_each, Attrs, BoxFuture, ProviderError, Remote, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_engine::Provider;
 use k8sinfra_lang::{Diagnostics, Type, Value};
@@ -127,15 +128,13 @@ impl Provider for Aws {
     ) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
         Box::pin(async move {
             let c = self.clients()?;
-            match service(type_name) {
-                Service::Ec2 => ec2::read_many(&c.ec2, type_name, targets).await,
-                _ => {
-                    let mut out = Vec::with_capacity(targets.len());
-                    for (target, id) in targets {
-                        out.push(self.read(target.clone(), id).await?);
-                    }
-                    Ok(out)
-                }
+            let bulk = match service(type_name) {
+                Service::Ec2 => ec2::read_many(&c.ec2, type_name, targets).await?,
+                _ => None,
+            };
+            match bulk {
+                Some(read) => Ok(read),
+                None => read_each(self, targets).await,
             }
         })
     }

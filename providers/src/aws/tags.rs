@@ -38,3 +38,10 @@ pub fn tags_json<'a>(target: &Target<'_>, tags: impl IntoIterator<Item = (&'a st
         .collect();
     serde_json::Value::Object(map)
 }
+
+/// Keys of the tags `before` set that `after` no longer sets (an update
+/// deletes them, then writes the whole owned set).
+pub fn removed_tag_keys(target: &Target<'_>, before: &Attrs, after: &Attrs) -> Vec<String> {
+    let after = owned_tags(target, after);
+    owned_tags(target, before).into_iter().map(|(k, _)| k).filter(|k| !after.iter().any(|(a, _)| a == k)).collect()
+}

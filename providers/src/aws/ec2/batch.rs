@@ -16,12 +16,12 @@ use super::{filter_any, internet_gateway, route_table, security_group, subnet};
 const CHUNK: usize = 200;
 
 /// Read `targets` (all of `type_name`), in order; `None` for the gone.
-/// Types without a bulk reader are read one by one.
+/// `Ok(None)` for a type without a bulk reader (read those one by one).
 pub async fn read_many(
     ec2: &aws_sdk_ec2::Client,
     type_name: &str,
     targets: &[(Target<'_>, &str)],
-) -> Result<Vec<Option<Remote>>, ProviderError> {
+) -> Result<Option<Vec<Option<Remote>>>, ProviderError> {
     let ids: Vec<String> = targets.iter().map(|(_, id)| (*id).to_string()).collect();
     let mut found: BTreeMap<String, Remote> = BTreeMap::new();
     // The target of each id, to build what the state keeps.
@@ -82,19 +82,8 @@ pub async fn read_many(
                     }
                 }
             }
-            _ => return one_by_one(ec2, targets).await,
+            _ => return Ok(None),
         }
     }
-    Ok(ids.iter().map(|id| found.remove(id)).collect())
-}
-
-async fn one_by_one(
-    ec2: &aws_sdk_ec2::Client,
-    targets: &[(Target<'_>, &str)],
-) -> Result<Vec<Option<Remote>>, ProviderError> {
-    let mut out = Vec::with_capacity(targets.len());
-    for (target, id) in targets {
-        out.push(super::read(ec2, target.clone(), id).await?);
-    }
-    Ok(out)
+    Ok(Some(ids.iter().map(|id| found.remove(id)).collect()))
 }

@@ -12,6 +12,7 @@ use base64::Engine as _;
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
+use super::super::attrs::sorted_strings;
 use super::super::errors::{api, code, retry_while, wait_for, Poll};
 use super::vpc::gone;
 use super::{flag, retag, string, tag_spec, tags_attr};
@@ -20,18 +21,6 @@ const NOT_FOUND: &str = "InvalidInstanceID.NotFound";
 
 /// Checks before giving up on a state change (minutes, with the backoff).
 const CHECKS: u32 = 40;
-
-fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
-    let mut out: Vec<String> = attrs
-        .get(name)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    out.sort();
-    out
-}
 
 fn root_volume(attrs: &Attrs) -> Option<&serde_json::Map<String, Value>> {
     attrs.get("root_volume").and_then(Value::as_object)
@@ -46,7 +35,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         .min_count(1)
         .max_count(1)
         .subnet_id(string(attrs, "subnet"))
-        .set_security_group_ids(Some(strings(attrs, "security_groups")).filter(|g| !g.is_empty()))
+        .set_security_group_ids(Some(sorted_strings(attrs, "security_groups")).filter(|g| !g.is_empty()))
         .set_key_name(attrs.get("key_pair").and_then(Value::as_str).map(str::to_string))
         .set_private_ip_address(attrs.get("private_ip").and_then(Value::as_str).map(str::to_string))
         .set_user_data(
@@ -206,8 +195,8 @@ pub async fn update(
     if string(before, "type") != instance_type {
         change_type(ec2, id, &instance_type).await?;
     }
-    let groups = strings(after, "security_groups");
-    if strings(before, "security_groups") != groups && !groups.is_empty() {
+    let groups = sorted_strings(after, "security_groups");
+    if sorted_strings(before, "security_groups") != groups && !groups.is_empty() {
         ec2.modify_instance_attribute()
             .instance_id(id)
             .set_groups(Some(groups))

@@ -21,8 +21,9 @@ pub use schemas::schemas;
 use aws_sdk_ec2::types::{Filter, InstanceStateName, ResourceType, Tag, TagSpecification};
 use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 
+use super::attrs::{flag, string};
 use super::errors::{api, code, retry_while};
-use super::tags::{owned_tags, tags_json, user_tags};
+use super::tags::{owned_tags, removed_tag_keys, tags_json};
 
 /// The types whose API calls are implemented.
 pub const APPLIES: &[&str] = &[
@@ -310,16 +311,11 @@ async fn retag(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), ProviderError> {
-    let old = user_tags(before);
-    let new = user_tags(after);
-    if old == new {
+    if owned_tags(target, before) == owned_tags(target, after) {
         return Ok(());
     }
-    let removed: Vec<Tag> = old
-        .iter()
-        .filter(|(k, _)| !new.iter().any(|(n, _)| n == k))
-        .map(|(k, _)| Tag::builder().key(k).build())
-        .collect();
+    let removed: Vec<Tag> =
+        removed_tag_keys(target, before, after).into_iter().map(|k| Tag::builder().key(k).build()).collect();
     if !removed.is_empty() {
         ec2.delete_tags().resources(id).set_tags(Some(removed)).send().await.map_err(|e| api("DeleteTags", e))?;
     }
@@ -330,14 +326,6 @@ async fn retag(
         .await
         .map_err(|e| api("CreateTags", e))?;
     Ok(())
-}
-
-fn string(attrs: &Attrs, name: &str) -> String {
-    attrs.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().to_string()
-}
-
-fn flag(attrs: &Attrs, name: &str) -> Option<bool> {
-    attrs.get(name).and_then(serde_json::Value::as_bool)
 }
 
 /// Delete (or detach) idempotently: a resource already gone (`not_found`)

@@ -7,6 +7,7 @@ use aws_sdk_ec2::types::{ResourceType, RouteOrigin, RouteTable};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
+use super::super::attrs::sorted_strings;
 use super::super::errors::{api, code, retry_while};
 use super::vpc::gone;
 use super::{delete_idempotent, retag, string, tag_spec, tags_attr};
@@ -30,18 +31,6 @@ fn routes(attrs: &Attrs) -> Routes {
         .collect()
 }
 
-fn subnets(attrs: &Attrs) -> Vec<String> {
-    let mut out: Vec<String> = attrs
-        .get("subnets")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    out.sort();
-    out
-}
-
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let out = ec2
         .create_route_table()
@@ -54,7 +43,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     for (cidr, via) in routes(attrs) {
         put_route(ec2, &id, &cidr, &via, false).await?;
     }
-    for subnet in subnets(attrs) {
+    for subnet in sorted_strings(attrs, "subnets") {
         associate(ec2, &id, &subnet).await?;
     }
     read(ec2, target, &id).await?.ok_or_else(|| gone("CreateRouteTable", &id))
@@ -203,7 +192,7 @@ pub async fn update(
             Some(_) => {}
         }
     }
-    let wanted = subnets(after);
+    let wanted = sorted_strings(after, "subnets");
     let current = associations(ec2, id).await?.unwrap_or_default();
     for (subnet, association) in &current {
         if !wanted.contains(subnet) {

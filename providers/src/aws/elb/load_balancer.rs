@@ -12,8 +12,9 @@ use aws_sdk_elasticloadbalancing::types::{HealthCheck, Instance, Listener as Sdk
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
+use super::super::attrs::sorted_strings;
 use super::super::errors::{api, code, retry_while};
-use super::super::tags::{owned_tags, tags_json, user_tags};
+use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
 
 const NOT_FOUND: &str = "LoadBalancerNotFound";
 /// An instance AWS does not know (yet, right after launch; or any more).
@@ -154,21 +155,6 @@ fn int(value: &Value) -> Option<i32> {
     i32::try_from(n).ok()
 }
 
-/// A list of ids, sorted: the order of subnets, groups and instances means
-/// nothing to AWS.
-fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
-    let mut out: Vec<String> = attrs
-        .get(name)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// The name of a load balancer whose configuration names none: the
 /// resource's own name, the part of the address after `load_balancer.`
 /// (`module.app.load_balancer.front["eu"]` → `front--eu`). ELB names allow
@@ -235,8 +221,8 @@ pub async fn create(
     };
     let listeners =
         wanted_listeners(attrs, OPERATION)?.iter().map(|l| l.to_sdk(OPERATION)).collect::<Result<Vec<_>, _>>()?;
-    let subnets = strings(attrs, "subnets");
-    let groups = strings(attrs, "security_groups");
+    let subnets = sorted_strings(attrs, "subnets");
+    let groups = sorted_strings(attrs, "security_groups");
     // No groups: AWS gives the load balancer its VPC's default group.
     let groups = if groups.is_empty() { None } else { Some(groups) };
     let scheme = if attrs.get("internal").and_then(Value::as_bool).unwrap_or(false) {
@@ -274,7 +260,7 @@ pub async fn create(
     if let Some(health) = Health::from_json(attrs.get("health_check")) {
         configure_health_check(elb, &name, &health).await?;
     }
-    register(elb, &name, &strings(attrs, "instances")).await?;
+    register(elb, &name, &sorted_strings(attrs, "instances")).await?;
     read(elb, target, &name).await?.ok_or_else(|| gone(OPERATION, &name))
 }
 
@@ -397,12 +383,12 @@ pub async fn update(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<Remote, ProviderError> {
-    update_subnets(elb, id, &strings(before, "subnets"), &strings(after, "subnets")).await?;
+    update_subnets(elb, id, &sorted_strings(before, "subnets"), &sorted_strings(after, "subnets")).await?;
 
-    let groups = strings(after, "security_groups");
+    let groups = sorted_strings(after, "security_groups");
     // An empty list cannot be applied (a load balancer in a VPC always has
     // a group; AWS chose the default one when none was given).
-    if groups != strings(before, "security_groups") && !groups.is_empty() {
+    if groups != sorted_strings(before, "security_groups") && !groups.is_empty() {
         elb.apply_security_groups_to_load_balancer()
             .load_balancer_name(id)
             .set_security_groups(Some(groups))
@@ -411,7 +397,7 @@ pub async fn update(
             .map_err(|e| api("ApplySecurityGroupsToLoadBalancer", e))?;
     }
 
-    let (old, new) = (strings(before, "instances"), strings(after, "instances"));
+    let (old, new) = (sorted_strings(before, "instances"), sorted_strings(after, "instances"));
     let gone_instances: Vec<String> = old.iter().filter(|i| !new.contains(i)).cloned().collect();
     let added_instances: Vec<String> = new.iter().filter(|i| !old.contains(i)).cloned().collect();
     deregister(elb, id, &gone_instances).await?;
@@ -533,17 +519,12 @@ async fn retag(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), ProviderError> {
-    let old = user_tags(before);
-    let new = user_tags(after);
-    if old == new {
+    let owned = owned_tags(target, after);
+    if owned_tags(target, before) == owned {
         return Ok(());
     }
-    let owned = owned_tags(target, after);
-    let removed: Vec<TagKeyOnly> = old
-        .iter()
-        .filter(|(k, _)| !owned.iter().any(|(o, _)| o == k))
-        .map(|(k, _)| TagKeyOnly::builder().key(k).build())
-        .collect();
+    let removed: Vec<TagKeyOnly> =
+        removed_tag_keys(target, before, after).into_iter().map(|k| TagKeyOnly::builder().key(k).build()).collect();
     if !removed.is_empty() {
         elb.remove_tags()
             .load_balancer_names(id)

@@ -13,8 +13,9 @@ use aws_sdk_route53::types::{
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
+use super::super::attrs::text;
 use super::super::errors::{api, code, retry_while};
-use super::super::tags::{owned_tags, tags_json};
+use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
 
 /// The prefix Route53 puts before zone ids.
 const PREFIX: &str = "/hostedzone/";
@@ -42,10 +43,6 @@ fn transient(code: &str) -> bool {
 /// A zone id without Route53's `/hostedzone/` prefix.
 fn bare(id: &str) -> &str {
     id.strip_prefix(PREFIX).unwrap_or(id)
-}
-
-fn text<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
-    attrs.get(name).and_then(serde_json::Value::as_str)
 }
 
 /// What every CallerReference of this resource starts with. Crash recovery
@@ -188,8 +185,7 @@ async fn retag(
 ) -> Result<(), ProviderError> {
     let old = owned_tags(target, before);
     let new = owned_tags(target, after);
-    let removed: Vec<String> =
-        old.iter().filter(|(k, _)| !new.iter().any(|(n, _)| n == k)).map(|(k, _)| k.clone()).collect();
+    let removed = removed_tag_keys(target, before, after);
     let added: Vec<(String, String)> = new.into_iter().filter(|pair| !old.contains(pair)).collect();
     change_tags(r53, id, &added, &removed).await
 }

@@ -4,8 +4,9 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
-use serde_json::{json, Value};
+use serde_json::json;
 
+use super::super::attrs::text;
 use super::super::errors::{api, code};
 
 /// Objects up to this size are read back whole (a megabyte).
@@ -13,10 +14,6 @@ const READ_WHOLE: i64 = 1 << 20;
 
 fn split(id: &str) -> Option<(&str, &str)> {
     id.split_once('/')
-}
-
-fn text<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
-    attrs.get(name).and_then(Value::as_str)
 }
 
 /// The bytes to upload: `content`, or the file `source` names (relative
