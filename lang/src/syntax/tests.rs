@@ -89,6 +89,14 @@ fn formatting_is_canonical() {
 }
 
 #[test]
+fn a_one_line_block_too_long_to_stay_one_line_opens_without_blank_lines() {
+    let src = "g x {\n  a = 1\n\n  rule { protocol = \"tcp\", port = 22, cidrs = input.admin_cidrs, description = \"SSH from the administrators\" }\n}\n";
+    let expected = "g x {\n  a = 1\n\n  rule {\n    protocol    = \"tcp\"\n    port        = 22\n    cidrs       = input.admin_cidrs\n    description = \"SSH from the administrators\"\n  }\n}\n";
+    assert_eq!(reformat(src), expected);
+    assert_eq!(reformat(expected), expected);
+}
+
+#[test]
 fn hostile_input_gives_errors_not_panics() {
     for src in [
         "[".repeat(10_000),

@@ -59,10 +59,15 @@ impl<'s> TriviaCursor<'s> {
         Some(self.take())
     }
 
-    /// Whether the line above the one holding `pos` is blank.
+    /// Whether `pos` starts its line and the line above is blank. A node
+    /// after another on the same line (`{ a = 1, b = 2 }`) has none, even
+    /// below a blank line.
     pub fn blank_line_before(&self, pos: usize) -> bool {
         let upto = &self.src[..pos];
         let Some(line_start) = upto.rfind('\n') else { return false };
+        if !upto[line_start + 1..].trim().is_empty() {
+            return false;
+        }
         let above = &upto[..line_start];
         let prev_line = above.rfind('\n').map_or(above, |nl| &above[nl + 1..]);
         prev_line.trim().is_empty() && line_start > 0
