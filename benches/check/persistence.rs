@@ -95,6 +95,8 @@ fn plan(creates: usize) -> Plan {
                 config: config(i),
                 depends_on: Vec::new(),
                 create_before_destroy: false,
+                rolling: None,
+                ignore_changes: Vec::new(),
             })
             .collect(),
         ..Plan::default()

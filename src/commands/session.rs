@@ -196,7 +196,9 @@ impl Session {
             self.plan_known(&state, current)
         };
         if refresh {
-            planned.drift = drift(stored, &state, &self.providers);
+            let none = Config::default();
+            let config = if destroying { &none } else { &self.config };
+            planned.drift = drift(stored, &state, &self.providers, config);
         }
         Ok((state, planned))
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-use crate::plan::{resolve, Action, Change, Plan};
+use crate::plan::{natural_order, resolve, Action, Change, Plan};
 use crate::provider::{Attrs, BoxFuture, ProviderError, Providers, Remote, Target};
 use crate::state::{Backend, Pending, ResourceState, State};
 use k8sinfra_lang::Value;
@@ -136,8 +136,9 @@ pub async fn apply(plan: &Plan, providers: Arc<Providers>, mut state: State, run
             .cloned()
             .collect()
     };
-    let forward_deps: BTreeMap<String, BTreeSet<String>> =
+    let mut forward_deps: BTreeMap<String, BTreeSet<String>> =
         forward.iter().map(|c| (c.address.clone(), deps(c))).collect();
+    roll(&forward, &mut forward_deps);
     walk(&forward, forward_deps, &mut context, &mut state, save, on_event, &mut outcome).await;
 
     // Deletes, each after the deletes of everything that depended on it.
@@ -159,6 +160,28 @@ pub async fn apply(plan: &Plan, providers: Arc<Providers>, mut state: State, run
     }
     outcome.interrupted = interrupt.load(Ordering::SeqCst);
     (state, outcome)
+}
+
+/// The replacements of a rolling group, a batch at a time: each member
+/// waits for the member a batch before it (in key order) to be replaced,
+/// new one up and old one gone, so no more than a batch is ever extra (or
+/// missing). Members created or left alone are not held back.
+fn roll(forward: &[&Change], deps: &mut BTreeMap<String, BTreeSet<String>>) {
+    let mut groups: BTreeMap<&str, Vec<&Change>> = BTreeMap::new();
+    for change in forward.iter().filter(|c| c.action == Action::Replace) {
+        if let Some(rolling) = &change.rolling {
+            groups.entry(rolling.group.as_str()).or_default().push(change);
+        }
+    }
+    for members in groups.values_mut() {
+        members.sort_by(|a, b| natural_order(&a.address).cmp(&natural_order(&b.address)));
+        for (i, member) in members.iter().enumerate() {
+            let batch = member.rolling.as_ref().map_or(1, |r| r.settings.batch());
+            if let Some(before) = i.checked_sub(batch).map(|j| members[j]) {
+                deps.entry(member.address.clone()).or_default().insert(before.address.clone());
+            }
+        }
+    }
 }
 
 async fn walk(
@@ -389,6 +412,13 @@ fn prepare(change: &Change, config: &BTreeMap<String, Value>, state: &State) -> 
         after.insert(name.clone(), v);
     }
     let before = state.resources.get(&change.address).map(|r| r.attrs.clone()).unwrap_or_default();
+    if change.action == Action::Update {
+        for name in &change.ignore_changes {
+            if let Some(kept) = before.get(name) {
+                after.insert(name.clone(), kept.clone());
+            }
+        }
+    }
     Ok(Task { change: change.clone(), after, before })
 }
 

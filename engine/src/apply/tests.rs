@@ -110,6 +110,8 @@ fn change(address: &str, action: Action, depends_on: &[&str]) -> Change {
         config: [("name".to_string(), Value::String(address.into()))].into(),
         depends_on: depends_on.iter().map(ToString::to_string).collect(),
         create_before_destroy: false,
+        rolling: None,
+        ignore_changes: Vec::new(),
     }
 }
 
@@ -312,4 +314,41 @@ fn create_before_destroy_creates_first_and_keeps_an_old_one_it_cannot_delete() {
     assert_eq!(r.outcome.failed.len(), 1);
     assert_eq!(r.state.resources["x"].id, "id-x", "the new one");
     assert_eq!(r.state.resources[&super::deposed("x")].id, "old-x", "the old one, not forgotten");
+}
+
+#[test]
+fn a_rolling_group_is_replaced_a_batch_at_a_time_in_key_order() {
+    use crate::config::Rolling;
+    use crate::plan::RollingGroup;
+    let member = |i: usize, settings: Rolling| {
+        let mut c = change(&format!("nodes[{i}]"), Action::Replace, &[]);
+        c.create_before_destroy = settings.max_surge > 0;
+        c.rolling = Some(RollingGroup { group: "nodes".into(), settings });
+        c
+    };
+    let at = |log: &[String], what: &str, i: usize| position(log, &format!("{what} nodes[{i}]"));
+
+    // Surge 1: each new member is up and its old one gone before the next
+    // starts, even with room for eleven at once; `nodes[10]` comes last.
+    let surge = Rolling { max_surge: 1, max_unavailable: 0 };
+    let r = run((0..11).map(|i| member(i, surge)).collect(), State::new(), &[], 20);
+    assert!(r.outcome.ok());
+    assert_eq!(r.most_in_flight, 1, "{:?}", r.log);
+    for i in 0..10 {
+        assert!(at(&r.log, "create", i) < at(&r.log, "delete", i), "{:?}", r.log);
+        assert!(at(&r.log, "delete", i) < at(&r.log, "create", i + 1), "{:?}", r.log);
+    }
+
+    // Two unavailable at a time: old ones go first, two by two.
+    let unavailable = Rolling { max_surge: 0, max_unavailable: 2 };
+    let r = run((0..4).map(|i| member(i, unavailable)).collect(), State::new(), &[], 20);
+    assert!(r.outcome.ok());
+    assert_eq!(r.most_in_flight, 2, "{:?}", r.log);
+    assert!(at(&r.log, "delete", 0) < at(&r.log, "create", 0));
+    assert!(at(&r.log, "create", 0) < at(&r.log, "delete", 2) && at(&r.log, "create", 1) < at(&r.log, "delete", 3));
+
+    // A failure stops the roll: the rest keep their old members.
+    let r = run((0..3).map(|i| member(i, surge)).collect(), State::new(), &["create nodes[1]"], 20);
+    assert_eq!(r.outcome.failed.len(), 1);
+    assert_eq!(r.outcome.skipped, vec!["nodes[2]".to_string()]);
 }

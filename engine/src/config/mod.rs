@@ -87,6 +87,27 @@ pub struct Lifecycle {
     pub prevent_destroy: bool,
     pub create_before_destroy: bool,
     pub ignore_changes: Vec<String>,
+    /// `rolling_update { … }`: the instances of the resource form a group
+    /// whose members are replaced, never changed in place, a few at a time.
+    pub rolling: Option<Rolling>,
+}
+
+/// How a group's members are replaced (kops's `rollingUpdate`): with
+/// `max_surge` above 0, up to that many new members are created before as
+/// many old ones are destroyed; otherwise up to `max_unavailable` members
+/// are destroyed, then re-created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rolling {
+    pub max_surge: u32,
+    pub max_unavailable: u32,
+}
+
+impl Rolling {
+    /// Members replaced at once.
+    #[must_use]
+    pub fn batch(self) -> usize {
+        (if self.max_surge > 0 { self.max_surge } else { self.max_unavailable }).max(1) as usize
+    }
 }
 
 /// Where each attribute of a resource instance was written.

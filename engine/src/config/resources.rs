@@ -10,7 +10,7 @@ use k8sinfra_lang::syntax::ast::{Block, EntryKind, Expr, ExprKind, Ident};
 use k8sinfra_lang::{suggest, Diag, Diagnostics, Span, Type, Value};
 
 use super::errors::CheckError;
-use super::{Lifecycle, Spans};
+use super::{Lifecycle, Rolling, Spans};
 use crate::schema::{AttrKind, AttrSchema, ResourceSchema};
 
 /// Attributes every resource accepts besides its schema's.
@@ -70,7 +70,7 @@ pub fn check_body(
 
     for (name, block) in body.blocks() {
         if name.name == LIFECYCLE {
-            lifecycle = check_lifecycle(schema, address, block, diags);
+            lifecycle = check_lifecycle(schema, address, block, scope, diags);
             continue;
         }
         let Some(block_schema) = schema.find_block(&name.name) else {
@@ -403,11 +403,33 @@ fn check_map_item(
     (Value::Map(fill_defaults(schema, values)), spans)
 }
 
-fn check_lifecycle(schema: &ResourceSchema, address: &str, block: &Block, diags: &mut Diagnostics) -> Lifecycle {
+fn check_lifecycle(
+    schema: &ResourceSchema,
+    address: &str,
+    block: &Block,
+    scope: &dyn Scope,
+    diags: &mut Diagnostics,
+) -> Lifecycle {
     let mut lifecycle = Lifecycle::default();
     for entry in &block.entries {
-        let EntryKind::Attribute { name, value } = &entry.kind else {
-            continue;
+        let (name, value) = match &entry.kind {
+            EntryKind::Attribute { name, value } => (name, value),
+            EntryKind::Block { name, body } if name.name == ROLLING_UPDATE => {
+                lifecycle.rolling = Some(check_rolling(address, body, scope, diags));
+                continue;
+            }
+            EntryKind::Block { name, .. } => {
+                diags.push(Diag::new(
+                    name.span.file,
+                    CheckError::UnknownAttribute {
+                        resource: format!("{address}.lifecycle"),
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        help: suggest::help(&name.name, [ROLLING_UPDATE]),
+                    },
+                ));
+                continue;
+            }
         };
         let flag = |diags: &mut Diagnostics| match &value.kind {
             ExprKind::Bool(b) => *b,
@@ -434,12 +456,86 @@ fn check_lifecycle(schema: &ResourceSchema, address: &str, block: &Block, diags:
                     resource: format!("{address}.lifecycle"),
                     name: other.into(),
                     span: name.span.into(),
-                    help: suggest::help(other, ["prevent_destroy", "create_before_destroy", "ignore_changes"]),
+                    help: suggest::help(
+                        other,
+                        ["prevent_destroy", "create_before_destroy", "ignore_changes", ROLLING_UPDATE],
+                    ),
                 },
             )),
         }
     }
     lifecycle
+}
+
+const ROLLING_UPDATE: &str = "rolling_update";
+
+/// `rolling_update { max_surge = 1, max_unavailable = 0 }`. Unlike the
+/// other settings these are expressions (a module passes its inputs on),
+/// evaluated like `count`: they must be known before apply.
+fn check_rolling(address: &str, body: &Block, scope: &dyn Scope, diags: &mut Diagnostics) -> Rolling {
+    let mut rolling = Rolling { max_surge: 1, max_unavailable: 0 };
+    for (nested, _) in body.blocks() {
+        diags.push(Diag::new(
+            nested.span.file,
+            CheckError::UnknownAttribute {
+                resource: format!("{address}.lifecycle.{ROLLING_UPDATE}"),
+                name: nested.name.clone(),
+                span: nested.span.into(),
+                help: Some(format!("`{ROLLING_UPDATE}` holds `max_surge` and `max_unavailable`")),
+            },
+        ));
+    }
+    for (name, value) in body.attributes() {
+        let slot = match name.name.as_str() {
+            "max_surge" => &mut rolling.max_surge,
+            "max_unavailable" => &mut rolling.max_unavailable,
+            other => {
+                diags.push(Diag::new(
+                    name.span.file,
+                    CheckError::UnknownAttribute {
+                        resource: format!("{address}.lifecycle.{ROLLING_UPDATE}"),
+                        name: other.into(),
+                        span: name.span.into(),
+                        help: suggest::help(other, ["max_surge", "max_unavailable"]),
+                    },
+                ));
+                continue;
+            }
+        };
+        let problem = match eval(value, scope) {
+            Ok(Value::Number(n)) if n >= 0.0 && n.fract() == 0.0 && n <= 1000.0 => {
+                *slot = n as u32;
+                continue;
+            }
+            Ok(Value::Unknown(_)) => "it must be known before apply".to_string(),
+            Ok(other) => format!("expected a whole number from 0 to 1000, found {}", other.type_name()),
+            Err(e) => {
+                diags.push(Diag::new(value.span.file, e));
+                continue;
+            }
+        };
+        diags.push(Diag::new(
+            value.span.file,
+            CheckError::InvalidMeta {
+                message: format!("`{}` {problem}", name.name),
+                span: value.span.into(),
+                label: "not a count of instances".into(),
+                help: None,
+            },
+        ));
+    }
+    if rolling.max_surge == 0 && rolling.max_unavailable == 0 {
+        diags.push(Diag::new(
+            body.span.file,
+            CheckError::InvalidMeta {
+                message: "a rolling update needs `max_surge` or `max_unavailable` above 0".into(),
+                span: body.span.into(),
+                label: "would never replace anything".into(),
+                help: Some("`max_surge = 1` adds one new instance before removing an old one".into()),
+            },
+        ));
+    }
+    rolling
 }
 
 /// `ignore_changes = [tags, "user_data"]`: attribute names, bare or quoted.

@@ -13,7 +13,7 @@ use crate::provider::Providers;
 use crate::schema::{AttrKind, ResourceSchema};
 use crate::state::State;
 
-use super::{resolve, Action, AttrChange, Change, Plan};
+use super::{resolve, Action, AttrChange, Change, Plan, RollingGroup};
 
 #[must_use]
 pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
@@ -61,10 +61,12 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
             let sensitive = schema.find_attr(name).is_some_and(|a| a.sensitive);
             attrs.push(AttrChange { name: name.clone(), before, after, forces_new: forces, sensitive }.redacted());
         }
+        let rolling = r.lifecycle.rolling;
         let action = match prior {
             None => Action::Create,
             Some(_) if attrs.is_empty() => Action::NoOp,
-            Some(_) if forces_new => Action::Replace,
+            // The members of a rolling group are never changed in place.
+            Some(_) if forces_new || rolling.is_some() => Action::Replace,
             Some(_) => Action::Update,
         };
         if action == Action::Create {
@@ -87,7 +89,10 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
             attrs,
             config: settable,
             depends_on,
-            create_before_destroy: r.lifecycle.create_before_destroy,
+            ignore_changes: r.lifecycle.ignore_changes.clone(),
+            create_before_destroy: r.lifecycle.create_before_destroy
+                || rolling.is_some_and(|rolling| rolling.max_surge > 0),
+            rolling: rolling.map(|settings| RollingGroup { group: r.addr.config_address(), settings }),
         });
     }
     let configured: std::collections::BTreeSet<&str> = changes.iter().map(|c| c.address.as_str()).collect();
@@ -113,7 +118,9 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
                 .collect(),
             config: BTreeMap::new(),
             depends_on: prior.dependencies.clone(),
+            ignore_changes: Vec::new(),
             create_before_destroy: false,
+            rolling: None,
         });
     }
     changes.extend(deletes);

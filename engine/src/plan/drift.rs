@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::AttrChange;
+use crate::config::Config;
 use crate::provider::Providers;
+use crate::schema::{AttrKind, AttrSchema};
 use crate::state::State;
 
 /// One resource that changed (or vanished) since the state was written.
@@ -21,9 +23,12 @@ pub struct Drift {
     pub attrs: Vec<AttrChange>,
 }
 
-/// Compare the state as stored with the state as refreshed.
+/// Compare the state as stored with the state as refreshed. Attributes
+/// the configuration leaves to others are not drift: one under
+/// `ignore_changes`, or one the cloud may choose that it does not set (a
+/// load balancer's instances, registered by the instances themselves).
 #[must_use]
-pub fn drift(stored: &State, refreshed: &State, providers: &Providers) -> Vec<Drift> {
+pub fn drift(stored: &State, refreshed: &State, providers: &Providers, config: &Config) -> Vec<Drift> {
     let mut out = Vec::new();
     for (address, before) in &stored.resources {
         let type_name = before.type_name.clone();
@@ -36,11 +41,18 @@ pub fn drift(stored: &State, refreshed: &State, providers: &Providers) -> Vec<Dr
         let canonical = |name: &str, v: Option<&serde_json::Value>| {
             v.cloned().map(|v| provider.map_or_else(|| v.clone(), |p| p.canonical(&type_name, name, v.clone())))
         };
+        let configured = config.by_address(address);
+        let left_to_others = |name: &str, attr: Option<&AttrSchema>| {
+            configured.is_some_and(|r| {
+                r.lifecycle.ignore_changes.iter().any(|i| i == name)
+                    || (attr.is_some_and(|a| a.kind == AttrKind::OptionalComputed) && !r.spans.attrs.contains_key(name))
+            })
+        };
         let mut attrs = Vec::new();
         for (name, value) in &after.attrs {
             let attr = schema.find_attr(name);
             let settable = attr.is_some_and(|a| a.settable()) || schema.find_block(name).is_some();
-            if !settable {
+            if !settable || left_to_others(name, attr) {
                 continue;
             }
             let (was, now) = (canonical(name, before.attrs.get(name)), canonical(name, Some(value)));

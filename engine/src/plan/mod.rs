@@ -11,6 +11,8 @@ mod values;
 use std::collections::BTreeMap;
 
 use k8sinfra_lang::Value;
+
+use crate::config::Rolling;
 use serde::{Deserialize, Serialize};
 
 pub use diff::{configured, plan};
@@ -111,10 +113,28 @@ pub struct Change {
     pub config: BTreeMap<String, Value>,
     /// Addresses of resources this one depends on.
     pub depends_on: Vec<String>,
+    /// Attributes under `lifecycle { ignore_changes }`: an update sends
+    /// what the state holds for them, not the configuration (as Terraform
+    /// does), so whatever else manages them is left alone.
+    #[serde(skip)]
+    pub ignore_changes: Vec<String>,
     /// For a replacement: create the new one before destroying the old
     /// (`lifecycle { create_before_destroy = true }`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub create_before_destroy: bool,
+    /// For a member of a group under `rolling_update`: the group, and how
+    /// many of its members are replaced at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolling: Option<RollingGroup>,
+}
+
+/// The group a replacement rolls with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollingGroup {
+    /// The resource's address without its key (`instance.nodes`).
+    pub group: String,
+    #[serde(flatten)]
+    pub settings: Rolling,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -139,6 +159,43 @@ pub struct Counts {
     pub change: usize,
     pub replace: usize,
     pub destroy: usize,
+}
+
+impl Change {
+    /// How the plan words a replacement's order: the new one first, and
+    /// for a member of a rolling group, its turn (`turn` of `of`).
+    #[must_use]
+    pub fn replacement_note(&self, plan: &Plan) -> String {
+        if self.action != Action::Replace {
+            return String::new();
+        }
+        let Some(rolling) = &self.rolling else {
+            return if self.create_before_destroy { ", the new one created first".into() } else { String::new() };
+        };
+        let mut members: Vec<&str> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Replace && c.rolling.as_ref().is_some_and(|r| r.group == rolling.group))
+            .map(|c| c.address.as_str())
+            .collect();
+        members.sort_by_key(|a| natural_order(a));
+        let turn = members.iter().position(|a| *a == self.address).map_or(0, |i| i + 1);
+        let Rolling { max_surge, max_unavailable } = rolling.settings;
+        let how = if max_surge > 0 {
+            format!("a new one up before an old one goes, {max_surge} at a time")
+        } else {
+            format!("at most {max_unavailable} down at a time")
+        };
+        format!(", rolling {turn} of {} ({how})", members.len())
+    }
+}
+
+/// An address in the order people count, `nodes[2]` before `nodes[10]`:
+/// the order rolling groups are replaced in.
+#[must_use]
+pub fn natural_order(address: &str) -> (usize, &str) {
+    let index = address.rsplit_once('[').and_then(|(_, key)| key.trim_end_matches(']').parse::<usize>().ok());
+    (index.unwrap_or(usize::MAX), address)
 }
 
 impl Plan {

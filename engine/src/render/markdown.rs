@@ -65,7 +65,8 @@ fn head(plan: &Plan) -> String {
                     change.attrs.iter().filter(|a| a.forces_new).map(|a| format!("`{}`", a.name)).collect();
                 let why =
                     if forcing.is_empty() { String::new() } else { format!(": {} forces it", forcing.join(", ")) };
-                let _ = writeln!(out, "> - `-/+` `{}` will be replaced{why}", change.address);
+                let note = change.replacement_note(plan);
+                let _ = writeln!(out, "> - `-/+` `{}` will be replaced{note}{why}", change.address);
             }
         }
         out.push('\n');
@@ -135,6 +136,8 @@ mod tests {
             config: Default::default(),
             depends_on: vec![],
             create_before_destroy: false,
+            rolling: None,
+            ignore_changes: Vec::new(),
         };
         let plan = Plan { changes: (0..5000).map(change).collect(), ..Plan::default() };
         let parts = plan_markdown(&plan);

@@ -14,6 +14,8 @@ fn change(address: &str, action: Action, attrs: Vec<AttrChange>) -> Change {
         config: Default::default(),
         depends_on: vec![],
         create_before_destroy: false,
+        rolling: None,
+        ignore_changes: Vec::new(),
     }
 }
 

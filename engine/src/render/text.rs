@@ -42,12 +42,8 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
     out.push_str("k8sinfra will perform these actions:\n");
     for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         let paint = |s: &str| paint(s, change.action, color);
-        let first = if change.create_before_destroy && change.action == Action::Replace {
-            ", the new one created first"
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "\n  # {} will be {}{first}", change.address, change.action.verb());
+        let note = change.replacement_note(plan);
+        let _ = writeln!(out, "\n  # {} will be {}{note}", change.address, change.action.verb());
         let _ = writeln!(out, "  {} {} {{", paint(change.action.symbol()), header(&change.address));
         let width = change.attrs.iter().map(|a| a.name.len()).max().unwrap_or(0);
         for attr in &change.attrs {
