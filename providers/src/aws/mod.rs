@@ -15,6 +15,8 @@ mod tags;
 
 use std::sync::OnceLock;
 
+use attrs::sorted_strings;
+
 use k8sinfra_engine::config::{Config, ProviderSettings};
 use k8sinfra_engine::provider::{read_each, Attrs, BoxFuture, ProviderError, Remote, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
@@ -156,6 +158,11 @@ impl Provider for Aws {
         Box::pin(async move {
             let c = self.clients()?;
             match service(target.type_name) {
+                Service::Ec2 if target.type_name == "instance" => {
+                    let made = ec2::create(&c.ec2, target, attrs).await?;
+                    elb::follow(&c.elb, &made.id, &[], &sorted_strings(attrs, "load_balancers")).await?;
+                    Ok(made)
+                }
                 Service::Ec2 => ec2::create(&c.ec2, target, attrs).await,
                 Service::S3 => s3::create(&c.s3, target, attrs).await,
                 Service::Route53 => route53::create(&c.route53, &c.elb, target, attrs).await,
@@ -174,6 +181,12 @@ impl Provider for Aws {
         Box::pin(async move {
             let c = self.clients()?;
             match service(target.type_name) {
+                Service::Ec2 if target.type_name == "instance" => {
+                    let (old, new) =
+                        (sorted_strings(before, "load_balancers"), sorted_strings(after, "load_balancers"));
+                    elb::follow(&c.elb, id, &old, &new).await?;
+                    ec2::update(&c.ec2, target, id, before, after).await
+                }
                 Service::Ec2 => ec2::update(&c.ec2, target, id, before, after).await,
                 Service::S3 => s3::update(&c.s3, target, id, before, after).await,
                 Service::Route53 => route53::update(&c.route53, &c.elb, target, id, before, after).await,
@@ -191,6 +204,12 @@ impl Provider for Aws {
         Box::pin(async move {
             let c = self.clients()?;
             match service(target.type_name) {
+                // Out of its load balancers before it goes, so no
+                // request is sent to an instance shutting down.
+                Service::Ec2 if target.type_name == "instance" => {
+                    elb::follow(&c.elb, id, &sorted_strings(attrs, "load_balancers"), &[]).await?;
+                    ec2::delete(&c.ec2, target, id).await
+                }
                 Service::Ec2 => ec2::delete(&c.ec2, target, id).await,
                 Service::S3 => s3::delete(&c.s3, target, id, attrs).await,
                 Service::Route53 => route53::delete(&c.route53, target, id).await,

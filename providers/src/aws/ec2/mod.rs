@@ -11,6 +11,7 @@ mod nat_gateway;
 mod route_table;
 mod schemas;
 mod security_group;
+mod security_group_rule;
 mod subnet;
 mod volume_attachment;
 mod vpc;
@@ -34,6 +35,7 @@ pub const APPLIES: &[&str] = &[
     "elastic_ip",
     "nat_gateway",
     "security_group",
+    "security_group_rule",
     "key_pair",
     "instance",
     "ebs_volume",
@@ -79,6 +81,7 @@ pub fn read<'a>(
             "instance" => instance::read(ec2, target, id).await,
             "ebs_volume" => ebs_volume::read(ec2, target, id).await,
             "volume_attachment" => volume_attachment::read(ec2, target, id).await,
+            "security_group_rule" => security_group_rule::read(ec2, id).await,
             other => Err(unsupported(other)),
         }
     })
@@ -192,7 +195,7 @@ pub fn find<'a>(
                 .first()
                 .and_then(|v| v.volume_id().map(str::to_string)),
             // No tags: an interrupted attach is recognised by `create`.
-            "volume_attachment" => None,
+            "volume_attachment" | "security_group_rule" => None,
             other => return Err(unsupported(other)),
         };
         match id {
@@ -229,6 +232,7 @@ pub fn create<'a>(
             "instance" => instance::create(ec2, target, attrs).await,
             "ebs_volume" => ebs_volume::create(ec2, target, attrs).await,
             "volume_attachment" => volume_attachment::create(ec2, target, attrs).await,
+            "security_group_rule" => security_group_rule::create(ec2, attrs).await,
             other => Err(unsupported(other)),
         }
     })
@@ -256,6 +260,7 @@ pub fn update<'a>(
             "volume_attachment" => {
                 volume_attachment::read(ec2, target, id).await?.ok_or_else(|| vpc::gone("AttachVolume", id))
             }
+            "security_group_rule" => Ok(Remote { id: id.into(), attrs: after.clone() }),
             other => Err(unsupported(other)),
         }
     })
@@ -279,6 +284,7 @@ pub fn delete<'a>(
             "instance" => instance::delete(ec2, id).await,
             "ebs_volume" => ebs_volume::delete(ec2, id).await,
             "volume_attachment" => volume_attachment::delete(ec2, id).await,
+            "security_group_rule" => security_group_rule::delete(ec2, id).await,
             other => Err(unsupported(other)),
         }
     })

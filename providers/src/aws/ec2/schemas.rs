@@ -105,6 +105,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .block(rule_block("egress"))
             .attr(tags())
             .attr(id()),
+        security_group_rule(),
         ResourceSchema::new("key_pair", "An SSH public key registered with EC2")
             .attr(
                 AttrSchema::optional_computed("name", Type::String)
@@ -132,7 +133,18 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     .unordered()
                     .describe("Security groups; AWS assigns the VPC's default group if none are given"),
             )
-            .attr(AttrSchema::optional("user_data", Type::String).forces_new().describe("cloud-init script or data"))
+            .attr(
+                AttrSchema::optional("user_data", Type::String)
+                    .forces_new()
+                    .sensitive()
+                    .describe("cloud-init script or data; never shown in plans, as it often carries keys"),
+            )
+            .attr(
+                AttrSchema::optional("load_balancers", Type::list(reference("load_balancer")))
+                    .default(Value::List(Vec::new()))
+                    .unordered()
+                    .describe("Classic ELBs the instance registers with once running, and leaves before it stops"),
+            )
             .attr(AttrSchema::optional_computed("private_ip", Type::Ip).forces_new())
             .attr(
                 AttrSchema::optional("require_imdsv2", Type::Bool)
@@ -181,6 +193,24 @@ pub fn schemas() -> Vec<ResourceSchema> {
             )
             .attr(id()),
     ]
+}
+
+/// One rule of a group, managed apart from it: every attribute of a rule
+/// block, plus the group and the direction; any change makes a new rule.
+fn security_group_rule() -> ResourceSchema {
+    let mut schema =
+        ResourceSchema::new("security_group_rule", "One rule of a security group, for groups that refer to each other")
+            .attr(AttrSchema::required("group", reference("security_group")).forces_new())
+            .attr(
+                AttrSchema::optional("direction", Type::String)
+                    .forces_new()
+                    .default(Value::String("ingress".into()))
+                    .describe("ingress or egress"),
+            );
+    for attr in rule_block("ingress").attrs {
+        schema = schema.attr(attr.forces_new());
+    }
+    schema.attr(id())
 }
 
 /// An `ingress` or `egress` rule of a security group.

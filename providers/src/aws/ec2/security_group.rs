@@ -22,16 +22,16 @@ const NOT_FOUND: &str = "InvalidGroup.NotFound";
 
 /// One rule for one source: the unit of comparison and of change.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Rule {
-    protocol: String,
+pub(super) struct Rule {
+    pub protocol: String,
     /// `None`: every port (or not a port-based protocol).
-    ports: Option<(i32, i32)>,
-    source: Source,
-    description: Option<String>,
+    pub ports: Option<(i32, i32)>,
+    pub source: Source,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Source {
+pub(super) enum Source {
     Cidr(String),
     Group(String),
     Myself,
@@ -60,7 +60,7 @@ fn ports(protocol: &str, value: Option<&Value>) -> Option<(i32, i32)> {
 }
 
 /// The rules of an `ingress` or `egress` list, as written or as read.
-fn rules(value: &Value, own_id: Option<&str>) -> BTreeSet<Rule> {
+pub(super) fn rules(value: &Value, own_id: Option<&str>) -> BTreeSet<Rule> {
     let mut out = BTreeSet::new();
     for entry in value.as_array().into_iter().flatten().filter_map(Value::as_object) {
         let protocol = protocol(entry.get("protocol").and_then(Value::as_str).unwrap_or("all"));
@@ -197,7 +197,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
 
 /// Revoke what is no longer wanted, then authorize what is new (in that
 /// order: a rule whose description changed is the same rule to AWS).
-async fn change_rules(
+pub(super) async fn change_rules(
     ec2: &aws_sdk_ec2::Client,
     id: &str,
     ingress: bool,
@@ -237,6 +237,24 @@ async fn change_rules(
         },
     )
     .await
+}
+
+/// A group's ingress (or egress) rules as AWS holds them; `None` if the
+/// group is gone.
+pub(super) async fn group_rules(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+    ingress: bool,
+) -> Result<Option<BTreeSet<Rule>>, ProviderError> {
+    let out = match ec2.describe_security_groups().group_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
+        Err(e) => return Err(api("DescribeSecurityGroups", e)),
+    };
+    Ok(out.security_groups().first().map(|group| {
+        let permissions = if ingress { group.ip_permissions() } else { group.ip_permissions_egress() };
+        read_rules(permissions, id)
+    }))
 }
 
 pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {

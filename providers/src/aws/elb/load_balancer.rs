@@ -281,6 +281,24 @@ async fn configure_health_check(
 
 /// Register instances. One launched moments ago may not be visible to the
 /// ELB API yet, which answers InvalidInstance: that is retried.
+/// An instance's own registrations (its `load_balancers`): out of those
+/// it left, into those it joined.
+pub async fn follow(
+    elb: &aws_sdk_elasticloadbalancing::Client,
+    instance_id: &str,
+    before: &[String],
+    after: &[String],
+) -> Result<(), ProviderError> {
+    let one = [instance_id.to_string()];
+    for name in before.iter().filter(|n| !after.contains(n)) {
+        deregister(elb, name, &one).await?;
+    }
+    for name in after.iter().filter(|n| !before.contains(n)) {
+        register(elb, name, &one).await?;
+    }
+    Ok(())
+}
+
 async fn register(elb: &aws_sdk_elasticloadbalancing::Client, name: &str, ids: &[String]) -> Result<(), ProviderError> {
     const OPERATION: &str = "RegisterInstancesWithLoadBalancer";
     if ids.is_empty() {
@@ -397,11 +415,14 @@ pub async fn update(
             .map_err(|e| api("ApplySecurityGroupsToLoadBalancer", e))?;
     }
 
-    let (old, new) = (sorted_strings(before, "instances"), sorted_strings(after, "instances"));
-    let gone_instances: Vec<String> = old.iter().filter(|i| !new.contains(i)).cloned().collect();
-    let added_instances: Vec<String> = new.iter().filter(|i| !old.contains(i)).cloned().collect();
-    deregister(elb, id, &gone_instances).await?;
-    register(elb, id, &added_instances).await?;
+    // Left out, the registrations are the instances' to make.
+    if after.contains_key("instances") {
+        let (old, new) = (sorted_strings(before, "instances"), sorted_strings(after, "instances"));
+        let gone_instances: Vec<String> = old.iter().filter(|i| !new.contains(i)).cloned().collect();
+        let added_instances: Vec<String> = new.iter().filter(|i| !old.contains(i)).cloned().collect();
+        deregister(elb, id, &gone_instances).await?;
+        register(elb, id, &added_instances).await?;
+    }
 
     update_listeners(elb, id, before, after).await?;
 

@@ -2,7 +2,7 @@
 
 mod load_balancer;
 
-pub use load_balancer::{canonical, create, delete, read, update};
+pub use load_balancer::{canonical, create, delete, follow, read, update};
 
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_lang::{Type, Value};
@@ -21,11 +21,10 @@ pub fn schemas() -> Vec<ResourceSchema> {
                 .describe("Security groups; AWS assigns the VPC's default group if none are given"),
         )
         .attr(AttrSchema::optional("internal", Type::Bool).forces_new().default(Value::Bool(false)))
-        .attr(
-            AttrSchema::optional("instances", Type::list(reference("instance")))
-                .default(Value::List(Vec::new()))
-                .unordered(),
-        )
+        .attr(AttrSchema::optional_computed("instances", Type::list(reference("instance"))).unordered().describe(
+            "The registered instances; when left out, registrations are left to the instances' own \
+                     `load_balancers` (a rolling group's members register themselves)",
+        ))
         .block(
             BlockSchema::new(
                 "listener",
