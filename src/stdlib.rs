@@ -2,4 +2,10 @@
 //! `"stdlib/NAME"` resolves from any folder. Every file under `stdlib/` is
 //! listed here (a test keeps this list and the folder in step).
 
-pub const FILES: &[(&str, &str)] = &[("network.k8sinfra", include_str!("../stdlib/network.k8sinfra"))];
+pub const FILES: &[(&str, &str)] = &[
+    ("cluster/install.sh", include_str!("../stdlib/cluster/install.sh")),
+    ("cluster/main.k8sinfra", include_str!("../stdlib/cluster/main.k8sinfra")),
+    ("cluster/master.sh", include_str!("../stdlib/cluster/master.sh")),
+    ("cluster/node.sh", include_str!("../stdlib/cluster/node.sh")),
+    ("network.k8sinfra", include_str!("../stdlib/network.k8sinfra")),
+];

@@ -15,6 +15,7 @@
 
 mod apply;
 mod cli;
+mod cluster;
 mod fixtures;
 mod hosts;
 mod moto;

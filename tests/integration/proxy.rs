@@ -13,6 +13,7 @@ use std::time::Duration;
 pub struct CountingProxy {
     pub endpoint: String,
     counts: Arc<Mutex<BTreeMap<String, usize>>>,
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl CountingProxy {
@@ -28,14 +29,21 @@ impl CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
         let counts = Arc::new(Mutex::new(BTreeMap::new()));
-        let tally = Arc::clone(&counts);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tally, record) = (Arc::clone(&counts), Arc::clone(&log));
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let (upstream, tally) = (upstream.clone(), Arc::clone(&tally));
-                std::thread::spawn(move || relay(client, &upstream, &tally, delay));
+                let (upstream, tally, record) = (upstream.clone(), Arc::clone(&tally), Arc::clone(&record));
+                std::thread::spawn(move || relay(client, &upstream, &tally, &record, delay));
             }
         });
-        CountingProxy { endpoint, counts }
+        CountingProxy { endpoint, counts, log }
+    }
+
+    /// The query-protocol requests seen so far, in the order they came:
+    /// each one's form body (`Action=RunInstances&InstanceType=…`).
+    pub fn requests(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
     }
 
     /// Operations seen so far, by name.
@@ -46,7 +54,13 @@ impl CountingProxy {
 
 /// Requests of one client connection, each sent upstream on a connection
 /// of its own (`Connection: close`), its answer passed back whole.
-fn relay(client: TcpStream, upstream: &str, tally: &Mutex<BTreeMap<String, usize>>, delay: Duration) {
+fn relay(
+    client: TcpStream,
+    upstream: &str,
+    tally: &Mutex<BTreeMap<String, usize>>,
+    record: &Mutex<Vec<String>>,
+    delay: Duration,
+) {
     let Ok(writer) = client.try_clone() else { return };
     let mut writer = writer;
     let mut reader = BufReader::new(client);
@@ -81,6 +95,9 @@ fn relay(client: TcpStream, upstream: &str, tally: &Mutex<BTreeMap<String, usize
             .split('&')
             .find_map(|pair| pair.strip_prefix("Action="))
             .map_or_else(|| "other".to_string(), str::to_string);
+        if operation != "other" {
+            record.lock().expect("log").push(text.to_string());
+        }
         *tally.lock().expect("counts").entry(operation).or_default() += 1;
         std::thread::sleep(delay);
         let Ok(mut up) = TcpStream::connect(upstream) else { return };

@@ -1,0 +1,133 @@
+#!/bin/bash
+# A master of ${cluster}: kubeadm with the cluster's pre-made certificate
+# authorities, etcd on its own volumes, the AWS cloud provider, the network
+# plugin and the default addons. Written by k8sinfra's stdlib/cluster.
+set -euo pipefail
+exec > >(tee -a /var/log/k8sinfra-bootstrap.log) 2>&1
+
+${install}
+
+# etcd's volumes: attached after the instance starts, as the device named
+# in the attachment (Xen) or as an NVMe disk carrying the volume's id.
+# kubeadm runs one etcd, on the main volume; the events volume is made and
+# mounted as kops makes it, for an events cluster kubeadm does not start.
+volume_disk() {
+  local volume=$1 device=$2 nvme
+  nvme="/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$(echo "$volume" | tr -d -)"
+  for _ in $(seq 1 120); do
+    if [ -b "$nvme" ]; then echo "$nvme"; return 0; fi
+    if [ -b "$device" ]; then echo "$device"; return 0; fi
+    sleep 5
+  done
+  echo "volume $volume never appeared" >&2
+  return 1
+}
+
+mount_volume() {
+  local disk=$1 dir=$2 label=$3
+  if ! blkid "$disk" > /dev/null; then
+    mkfs.ext4 -L "$label" "$disk"
+  fi
+  mkdir -p "$dir"
+  echo "LABEL=$label $dir ext4 defaults,nofail 0 2" >> /etc/fstab
+  mount "$dir"
+}
+
+mount_volume "$(volume_disk ${etcd_main} /dev/xvdu)" /var/lib/etcd etcd-main
+mount_volume "$(volume_disk ${etcd_events} /dev/xvdv)" /var/lib/etcd-events etcd-events
+
+# The certificate authorities and the service-account key, the same on
+# every master, so any master can be rebuilt without the others.
+install -d -m 0700 /etc/kubernetes/pki /etc/kubernetes/pki/etcd
+write_secret() {
+  (umask 077 && cat > "$1")
+}
+write_secret /etc/kubernetes/pki/ca.crt <<'EOF'
+${ca_cert}EOF
+write_secret /etc/kubernetes/pki/ca.key <<'EOF'
+${ca_key}EOF
+write_secret /etc/kubernetes/pki/etcd/ca.crt <<'EOF'
+${etcd_cert}EOF
+write_secret /etc/kubernetes/pki/etcd/ca.key <<'EOF'
+${etcd_key}EOF
+write_secret /etc/kubernetes/pki/front-proxy-ca.crt <<'EOF'
+${proxy_cert}EOF
+write_secret /etc/kubernetes/pki/front-proxy-ca.key <<'EOF'
+${proxy_key}EOF
+write_secret /etc/kubernetes/pki/sa.key <<'EOF'
+${sa_key}EOF
+openssl pkey -in /etc/kubernetes/pki/sa.key -pubout -out /etc/kubernetes/pki/sa.pub
+
+cat > /etc/kubernetes/kubeadm.yaml <<'EOF'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+bootstrapTokens:
+  - token: "${token}"
+    ttl: "0s"
+localAPIEndpoint:
+  bindPort: 443
+nodeRegistration:
+  kubeletExtraArgs:
+    - name: cloud-provider
+      value: external
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+clusterName: ${cluster}
+kubernetesVersion: v${version}
+controlPlaneEndpoint: "${api}:443"
+apiServer:
+  certSANs:
+    - api.${cluster}
+    - ${api}
+networking:
+  podSubnet: ${pods}
+  serviceSubnet: 100.64.0.0/13
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "${api}:443"
+    token: "${token}"
+    caCertHashes:
+      - "${ca_hash}"
+controlPlane:
+  localAPIEndpoint:
+    bindPort: 443
+nodeRegistration:
+  kubeletExtraArgs:
+    - name: cloud-provider
+      value: external
+EOF
+
+# The first master starts the cluster unless the API already answers (it
+# is being rebuilt); the others join it as control-plane members.
+api_up() {
+  curl -ksf --max-time 5 "https://${api}/healthz" > /dev/null
+}
+index=${index}
+if [ "$index" -eq 0 ] && ! api_up; then
+  kubeadm init --config /etc/kubernetes/kubeadm.yaml --ignore-preflight-errors=DirAvailable--var-lib-etcd
+  export KUBECONFIG=/etc/kubernetes/admin.conf
+  kubectl apply -f "${network}"
+  kubectl apply -k "https://github.com/kubernetes/cloud-provider-aws/examples/existing-cluster/base/?ref=v1.31.1"
+  kubectl apply -k "https://github.com/kubernetes-sigs/aws-ebs-csi-driver/deploy/kubernetes/overlays/stable/?ref=release-1.37"
+  kubectl apply -f - <<'EOF'
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: gp3
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: ebs.csi.aws.com
+volumeBindingMode: WaitForFirstConsumer
+parameters:
+  type: gp3
+  encrypted: "true"
+EOF
+  kubectl apply -f "https://raw.githubusercontent.com/kubernetes/ingress-nginx/controller-v1.11.3/deploy/static/provider/aws/deploy.yaml"
+else
+  until api_up; do sleep 10; done
+  kubeadm join --config /etc/kubernetes/kubeadm.yaml --ignore-preflight-errors=DirAvailable--var-lib-etcd
+fi

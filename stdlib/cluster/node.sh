@@ -1,0 +1,27 @@
+#!/bin/bash
+# A node of ${cluster}: joins the cluster through the API load balancer,
+# trusting only the cluster's CA (pinned by its hash). Written by
+# k8sinfra's stdlib/cluster.
+set -euo pipefail
+exec > >(tee -a /var/log/k8sinfra-bootstrap.log) 2>&1
+
+${install}
+
+cat > /etc/kubernetes/kubeadm-join.yaml <<'EOF'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "${api}:443"
+    token: "${token}"
+    caCertHashes:
+      - "${ca_hash}"
+nodeRegistration:
+  kubeletExtraArgs:
+    - name: cloud-provider
+      value: external
+EOF
+
+# Masters may still be starting: wait for the API, then join.
+until curl -ksf --max-time 5 "https://${api}/healthz" > /dev/null; do sleep 10; done
+kubeadm join --config /etc/kubernetes/kubeadm-join.yaml

