@@ -395,8 +395,60 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     let again = k8sinfra(&moto, &direct, dir.path(), &[&["plan", "--detailed-exitcode"][..], &edit].concat());
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
 
+    // ---- a new image rolls every group, in kops's order: the bastion
+    // (new one first), the master (old one first: its etcd volumes move
+    // to its successor), then the node (new one first)
+    let state = self::state(&moto);
+    let role_of: BTreeMap<String, &str> = [("bastion", "bastion[0]"), ("master", "master[0]"), ("node", "node[0]")]
+        .iter()
+        .map(|(role, address)| (attr(&state, &format!("module.cluster.instance.{address}"), "id"), *role))
+        .collect();
+    let new_image = ["--var", "image=ami-1e749f67", "--var-file", "edit-nodes.vars"];
+    let plan = ok(&k8sinfra(&moto, &direct, dir.path(), &[&["plan"][..], &new_image].concat()));
+    assert!(plan.contains("Plan: 0 to add, 4 to change, 5 to replace, 0 to destroy."), "{plan}");
+    let relay = CountingProxy::start(&moto.endpoint);
+    ok(&k8sinfra(&moto, &relay.endpoint, dir.path(), &[&["apply", "--auto-approve"][..], &new_image].concat()));
+    let mut order = Vec::new();
+    for request in relay.requests() {
+        if request.contains("Action=RunInstances") {
+            let role = [("t2.micro", "bastion"), ("t2.large", "master"), ("t2.small", "node")]
+                .iter()
+                .find(|(size, _)| request.contains(&format!("InstanceType={size}")))
+                .map_or("?", |(_, role)| *role);
+            order.push(format!("run {role}"));
+        } else if request.contains("Action=TerminateInstances") {
+            let role = role_of.iter().find(|(id, _)| request.contains(id.as_str())).map_or("?", |(_, r)| *r);
+            order.push(format!("terminate {role}"));
+        }
+    }
+    assert_eq!(
+        order,
+        ["run bastion", "terminate bastion", "terminate master", "run master", "run node", "terminate node"]
+    );
+    let hosts = instances(&moto);
+    assert!(hosts.iter().all(|i| i.image_id() == Some("ami-1e749f67")) && hosts.len() == 3, "{hosts:?}");
+    let new_master = hosts
+        .iter()
+        .find(|i| tag(i.tags(), "Name") == Some(&format!("master-us-east-1a.masters.{NAME}")))
+        .and_then(|i| i.instance_id())
+        .expect("the new master");
+    let volumes = rt.block_on(ec2.describe_volumes().filters(owned()).send()).expect("volumes");
+    let etcd_on: BTreeSet<&str> = volumes
+        .volumes()
+        .iter()
+        .filter(|v| tag(v.tags(), "k8s.io/role/master").is_some())
+        .flat_map(|v| v.attachments().iter().filter_map(|a| a.instance_id()))
+        .collect();
+    assert_eq!(etcd_on, [new_master].into(), "the etcd volumes moved to the new master");
+    let elbs = rt.block_on(moto.elb().describe_load_balancers().send()).expect("elbs");
+    let registered: Vec<&str> =
+        elbs.load_balancer_descriptions()[0].instances().iter().filter_map(|i| i.instance_id()).collect();
+    assert_eq!(registered, [new_master], "the new master took the old one's place in the API ELB");
+    let again = k8sinfra(&moto, &direct, dir.path(), &[&["plan", "--detailed-exitcode"][..], &new_image].concat());
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+
     // ---- destroy: nothing of the cluster, nothing else but the state bucket
-    ok(&k8sinfra(&moto, &direct, dir.path(), &[&["destroy", "--auto-approve"][..], &edit].concat()));
+    ok(&k8sinfra(&moto, &direct, dir.path(), &[&["destroy", "--auto-approve"][..], &new_image].concat()));
     assert!(instances(&moto).is_empty());
     let any_running = rt.block_on(ec2.describe_instances().filters(running()).send()).expect("instances");
     assert!(any_running.reservations().is_empty(), "no instance at all");

@@ -19,6 +19,7 @@ mod cluster;
 mod fixtures;
 mod hosts;
 mod moto;
+mod planner;
 mod proxy;
 mod refresh;
 mod repository;

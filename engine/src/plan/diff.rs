@@ -6,17 +6,38 @@
 //! attribute whose value is unknown until apply counts as changed, and if
 //! it forces a new resource, the resource is replaced.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{Config, ResourceInstance};
 use crate::provider::Providers;
 use crate::schema::{AttrKind, ResourceSchema};
 use crate::state::State;
 
-use super::{resolve, Action, AttrChange, Change, Plan, RollingGroup};
+use super::values::resolve_except;
+use super::{Action, AttrChange, Change, Plan, RollingGroup};
 
 #[must_use]
 pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
+    // A reference to a resource being replaced is unknown (the new one's
+    // id), which may make its dependents replaced too: plan again until
+    // the set of replacements stops growing.
+    let mut replaced = BTreeSet::new();
+    loop {
+        let changes = changes(config, state, providers, &replaced);
+        let more: BTreeSet<String> = changes
+            .iter()
+            .filter(|c| c.action == Action::Replace && !replaced.contains(&c.address))
+            .map(|c| c.address.clone())
+            .collect();
+        if more.is_empty() {
+            return finish(changes, state, providers);
+        }
+        replaced.extend(more);
+    }
+}
+
+/// The changes to the configured resources.
+fn changes(config: &Config, state: &State, providers: &Providers, replaced: &BTreeSet<String>) -> Vec<Change> {
     let mut changes = Vec::new();
     for r in &config.resources {
         let address = r.addr.to_string();
@@ -46,7 +67,7 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
                     v
                 }
             };
-            let mut after = as_set(resolve(value, state));
+            let mut after = as_set(resolve_except(value, state, replaced));
             let mut before = as_set(prior.and_then(|p| p.attrs.get(name)).cloned());
             if schema.find_block(name).is_some_and(|b| b.max == Some(1)) {
                 (after, before) = unset_left_out(after, before);
@@ -95,7 +116,13 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
             rolling: rolling.map(|settings| RollingGroup { group: r.addr.config_address(), settings }),
         });
     }
-    let configured: std::collections::BTreeSet<&str> = changes.iter().map(|c| c.address.as_str()).collect();
+    changes
+}
+
+/// The plan: the changes, and a delete for each resource of the state the
+/// configuration no longer has.
+fn finish(mut changes: Vec<Change>, state: &State, providers: &Providers) -> Plan {
+    let configured: BTreeSet<&str> = changes.iter().map(|c| c.address.as_str()).collect();
     let mut deletes = Vec::new();
     for (address, prior) in &state.resources {
         if configured.contains(address.as_str()) {

@@ -1,6 +1,9 @@
 //! Configured values as the cloud will see them: JSON, with references to
 //! resources replaced by their ids from the state. A reference to a
-//! resource not created yet, or any other unknown, resolves to nothing.
+//! resource not created yet (or about to be replaced), or any other
+//! unknown, resolves to nothing.
+
+use std::collections::BTreeSet;
 
 use k8sinfra_lang::Value;
 
@@ -9,7 +12,15 @@ use crate::state::State;
 /// The value as JSON, or `None` if some part is known only after apply.
 #[must_use]
 pub fn resolve(value: &Value, state: &State) -> Option<serde_json::Value> {
+    resolve_except(value, state, &BTreeSet::new())
+}
+
+/// `resolve`, with references to the `replaced` resources unknown: their
+/// ids are the old ones' until apply makes the new ones.
+#[must_use]
+pub fn resolve_except(value: &Value, state: &State, replaced: &BTreeSet<String>) -> Option<serde_json::Value> {
     use serde_json::Value as J;
+    let resolve = |v: &Value| resolve_except(v, state, replaced);
     Some(match value {
         Value::Unknown(_) => return None,
         Value::Null => J::Null,
@@ -22,10 +33,11 @@ pub fn resolve(value: &Value, state: &State) -> Option<serde_json::Value> {
         Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
         Value::String(s) => J::String(s.clone()),
         Value::Cidr(_) | Value::Ip(_) | Value::PortRange(..) => J::String(value.to_string()),
-        Value::List(items) => J::Array(items.iter().map(|v| resolve(v, state)).collect::<Option<_>>()?),
+        Value::List(items) => J::Array(items.iter().map(resolve).collect::<Option<_>>()?),
         Value::Map(items) => {
-            J::Object(items.iter().map(|(k, v)| resolve(v, state).map(|j| (k.clone(), j))).collect::<Option<_>>()?)
+            J::Object(items.iter().map(|(k, v)| resolve(v).map(|j| (k.clone(), j))).collect::<Option<_>>()?)
         }
+        Value::Resource(r) if replaced.contains(&r.address) => return None,
         Value::Resource(r) => J::String(state.resources.get(&r.address)?.id.clone()),
     })
 }
