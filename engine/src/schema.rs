@@ -158,12 +158,23 @@ pub struct ResourceSchema {
     pub description: &'static str,
     pub attrs: Vec<AttrSchema>,
     pub blocks: Vec<BlockSchema>,
+    /// The attribute whose value is the id (a key pair's or a bucket's
+    /// name), if the cloud does not assign one: a replacement that keeps
+    /// it keeps the id, and what refers to it need not change.
+    pub id_attr: Option<&'static str>,
 }
 
 impl ResourceSchema {
     #[must_use]
     pub fn new(type_name: &'static str, description: &'static str) -> Self {
-        ResourceSchema { type_name, description, attrs: Vec::new(), blocks: Vec::new() }
+        ResourceSchema { type_name, description, attrs: Vec::new(), blocks: Vec::new(), id_attr: None }
+    }
+
+    /// The id is the value of `attr`.
+    #[must_use]
+    pub fn id_is(mut self, attr: &'static str) -> Self {
+        self.id_attr = Some(attr);
+        self
     }
 
     #[must_use]

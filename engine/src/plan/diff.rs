@@ -26,13 +26,23 @@ pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
         let changes = changes(config, state, providers, &replaced);
         let more: BTreeSet<String> = changes
             .iter()
-            .filter(|c| c.action == Action::Replace && !replaced.contains(&c.address))
+            .filter(|c| c.action == Action::Replace && !replaced.contains(&c.address) && new_id(c, providers))
             .map(|c| c.address.clone())
             .collect();
         if more.is_empty() {
             return finish(changes, state, providers);
         }
         replaced.extend(more);
+    }
+}
+
+/// Whether a replacement gets a new id: always, unless the id is an
+/// attribute the replacement keeps (a key pair replaced for a new key under
+/// the same name).
+fn new_id(change: &Change, providers: &Providers) -> bool {
+    match providers.schema(&change.type_name).and_then(|s| s.id_attr) {
+        Some(attr) => change.attrs.iter().any(|a| a.name == attr),
+        None => true,
     }
 }
 

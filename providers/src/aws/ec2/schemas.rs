@@ -107,6 +107,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(id()),
         security_group_rule(),
         ResourceSchema::new("key_pair", "An SSH public key registered with EC2")
+            .id_is("name")
             .attr(
                 AttrSchema::optional_computed("name", Type::String)
                     .forces_new()

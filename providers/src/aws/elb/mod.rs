@@ -11,6 +11,7 @@ use super::{id, reference, tags};
 
 pub fn schemas() -> Vec<ResourceSchema> {
     vec![ResourceSchema::new("load_balancer", "A classic Elastic Load Balancer")
+        .id_is("name")
         .attr(
             AttrSchema::optional_computed("name", Type::String).forces_new().describe("Defaults to the resource name"),
         )

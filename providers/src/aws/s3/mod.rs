@@ -12,6 +12,7 @@ use super::{id, reference, tags};
 pub fn schemas() -> Vec<ResourceSchema> {
     vec![
         ResourceSchema::new("s3_bucket", "An S3 bucket")
+            .id_is("name")
             .attr(AttrSchema::required("name", Type::String).forces_new().describe("Globally unique bucket name"))
             .attr(AttrSchema::optional("versioning", Type::Bool).default(Value::Bool(false)))
             .attr(
