@@ -473,3 +473,31 @@ fn ctrl_c_finishes_what_is_in_flight_saves_and_releases_the_lock() {
     let vpcs = runtime().block_on(moto.ec2().describe_vpcs().send()).expect("describe");
     assert_eq!(vpcs.vpcs().iter().filter(|v| v.is_default() != Some(true)).count(), 1, "no duplicate VPC");
 }
+
+#[test]
+fn a_bucket_someone_else_made_is_refused_not_silently_shared() {
+    let moto = Moto::start();
+    let rt = runtime();
+    rt.block_on(moto.s3().create_bucket().bucket("taken").send()).expect("made by hand");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "aws { region = \"us-east-1\" }\n\ns3_bucket mine {\n  name = \"taken\"\n}\n",
+    )
+    .expect("written");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1), "{}", stderr(&apply));
+    assert!(
+        stderr(&apply).contains("bucket `taken` already exists and was not made by this configuration"),
+        "{}",
+        stderr(&apply)
+    );
+    assert!(stderr(&apply).contains("k8sinfra import s3_bucket.mine taken"), "{}", stderr(&apply));
+    assert!(!state(dir.path())["resources"].as_object().is_some_and(|r| r.contains_key("s3_bucket.mine")));
+
+    // Imported, it is managed here.
+    let import = k8sinfra(&moto, dir.path(), &["import", "s3_bucket.mine", "taken"]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+}

@@ -16,7 +16,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
 use super::super::errors::{api, code};
-use super::super::tags::{owned_tags, tags_json};
+use super::super::tags::{owned_tags, tags_json, ADDRESS, LINEAGE};
 
 fn flag(attrs: &Attrs, name: &str) -> bool {
     attrs.get(name).and_then(Value::as_bool).unwrap_or(false)
@@ -125,9 +125,35 @@ async fn set_tags(
 
 pub async fn create(s3: &aws_sdk_s3::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let name = attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-    create_bucket(s3, &name).await?;
+    if !create_bucket(s3, &name).await? {
+        adoptable(s3, &target, &name).await?;
+    }
     configure(s3, &target, &name, attrs, None).await?;
     read(s3, target, &name).await?.ok_or_else(|| gone(&name))
+}
+
+/// A bucket that exists already is taken over only if this very resource
+/// made it (an interrupted create: its ownership tags name this address
+/// and this state's lineage). Any other belongs to someone else, perhaps
+/// another configuration: silently sharing it would let either destroy it.
+async fn adoptable(s3: &aws_sdk_s3::Client, target: &Target<'_>, name: &str) -> Result<(), ProviderError> {
+    let tags: Vec<(String, String)> = match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+        Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) => return Err(api("GetBucketTagging", e)),
+    };
+    let has = |key: &str, value: &str| tags.iter().any(|(k, v)| k == key && v == value);
+    if has(ADDRESS, target.address) && has(LINEAGE, target.lineage) {
+        return Ok(());
+    }
+    Err(ProviderError::Api {
+        operation: "CreateBucket".into(),
+        message: format!(
+            "bucket `{name}` already exists and was not made by this configuration; \
+             to manage it here: `k8sinfra import {} {name}`",
+            target.address
+        ),
+    })
 }
 
 /// Each setting that differs from `before` (all of them for a new bucket).
