@@ -284,7 +284,7 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     };
     assert_eq!(record(&format!("api.{NAME}"), "CNAME").as_deref(), elb.dns_name());
     assert_eq!(record(&format!("bastion.{NAME}"), "A").as_deref(), bastion.public_ip_address());
-    let objects = rt.block_on(moto.s3().list_objects_v2().bucket("k8s-devops").send()).expect("objects");
+    let objects = rt.block_on(moto.s3().list_objects_v2().bucket("k8s-devops-kops").send()).expect("objects");
     let keys: BTreeSet<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
     let expected: BTreeSet<String> =
         ["config", "instancegroup/bastions", "instancegroup/masters", "instancegroup/nodes"]
@@ -490,4 +490,57 @@ fn an_unknown_network_plugin_is_refused_before_anything_happens() {
     let out = crate::support::run(dir.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stderr(&out).contains("calicoo"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_public_topology_and_three_masters_spread_over_the_zones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        r#"aws { region = "us-east-1" }
+
+dns_zone main {
+  name = "example.com"
+}
+
+s3_bucket state {
+  name = "example-kops-state"
+}
+
+module cluster = "stdlib/cluster" {
+  name           = "c.example.com"
+  dns_zone       = dns_zone.main
+  state_bucket   = s3_bucket.state
+  zones          = ["us-east-1a", "us-east-1b"]
+  topology       = "public"
+  master_count   = 3
+  node_count     = 4
+  ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly admin@example"
+}
+"#,
+    )
+    .expect("written");
+    let (config, diags, _) = crate::support::load(dir.path());
+    let config = config.unwrap_or_else(|| panic!("valid: {diags:?}"));
+    let count = |type_name: &str| config.resources.iter().filter(|r| r.addr.type_name == type_name).count();
+    assert_eq!((count("nat_gateway"), count("elastic_ip"), count("subnet")), (0, 0, 2), "no private subnets, no NAT");
+    assert_eq!((count("ebs_volume"), count("volume_attachment"), count("instance")), (6, 6, 3 + 4 + 1));
+    let attr = |address: &str, name: &str| {
+        let r = config.by_address(address).unwrap_or_else(|| panic!("{address}"));
+        r.attrs[name].clone()
+    };
+    for (i, zone) in ["us-east-1a", "us-east-1b", "us-east-1a"].iter().enumerate() {
+        let subnet = attr(&format!("module.cluster.instance.master[{i}]"), "subnet");
+        let k8sinfra_lang::Value::Resource(subnet) = subnet else { panic!("a subnet: {subnet:?}") };
+        assert_eq!(subnet.address, format!("module.cluster.subnet.utility[\"{zone}\"]"));
+        let volume = attr(&format!("module.cluster.ebs_volume.etcd_main[{i}]"), "zone");
+        assert_eq!(volume, k8sinfra_lang::Value::String((*zone).to_string()), "etcd beside its master");
+    }
+
+    // A topology kops does not have is refused, by name.
+    let main = dir.path().join("main.k8sinfra");
+    let text = std::fs::read_to_string(&main).expect("read").replace("\"public\"", "\"hybrid\"");
+    std::fs::write(&main, text).expect("written");
+    let (config, diags, _) = crate::support::load(dir.path());
+    assert!(config.is_none() && format!("{diags:?}").contains("hybrid"), "{diags:?}");
 }
