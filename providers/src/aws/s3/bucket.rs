@@ -30,10 +30,12 @@ fn region(s3: &aws_sdk_s3::Client) -> String {
     s3.config().region().map_or_else(|| "us-east-1".to_string(), ToString::to_string)
 }
 
-/// Create `name` in the client's region; `Ok(false)` if it is already
-/// ours. (us-east-1 is the one region that refuses to be named, and where
-/// CreateBucket answers 200 for a bucket its caller owns: hence the look
-/// first.)
+/// Create `name` in the client's region; `Ok(false)` if it was there
+/// before. (us-east-1 is the one region that refuses to be named, and
+/// where CreateBucket answers 200 for a bucket its caller owns: hence the
+/// look first. `BucketAlreadyOwnedByYou` after a look that found nothing
+/// is this call's own bucket, answered twice: the SDK retried a create
+/// whose first answer was lost.)
 pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) -> Result<bool, ProviderError> {
     match s3.head_bucket().bucket(name).send().await {
         Ok(_) => return Ok(false),
@@ -51,7 +53,7 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) -> Result<bool, 
     }
     match create.send().await {
         Ok(_) => Ok(true),
-        Err(e) if code(&e).as_deref() == Some("BucketAlreadyOwnedByYou") => Ok(false),
+        Err(e) if code(&e).as_deref() == Some("BucketAlreadyOwnedByYou") => Ok(true),
         Err(e) => Err(api("CreateBucket", e)),
     }
 }
