@@ -266,8 +266,13 @@ async fn walk(
                 outcome.state_error = Some("an operation panicked".into());
                 continue;
             };
-            // The call answered: the create is no longer in doubt.
-            changed |= state.pending.remove(&address).is_some();
+            // A create that succeeded is no longer in doubt. One that failed
+            // stays pending: it is several calls, and a later one failing
+            // (or an answer lost on the way) can hide a resource that now
+            // exists. The next refresh adopts it by its tags, or drops it.
+            if result.is_ok() {
+                changed |= state.pending.remove(&address).is_some();
+            }
             let change = by_address[address.as_str()];
             // The old resource of a create-before-destroy replacement that
             // could not be deleted stays in the state under a deposed
