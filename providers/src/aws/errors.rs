@@ -97,6 +97,63 @@ where
     }
 }
 
+/// Whether a failed call may have been acted on, or may succeed if made
+/// again: no answer (a dropped connection, a timeout, an unreadable
+/// response), a server error, or throttling.
+pub fn transient<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    const CODES: &[&str] = &[
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "Unavailable",
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+    ];
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        _ => code(err).is_some_and(|c| CODES.contains(&c.as_str())),
+    }
+}
+
+/// Make a create call that AWS would not de-duplicate if it were simply
+/// sent again, once: the SDK's own retries are off for it (moto ignores
+/// `ClientToken`, and a retried `RunInstances` whose first answer was lost
+/// makes a second instance). After a failure that may have reached AWS,
+/// `find` looks for what the call made — by the ownership tags it carries —
+/// and only if there is nothing is the call made again. Returns the id.
+pub async fn create_once<O, E, R, Call, Sent, Find, Found>(
+    operation: &str,
+    call: Call,
+    id_of: impl Fn(&O) -> String,
+    find: Find,
+) -> Result<String, ProviderError>
+where
+    Call: Fn() -> Sent,
+    Sent: std::future::Future<Output = Result<O, SdkError<E, R>>>,
+    Find: Fn() -> Found,
+    Found: std::future::Future<Output = Result<Option<String>, ProviderError>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(out) => return Ok(id_of(&out)),
+            Err(e) if transient(&e) && attempt < ATTEMPTS => {
+                tokio::time::sleep(backoff(attempt) / 5).await;
+                if let Some(id) = find().await? {
+                    return Ok(id);
+                }
+                attempt += 1;
+            }
+            Err(e) => return Err(api(operation, e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -102,10 +102,10 @@ impl Provider for Aws {
                 return Err(ProviderError::Setup("no region: set `aws { region = \"…\" }` or AWS_REGION".into()));
             };
             let _ = self.clients.set(Clients {
-                ec2: aws_sdk_ec2::Client::new(&sdk),
+                ec2: sdk::ec2(&sdk),
                 s3: sdk::s3(&sdk),
-                route53: aws_sdk_route53::Client::new(&sdk),
-                elb: aws_sdk_elasticloadbalancing::Client::new(&sdk),
+                route53: sdk::route53(&sdk),
+                elb: sdk::elb(&sdk),
             });
             Ok(())
         })

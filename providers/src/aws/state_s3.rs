@@ -122,6 +122,8 @@ impl S3Backend {
         let sent = self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).if_match(etag).send().await;
         match sent {
             Ok(_) => Ok(()),
+            // Gone already: this delete's first answer was lost.
+            Err(e) if conflict(&e) && self.read_lock().await?.is_none() => Ok(()),
             Err(e) if conflict(&e) => Err(BackendError::Stale {
                 location: self.lock_key(),
                 reason: "the lock changed while it was being released".into(),
@@ -173,6 +175,7 @@ impl S3Backend {
     async fn save_now(&self, state: &State) -> Result<(), BackendError> {
         let base = self.base.lock().ok().and_then(|b| b.clone());
         check_descends(&self.location(), base.as_ref().map(|b| (b.lineage.as_str(), b.serial)), state)?;
+        let bytes = encode(state);
         let put = self
             .client
             .put_object()
@@ -180,7 +183,7 @@ impl S3Backend {
             .key(&self.key)
             .content_type("application/json")
             .server_side_encryption(ServerSideEncryption::Aes256)
-            .body(ByteStream::from(encode(state)));
+            .body(ByteStream::from(bytes.clone()));
         let put = match &base {
             Some(b) => put.if_match(&b.etag),
             None => put.if_none_match("*"),
@@ -193,13 +196,23 @@ impl S3Backend {
                 }
                 Ok(())
             }
-            Err(e) if conflict(&e) => Err(BackendError::Stale {
-                location: self.location(),
-                reason: match base {
-                    Some(b) => format!("the stored state is no longer serial {} (its ETag changed)", b.serial),
-                    None => "a state was stored since this run found none".into(),
-                },
-            }),
+            // Refused: unless what is stored is this very write, whose
+            // first answer was lost and whose retry met its own ETag.
+            Err(e) if conflict(&e) => match self.get(&self.key).await? {
+                Some(stored) if stored.bytes == bytes => {
+                    if let Ok(mut b) = self.base.lock() {
+                        *b = Some(Base { etag: stored.etag, lineage: state.lineage.clone(), serial: state.serial });
+                    }
+                    Ok(())
+                }
+                _ => Err(BackendError::Stale {
+                    location: self.location(),
+                    reason: match base {
+                        Some(b) => format!("the stored state is no longer serial {} (its ETag changed)", b.serial),
+                        None => "a state was stored since this run found none".into(),
+                    },
+                }),
+            },
             Err(e) => Err(self.error("write", &e)),
         }
     }
@@ -225,6 +238,9 @@ impl S3Backend {
                 Ok(_) => return Ok(reclaimed),
                 Err(e) if conflict(&e) => match self.read_lock().await? {
                     None => {}
+                    // Our own lock: the first answer was lost, the retry
+                    // found what it had made.
+                    Some((holder, _)) if holder.id == lock.id => return Ok(reclaimed),
                     Some((holder, etag)) if reclaimed.is_none() && holder.holder_is_gone() => {
                         self.delete_lock(&etag).await?;
                         reclaimed = Some(holder);

@@ -6,9 +6,9 @@ use aws_sdk_ec2::types::{ResourceType, VolumeState, VolumeType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
-use super::super::errors::{api, code, wait_for, Poll};
+use super::super::errors::{api, code, create_once, wait_for, Poll};
 use super::vpc::gone;
-use super::{flag, retag, string, tag_spec, tags_attr};
+use super::{flag, found, once, retag, string, tag_spec, tags_attr};
 
 pub(super) const NOT_FOUND: &str = "InvalidVolume.NotFound";
 
@@ -20,17 +20,23 @@ fn size(attrs: &Attrs) -> Option<i32> {
 }
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    let out = ec2
-        .create_volume()
-        .availability_zone(string(attrs, "zone"))
-        .set_size(size(attrs))
-        .volume_type(VolumeType::from(string(attrs, "type").as_str()))
-        .set_encrypted(flag(attrs, "encrypted"))
-        .tag_specifications(tag_spec(ResourceType::Volume, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("CreateVolume", e))?;
-    let id = out.volume_id().unwrap_or_default().to_string();
+    let id = create_once(
+        "CreateVolume",
+        || {
+            ec2.create_volume()
+                .availability_zone(string(attrs, "zone"))
+                .set_size(size(attrs))
+                .volume_type(VolumeType::from(string(attrs, "type").as_str()))
+                .set_encrypted(flag(attrs, "encrypted"))
+                .tag_specifications(tag_spec(ResourceType::Volume, &target, attrs))
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.volume_id().unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     wait_state(ec2, "CreateVolume", &id, &VolumeState::Available).await?;
     read(ec2, target, &id).await?.ok_or_else(|| gone("CreateVolume", &id))
 }

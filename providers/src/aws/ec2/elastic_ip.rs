@@ -5,9 +5,9 @@ use aws_sdk_ec2::types::{DomainType, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code};
+use super::super::errors::{api, code, create_once};
 use super::vpc::gone;
-use super::{string, tag_spec, tags_attr};
+use super::{found, once, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     if !string(attrs, "instance").is_empty() {
@@ -16,14 +16,20 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
             "elastic IPs for NAT gateways".into(),
         ));
     }
-    let out = ec2
-        .allocate_address()
-        .domain(DomainType::Vpc)
-        .tag_specifications(tag_spec(ResourceType::ElasticIp, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("AllocateAddress", e))?;
-    let id = out.allocation_id().unwrap_or_default().to_string();
+    let id = create_once(
+        "AllocateAddress",
+        || {
+            ec2.allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(tag_spec(ResourceType::ElasticIp, &target, attrs))
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.allocation_id().unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     read(ec2, target, &id).await?.ok_or_else(|| gone("AllocateAddress", &id))
 }
 

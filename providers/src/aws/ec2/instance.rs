@@ -13,9 +13,9 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
 use super::super::attrs::sorted_strings;
-use super::super::errors::{api, code, retry_while, wait_for, Poll};
+use super::super::errors::{api, code, create_once, retry_while, wait_for, Poll};
 use super::vpc::gone;
-use super::{flag, retag, string, tag_spec, tags_attr};
+use super::{flag, found, once, retag, string, tag_spec, tags_attr};
 
 const NOT_FOUND: &str = "InvalidInstanceID.NotFound";
 
@@ -28,30 +28,41 @@ fn root_volume(attrs: &Attrs) -> Option<&serde_json::Map<String, Value>> {
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let image = string(attrs, "image");
-    let mut run = ec2
-        .run_instances()
-        .image_id(&image)
-        .instance_type(InstanceType::from(string(attrs, "type").as_str()))
-        .min_count(1)
-        .max_count(1)
-        .subnet_id(string(attrs, "subnet"))
-        .set_security_group_ids(Some(sorted_strings(attrs, "security_groups")).filter(|g| !g.is_empty()))
-        .set_key_name(attrs.get("key_pair").and_then(Value::as_str).map(str::to_string))
-        .set_private_ip_address(attrs.get("private_ip").and_then(Value::as_str).map(str::to_string))
-        .set_user_data(
-            attrs
-                .get("user_data")
-                .and_then(Value::as_str)
-                .map(|text| base64::engine::general_purpose::STANDARD.encode(text)),
-        )
-        .metadata_options(metadata(flag(attrs, "require_imdsv2").unwrap_or(true)))
-        .tag_specifications(tag_spec(ResourceType::Instance, &target, attrs))
-        .tag_specifications(tag_spec(ResourceType::Volume, &target, attrs));
-    if let Some(root) = root_volume(attrs) {
-        run = run.block_device_mappings(root_mapping(ec2, &image, root).await?);
-    }
-    let out = run.send().await.map_err(|e| api("RunInstances", e))?;
-    let id = out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string();
+    let mapping = match root_volume(attrs) {
+        Some(root) => Some(vec![root_mapping(ec2, &image, root).await?]),
+        None => None,
+    };
+    let run = || {
+        ec2.run_instances()
+            .image_id(&image)
+            .instance_type(InstanceType::from(string(attrs, "type").as_str()))
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(string(attrs, "subnet"))
+            .set_security_group_ids(Some(sorted_strings(attrs, "security_groups")).filter(|g| !g.is_empty()))
+            .set_key_name(attrs.get("key_pair").and_then(Value::as_str).map(str::to_string))
+            .set_private_ip_address(attrs.get("private_ip").and_then(Value::as_str).map(str::to_string))
+            .set_user_data(
+                attrs
+                    .get("user_data")
+                    .and_then(Value::as_str)
+                    .map(|text| base64::engine::general_purpose::STANDARD.encode(text)),
+            )
+            .metadata_options(metadata(flag(attrs, "require_imdsv2").unwrap_or(true)))
+            .tag_specifications(tag_spec(ResourceType::Instance, &target, attrs))
+            .tag_specifications(tag_spec(ResourceType::Volume, &target, attrs))
+            .set_block_device_mappings(mapping.clone())
+            .customize()
+            .config_override(once())
+            .send()
+    };
+    let id = create_once(
+        "RunInstances",
+        run,
+        |out| out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     wait_until(ec2, "RunInstances", &id, InstanceStateName::Running).await?;
     read(ec2, target, &id).await?.ok_or_else(|| gone("RunInstances", &id))
 }

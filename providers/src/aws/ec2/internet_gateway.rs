@@ -5,32 +5,37 @@ use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code};
+use super::super::errors::{api, code, create_once};
 use super::vpc::gone;
-use super::{delete_idempotent, retag, string, tag_spec, tags_attr};
+use super::{delete_idempotent, found, once, retag, string, tag_spec, tags_attr};
 
 const NOT_FOUND: &str = "InvalidInternetGatewayID.NotFound";
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    let out = ec2
-        .create_internet_gateway()
-        .tag_specifications(tag_spec(ResourceType::InternetGateway, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("CreateInternetGateway", e))?;
-    let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
+    let id = create_once(
+        "CreateInternetGateway",
+        || {
+            ec2.create_internet_gateway()
+                .tag_specifications(tag_spec(ResourceType::InternetGateway, &target, attrs))
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     attach(ec2, &id, &string(attrs, "vpc")).await?;
     read(ec2, target, &id).await?.ok_or_else(|| gone("CreateInternetGateway", &id))
 }
 
 async fn attach(ec2: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    ec2.attach_internet_gateway()
-        .internet_gateway_id(id)
-        .vpc_id(vpc)
-        .send()
-        .await
-        .map_err(|e| api("AttachInternetGateway", e))?;
-    Ok(())
+    match ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await {
+        Ok(_) => Ok(()),
+        // Attached already: a lost answer's retry.
+        Err(e) if code(&e).as_deref() == Some("Resource.AlreadyAssociated") => Ok(()),
+        Err(e) => Err(api("AttachInternetGateway", e)),
+    }
 }
 
 async fn detach(ec2: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<(), ProviderError> {

@@ -6,9 +6,9 @@ use aws_sdk_ec2::types::ResourceType;
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
-use super::super::errors::{api, code};
+use super::super::errors::{api, code, create_once};
 use super::vpc::gone;
-use super::{default_name, delete_idempotent, retag, string, tag_spec, tags_attr};
+use super::{default_name, delete_idempotent, found, once, retag, string, tag_spec, tags_attr};
 
 const NOT_FOUND: &str = "InvalidKeyPair.NotFound";
 
@@ -23,13 +23,21 @@ pub fn canonical(attr: &str, value: Value) -> Value {
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let name = attrs.get("name").and_then(Value::as_str).map_or_else(|| default_name(&target), str::to_string);
-    ec2.import_key_pair()
-        .key_name(&name)
-        .public_key_material(Blob::new(string(attrs, "public_key").into_bytes()))
-        .tag_specifications(tag_spec(ResourceType::KeyPair, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("ImportKeyPair", e))?;
+    create_once(
+        "ImportKeyPair",
+        || {
+            ec2.import_key_pair()
+                .key_name(&name)
+                .public_key_material(Blob::new(string(attrs, "public_key").into_bytes()))
+                .tag_specifications(tag_spec(ResourceType::KeyPair, &target, attrs))
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.key_name().unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     read(ec2, target, &name).await?.ok_or_else(|| gone("ImportKeyPair", &name))
 }
 

@@ -290,6 +290,17 @@ pub fn delete<'a>(
     })
 }
 
+/// Per-call settings for a create made through `create_once`: no SDK
+/// retries, as it retries itself after looking.
+fn once() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
+}
+
+/// The id of the resource tagged as `target`'s, if one exists.
+async fn found(ec2: &aws_sdk_ec2::Client, target: &Target<'_>) -> Result<Option<String>, ProviderError> {
+    Ok(find(ec2, target.clone()).await?.map(|r| r.id))
+}
+
 fn unsupported(type_name: &str) -> ProviderError {
     ProviderError::Unsupported(type_name.into(), APPLIES.join(", "))
 }

@@ -6,23 +6,29 @@ use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, wait_for, Poll};
+use super::super::errors::{api, code, create_once, wait_for, Poll};
 use super::vpc::gone;
-use super::{string, tag_spec, tags_attr};
+use super::{found, once, string, tag_spec, tags_attr};
 
 /// Checks before giving up (about five minutes with the backoff's cap).
 const CHECKS: u32 = 30;
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    let out = ec2
-        .create_nat_gateway()
-        .subnet_id(string(attrs, "subnet"))
-        .allocation_id(string(attrs, "elastic_ip"))
-        .tag_specifications(tag_spec(ResourceType::Natgateway, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("CreateNatGateway", e))?;
-    let id = out.nat_gateway().and_then(|g| g.nat_gateway_id()).unwrap_or_default().to_string();
+    let id = create_once(
+        "CreateNatGateway",
+        || {
+            ec2.create_nat_gateway()
+                .subnet_id(string(attrs, "subnet"))
+                .allocation_id(string(attrs, "elastic_ip"))
+                .tag_specifications(tag_spec(ResourceType::Natgateway, &target, attrs))
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.nat_gateway().and_then(|g| g.nat_gateway_id()).unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     wait_for("CreateNatGateway", CHECKS, || async {
         Ok(match state(ec2, &id).await? {
             Some(NatGatewayState::Available) => Poll::Ready,

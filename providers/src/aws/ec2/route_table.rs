@@ -8,9 +8,9 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
 use super::super::attrs::sorted_strings;
-use super::super::errors::{api, code, retry_while};
+use super::super::errors::{api, code, create_once, retry_while};
 use super::vpc::gone;
-use super::{delete_idempotent, retag, string, tag_spec, tags_attr};
+use super::{delete_idempotent, found, once, retag, string, tag_spec, tags_attr};
 
 const NOT_FOUND: &str = "InvalidRouteTableID.NotFound";
 
@@ -32,14 +32,20 @@ fn routes(attrs: &Attrs) -> Routes {
 }
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    let out = ec2
-        .create_route_table()
-        .vpc_id(string(attrs, "vpc"))
-        .tag_specifications(tag_spec(ResourceType::RouteTable, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("CreateRouteTable", e))?;
-    let id = out.route_table().and_then(|t| t.route_table_id()).unwrap_or_default().to_string();
+    let id = create_once(
+        "CreateRouteTable",
+        || {
+            ec2.create_route_table()
+                .vpc_id(string(attrs, "vpc"))
+                .tag_specifications(tag_spec(ResourceType::RouteTable, &target, attrs))
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.route_table().and_then(|t| t.route_table_id()).unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     for (cidr, via) in routes(attrs) {
         put_route(ec2, &id, &cidr, &via, false).await?;
     }
@@ -59,7 +65,7 @@ async fn put_route(
     replace: bool,
 ) -> Result<(), ProviderError> {
     let operation = if replace { "ReplaceRoute" } else { "CreateRoute" };
-    retry_while(
+    let result = retry_while(
         operation,
         // The ids come from the state, so a NotFound here is AWS not seeing
         // a just-created table or gateway yet.
@@ -91,7 +97,15 @@ async fn put_route(
             result
         },
     )
-    .await
+    .await;
+    // The route is there already: this call's first answer was lost (or
+    // someone made it by hand). Pointing it where it should go is the same.
+    match result {
+        Err(ProviderError::Api { message, .. }) if !replace && message.starts_with("RouteAlreadyExists") => {
+            Box::pin(put_route(ec2, table, cidr, via, true)).await
+        }
+        other => other,
+    }
 }
 
 async fn associate(ec2: &aws_sdk_ec2::Client, table: &str, subnet: &str) -> Result<(), ProviderError> {
@@ -99,13 +113,17 @@ async fn associate(ec2: &aws_sdk_ec2::Client, table: &str, subnet: &str) -> Resu
         "AssociateRouteTable",
         |c| c == NOT_FOUND,
         || async {
-            ec2.associate_route_table()
-                .route_table_id(table)
-                .subnet_id(subnet)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| (code(&e), api("AssociateRouteTable", e)))
+            match ec2.associate_route_table().route_table_id(table).subnet_id(subnet).send().await {
+                Ok(_) => Ok(()),
+                // Associated already with this table: a lost answer's retry.
+                Err(e)
+                    if code(&e).as_deref() == Some("Resource.AlreadyAssociated")
+                        && associations(ec2, table).await.ok().flatten().is_some_and(|a| a.contains_key(subnet)) =>
+                {
+                    Ok(())
+                }
+                Err(e) => Err((code(&e), api("AssociateRouteTable", e))),
+            }
         },
     )
     .await

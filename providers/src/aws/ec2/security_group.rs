@@ -14,9 +14,9 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, Use
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
-use super::super::errors::{api, code, retry_while};
+use super::super::errors::{api, code, create_once, retry_while};
 use super::vpc::gone;
-use super::{default_name, delete_idempotent, retag, string, tag_spec, tags_attr};
+use super::{default_name, delete_idempotent, found, once, retag, string, tag_spec, tags_attr};
 
 const NOT_FOUND: &str = "InvalidGroup.NotFound";
 
@@ -177,16 +177,22 @@ fn read_rules(permissions: &[IpPermission], own_id: &str) -> BTreeSet<Rule> {
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let name = attrs.get("name").and_then(Value::as_str).map_or_else(|| default_name(&target), str::to_string);
-    let out = ec2
-        .create_security_group()
-        .group_name(name)
-        .description(string(attrs, "description"))
-        .vpc_id(string(attrs, "vpc"))
-        .tag_specifications(tag_spec(ResourceType::SecurityGroup, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("CreateSecurityGroup", e))?;
-    let id = out.group_id().unwrap_or_default().to_string();
+    let id = create_once(
+        "CreateSecurityGroup",
+        || {
+            ec2.create_security_group()
+                .group_name(&name)
+                .description(string(attrs, "description"))
+                .vpc_id(string(attrs, "vpc"))
+                .tag_specifications(tag_spec(ResourceType::SecurityGroup, &target, attrs))
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.group_id().unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     let none = Value::Array(Vec::new());
     let ingress = rules(attrs.get("ingress").unwrap_or(&none), Some(&id));
     let egress = egress_rules(attrs.get("egress").unwrap_or(&none), Some(&id));
@@ -208,12 +214,21 @@ pub(super) async fn change_rules(
     let authorize: Vec<IpPermission> = want.difference(had).map(|r| permission(r, id)).collect();
     if !revoke.is_empty() {
         let revoke = Some(revoke);
+        // `InvalidPermission.NotFound`: revoked already, by a lost answer's
+        // first call.
+        let gone = |e: &Option<String>| e.as_deref() == Some("InvalidPermission.NotFound");
         if ingress {
             let call = ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(revoke);
-            call.send().await.map_err(|e| api("RevokeSecurityGroupIngress", e))?;
+            match call.send().await {
+                Err(e) if !gone(&code(&e)) => return Err(api("RevokeSecurityGroupIngress", e)),
+                _ => {}
+            }
         } else {
             let call = ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(revoke);
-            call.send().await.map_err(|e| api("RevokeSecurityGroupEgress", e))?;
+            match call.send().await {
+                Err(e) if !gone(&code(&e)) => return Err(api("RevokeSecurityGroupEgress", e)),
+                _ => {}
+            }
         }
     }
     if authorize.is_empty() {
@@ -222,17 +237,24 @@ pub(super) async fn change_rules(
     let operation = if ingress { "AuthorizeSecurityGroupIngress" } else { "AuthorizeSecurityGroupEgress" };
     // A group just created (this one, or a source group) may not be
     // visible to the rules API yet.
+    // `InvalidPermission.Duplicate`: the rules are there already, as the
+    // call was just given the rules missing; a lost answer's retry.
+    let duplicate = |c: &Option<String>| c.as_deref() == Some("InvalidPermission.Duplicate");
     retry_while(
         operation,
         |c| c == NOT_FOUND,
         || async {
             let perms = Some(authorize.clone());
-            if ingress {
+            let result = if ingress {
                 let call = ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(perms);
                 call.send().await.map(|_| ()).map_err(|e| (code(&e), api(operation, e)))
             } else {
                 let call = ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(perms);
                 call.send().await.map(|_| ()).map_err(|e| (code(&e), api(operation, e)))
+            };
+            match result {
+                Err((c, _)) if duplicate(&c) => Ok(()),
+                other => other,
             }
         },
     )

@@ -5,21 +5,27 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code};
+use super::super::errors::{api, code, create_once};
 use super::vpc::gone;
-use super::{delete_idempotent, flag, retag, string, tag_spec, tags_attr};
+use super::{delete_idempotent, flag, found, once, retag, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    let out = ec2
-        .create_subnet()
-        .vpc_id(string(attrs, "vpc"))
-        .cidr_block(string(attrs, "cidr"))
-        .availability_zone(string(attrs, "zone"))
-        .tag_specifications(tag_spec(ResourceType::Subnet, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("CreateSubnet", e))?;
-    let id = out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string();
+    let id = create_once(
+        "CreateSubnet",
+        || {
+            ec2.create_subnet()
+                .vpc_id(string(attrs, "vpc"))
+                .cidr_block(string(attrs, "cidr"))
+                .availability_zone(string(attrs, "zone"))
+                .tag_specifications(tag_spec(ResourceType::Subnet, &target, attrs))
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     if flag(attrs, "public_ip_on_launch") == Some(true) {
         set_public_ip(ec2, &id, true).await?;
     }

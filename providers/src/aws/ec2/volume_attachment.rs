@@ -47,14 +47,15 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
             "AttachVolume",
             |c| c == "IncorrectState" || c == "IncorrectInstanceState" || c.ends_with(".NotFound"),
             || async {
-                ec2.attach_volume()
-                    .volume_id(&volume)
-                    .instance_id(&instance)
-                    .device(&device)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| (code(&e), api("AttachVolume", e)))
+                match ec2.attach_volume().volume_id(&volume).instance_id(&instance).device(&device).send().await {
+                    Ok(_) => Ok(()),
+                    // Attached already to this instance: a lost answer's retry.
+                    Err(e) if attachment(ec2, &volume, &instance).await.ok().flatten().is_some() => {
+                        let _ = e;
+                        Ok(())
+                    }
+                    Err(e) => Err((code(&e), api("AttachVolume", e))),
+                }
             },
         )
         .await?;

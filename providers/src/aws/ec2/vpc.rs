@@ -4,18 +4,25 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code};
-use super::{delete_idempotent, flag, retag, string, tag_spec, tags_attr};
+use super::super::errors::{api, code, create_once};
+use super::{delete_idempotent, flag, found, once, retag, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    let out = ec2
-        .create_vpc()
-        .cidr_block(string(attrs, "cidr"))
-        .tag_specifications(tag_spec(ResourceType::Vpc, &target, attrs))
-        .send()
-        .await
-        .map_err(|e| api("CreateVpc", e))?;
-    let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
+    let id = create_once(
+        "CreateVpc",
+        || {
+            let spec = tag_spec(ResourceType::Vpc, &target, attrs);
+            ec2.create_vpc()
+                .cidr_block(string(attrs, "cidr"))
+                .tag_specifications(spec)
+                .customize()
+                .config_override(once())
+                .send()
+        },
+        |out| out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string(),
+        || found(ec2, &target),
+    )
+    .await?;
     set_dns(ec2, &id, attrs, &Attrs::new()).await?;
     read(ec2, target, &id).await?.ok_or_else(|| ProviderError::Api {
         operation: "CreateVpc".into(),

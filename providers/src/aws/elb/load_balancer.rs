@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::super::attrs::sorted_strings;
 use super::super::errors::{api, code, retry_while};
-use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
+use super::super::tags::{owned_tags, removed_tag_keys, tags_json, ADDRESS, LINEAGE};
 
 const NOT_FOUND: &str = "LoadBalancerNotFound";
 /// An instance AWS does not know (yet, right after launch; or any more).
@@ -243,7 +243,8 @@ pub async fn create(
         // know is one just created that it does not show yet.
         |c| c == "SubnetNotFound" || c == "InvalidSecurityGroup",
         || async {
-            elb.create_load_balancer()
+            let created = elb
+                .create_load_balancer()
                 .load_balancer_name(&name)
                 .set_listeners(Some(listeners.clone()))
                 .set_subnets(Some(subnets.clone()))
@@ -251,9 +252,19 @@ pub async fn create(
                 .set_scheme(scheme.clone())
                 .set_tags(Some(tags.clone()))
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| (code(&e), api(OPERATION, e)))
+                .await;
+            match created {
+                Ok(_) => Ok(()),
+                // moto refuses a repeat that AWS would accept: the first
+                // call's answer was lost, the load balancer is this
+                // resource's if its ownership tags say so.
+                Err(e)
+                    if code(&e).as_deref() == Some("DuplicateLoadBalancerName") && owned(elb, &name, &target).await =>
+                {
+                    Ok(())
+                }
+                Err(e) => Err((code(&e), api(OPERATION, e))),
+            }
         },
     )
     .await?;
@@ -281,6 +292,18 @@ async fn configure_health_check(
 
 /// Register instances. One launched moments ago may not be visible to the
 /// ELB API yet, which answers InvalidInstance: that is retried.
+/// Whether the load balancer `name` carries `target`'s ownership tags.
+async fn owned(elb: &aws_sdk_elasticloadbalancing::Client, name: &str, target: &Target<'_>) -> bool {
+    let Ok(described) = elb.describe_tags().load_balancer_names(name).send().await else { return false };
+    let tags: Vec<(&str, &str)> = described
+        .tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .map(|t| (t.key(), t.value().unwrap_or_default()))
+        .collect();
+    tags.contains(&(ADDRESS, target.address)) && tags.contains(&(LINEAGE, target.lineage))
+}
+
 /// An instance's own registrations (its `load_balancers`): out of those
 /// it left, into those it joined.
 pub async fn follow(
@@ -367,6 +390,9 @@ pub async fn read(
     groups.sort_unstable();
     let mut instances: Vec<&str> = lb.instances().iter().filter_map(Instance::instance_id).collect();
     instances.sort_unstable();
+    // AWS lists an instance once; moto twice if a registration was sent
+    // twice (a retry after a lost answer).
+    instances.dedup();
     let mut listeners: Vec<Listener> =
         lb.listener_descriptions().iter().filter_map(|d| d.listener()).map(Listener::from_sdk).collect();
     listeners.sort();

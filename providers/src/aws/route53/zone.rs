@@ -14,7 +14,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
 use super::super::attrs::text;
-use super::super::errors::{api, code, retry_while};
+use super::super::errors::{api, code, create_once, retry_while};
 use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
 
 /// The prefix Route53 puts before zone ids.
@@ -79,16 +79,26 @@ pub async fn create(r53: &aws_sdk_route53::Client, target: Target<'_>, attrs: &A
         .set_comment(text(attrs, "comment").map(str::to_string))
         .private_zone(vpc.is_some())
         .build();
-    let out = r53
-        .create_hosted_zone()
-        .name(text(attrs, "name").unwrap_or_default())
-        .caller_reference(caller_reference(&target))
-        .hosted_zone_config(config)
-        .set_vpc(vpc.map(|id| private_vpc(r53, id)))
-        .send()
-        .await
-        .map_err(|e| api("CreateHostedZone", e))?;
-    let id = bare(out.hosted_zone().map(|z| z.id()).unwrap_or_default()).to_string();
+    // Made once: AWS de-duplicates by caller reference, moto does not.
+    let reference = caller_reference(&target);
+    let once = aws_sdk_route53::config::Builder::default()
+        .retry_config(aws_sdk_route53::config::retry::RetryConfig::disabled());
+    let id = create_once(
+        "CreateHostedZone",
+        || {
+            r53.create_hosted_zone()
+                .name(text(attrs, "name").unwrap_or_default())
+                .caller_reference(&reference)
+                .hosted_zone_config(config.clone())
+                .set_vpc(vpc.map(|id| private_vpc(r53, id)))
+                .customize()
+                .config_override(once.clone())
+                .send()
+        },
+        |out| bare(out.hosted_zone().map(|z| z.id()).unwrap_or_default()).to_string(),
+        || async { Ok(find(r53, target.clone()).await?.map(|r| r.id)) },
+    )
+    .await?;
     let tags = owned_tags(&target, attrs);
     change_tags(r53, &id, &tags, &[]).await?;
     read(r53, target, &id).await?.ok_or_else(|| gone("CreateHostedZone", &id))
