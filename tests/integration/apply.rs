@@ -9,10 +9,15 @@ use crate::moto::Moto;
 use crate::support::{self, flat, stderr, stdout};
 
 pub fn k8sinfra(moto: &Moto, dir: &Path, args: &[&str]) -> Output {
+    k8sinfra_via(moto, &moto.endpoint, dir, args)
+}
+
+/// k8sinfra in `dir`, talking to `endpoint`: moto, or a relay to it.
+pub fn k8sinfra_via(moto: &Moto, endpoint: &str, dir: &Path, args: &[&str]) -> Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
     command.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("AWS_PROFILE");
     for (k, v) in moto.env() {
-        command.env(k, v);
+        command.env(k, if k == "AWS_ENDPOINT_URL" { endpoint.to_string() } else { v });
     }
     command.output().expect("k8sinfra runs")
 }

@@ -10,12 +10,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use aws_sdk_ec2::types::{Filter, Instance, IpPermission};
 
-use crate::apply::{example, runtime};
+use crate::apply::{example, k8sinfra_via as k8sinfra, runtime};
 use crate::moto::Moto;
 use crate::proxy::CountingProxy;
 use crate::support::{root, stderr, stdout};
@@ -25,16 +24,6 @@ const NAME: &str = "my-cluster.k8s-devops.net";
 /// An Ubuntu image from moto's own catalogue: the example's default is a
 /// real us-east-1 AMI, which moto cannot describe.
 const IMAGE: &str = "image=ami-785db401";
-
-/// k8sinfra in `dir`, talking to `endpoint` (moto, or a relay to it).
-fn k8sinfra(moto: &Moto, endpoint: &str, dir: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("AWS_PROFILE");
-    for (k, v) in moto.env() {
-        command.env(k, if k == "AWS_ENDPOINT_URL" { endpoint.to_string() } else { v });
-    }
-    command.output().expect("k8sinfra runs")
-}
 
 fn ok(out: &Output) -> String {
     assert!(out.status.success(), "{}{}", stdout(out), stderr(out));

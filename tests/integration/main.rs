@@ -16,6 +16,7 @@
 mod apply;
 mod cli;
 mod cluster;
+mod faults;
 mod fixtures;
 mod hosts;
 mod moto;

@@ -1,8 +1,12 @@
-//! A counting HTTP relay between k8sinfra and moto, on 127.0.0.1: it
-//! forwards each request and tallies the API operations it carries
-//! (`Action=` of the query protocols EC2 and ELB speak), so a test can
-//! say how many calls a command made. It can also hold every request for a
-//! while, the way AWS takes its time where moto answers at once.
+//! An HTTP relay between k8sinfra and moto, on 127.0.0.1: it forwards each
+//! request and tallies the API operations it carries (`Action=` of the
+//! query protocols EC2 and ELB speak), so a test can say how many calls a
+//! command made and in what order. It can hold every request for a while,
+//! the way AWS takes its time where moto answers at once, and it can
+//! misbehave the way networks and AWS do: for a share of requests it
+//! answers 500, 503 or a throttling error in the service's own format,
+//! drops the connection before the request reaches the server, or drops
+//! the answer after the server has acted on it.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -10,68 +14,169 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// What goes wrong, and how often (each a share of all requests, 0 to 1).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    /// An error status (500, 503 or throttling, in turn) instead of an answer.
+    pub errors: f64,
+    /// The connection closed before the request is passed on.
+    pub drops_before: f64,
+    /// The request passed on and acted upon, the answer never delivered.
+    pub drops_after: f64,
+    /// Seeds the choice, so a failing run can be replayed.
+    pub seed: u64,
+}
+
+/// A fault the relay injected: its kind and the operation it hit.
+pub type Injected = (&'static str, String);
+
+#[derive(Default)]
+struct Log {
+    counts: BTreeMap<String, usize>,
+    requests: Vec<String>,
+    injected: Vec<Injected>,
+    /// xorshift state: no dependency for a coin toss.
+    random: u64,
+}
+
+impl Log {
+    fn toss(&mut self) -> f64 {
+        let mut x = self.random.max(1);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 pub struct CountingProxy {
     pub endpoint: String,
-    counts: Arc<Mutex<BTreeMap<String, usize>>>,
-    log: Arc<Mutex<Vec<String>>>,
+    log: Arc<Mutex<Log>>,
 }
 
 impl CountingProxy {
     /// A relay to `upstream` (`http://127.0.0.1:PORT`), running until the
     /// test process ends.
     pub fn start(upstream: &str) -> CountingProxy {
-        Self::slow(upstream, Duration::ZERO)
+        Self::new(upstream, Duration::ZERO, Faults::default())
     }
 
     /// A relay that holds each request `delay` before passing it on.
     pub fn slow(upstream: &str, delay: Duration) -> CountingProxy {
+        Self::new(upstream, delay, Faults::default())
+    }
+
+    /// A relay that injects `faults`.
+    pub fn faulty(upstream: &str, faults: Faults) -> CountingProxy {
+        Self::new(upstream, Duration::ZERO, faults)
+    }
+
+    fn new(upstream: &str, delay: Duration, faults: Faults) -> CountingProxy {
         let upstream = upstream.trim_start_matches("http://").to_string();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let counts = Arc::new(Mutex::new(BTreeMap::new()));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tally, record) = (Arc::clone(&counts), Arc::clone(&log));
+        let log = Arc::new(Mutex::new(Log { random: faults.seed ^ 0x9e37_79b9_7f4a_7c15, ..Log::default() }));
+        let shared = Arc::clone(&log);
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let (upstream, tally, record) = (upstream.clone(), Arc::clone(&tally), Arc::clone(&record));
-                std::thread::spawn(move || relay(client, &upstream, &tally, &record, delay));
+                let (upstream, log) = (upstream.clone(), Arc::clone(&shared));
+                std::thread::spawn(move || relay(client, &upstream, &log, delay, faults));
             }
         });
-        CountingProxy { endpoint, counts, log }
+        CountingProxy { endpoint, log }
+    }
+
+    /// Operations seen so far, by name.
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        self.log.lock().expect("log").counts.clone()
     }
 
     /// The query-protocol requests seen so far, in the order they came:
     /// each one's form body (`Action=RunInstances&InstanceType=…`).
     pub fn requests(&self) -> Vec<String> {
-        self.log.lock().expect("log").clone()
+        self.log.lock().expect("log").requests.clone()
     }
 
-    /// Operations seen so far, by name.
-    pub fn counts(&self) -> BTreeMap<String, usize> {
-        self.counts.lock().expect("counts").clone()
+    /// The faults injected so far.
+    pub fn injected(&self) -> Vec<Injected> {
+        self.log.lock().expect("log").injected.clone()
     }
+}
+
+/// The AWS service a request is for, which decides how an error reads.
+#[derive(Clone, Copy)]
+enum Service {
+    Ec2,
+    Elb,
+    Route53,
+    S3,
+}
+
+fn service(request_line: &str, body: &str) -> Service {
+    if request_line.split(' ').nth(1).is_some_and(|path| path.starts_with("/2013-04-01/")) {
+        Service::Route53
+    } else if body.contains("Version=2016-11-15") {
+        Service::Ec2
+    } else if body.contains("Version=2012-06-01") {
+        Service::Elb
+    } else {
+        Service::S3
+    }
+}
+
+/// An error answer as the service would send it: status line and XML.
+fn error_answer(service: Service, kind: usize) -> Vec<u8> {
+    let (status, code) = match (service, kind % 3) {
+        (Service::S3, 0) => ("500 Internal Server Error", "InternalError"),
+        (Service::S3, _) => ("503 Slow Down", "SlowDown"),
+        (Service::Ec2, 0) => ("500 Internal Server Error", "InternalError"),
+        (Service::Ec2, 1) => ("503 Service Unavailable", "Unavailable"),
+        (Service::Ec2, _) => ("400 Bad Request", "RequestLimitExceeded"),
+        (_, 0) => ("500 Internal Server Error", "InternalFailure"),
+        (_, 1) => ("503 Service Unavailable", "ServiceUnavailable"),
+        (_, _) => ("400 Bad Request", "Throttling"),
+    };
+    let message = "injected by the test relay";
+    let body = match service {
+        Service::Ec2 => format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>\
+             <Message>{message}</Message></Error></Errors><RequestID>fault</RequestID></Response>"
+        ),
+        Service::Elb | Service::Route53 => format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>Receiver</Type>\
+             <Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+        ),
+        Service::S3 => format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message>\
+             <RequestId>fault</RequestId></Error>"
+        ),
+    };
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 /// Requests of one client connection, each sent upstream on a connection
 /// of its own (`Connection: close`), its answer passed back whole.
-fn relay(
-    client: TcpStream,
-    upstream: &str,
-    tally: &Mutex<BTreeMap<String, usize>>,
-    record: &Mutex<Vec<String>>,
-    delay: Duration,
-) {
+fn relay(client: TcpStream, upstream: &str, log: &Mutex<Log>, delay: Duration, faults: Faults) {
     let Ok(writer) = client.try_clone() else { return };
     let mut writer = writer;
     let mut reader = BufReader::new(client);
     loop {
         let mut head = Vec::new();
+        let mut request_line = String::new();
         let mut length = 0usize;
         loop {
             let mut line = String::new();
             match reader.read_line(&mut line) {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
+            }
+            if request_line.is_empty() {
+                request_line = line.trim_end().to_string();
             }
             let lower = line.to_ascii_lowercase();
             if let Some(value) = lower.strip_prefix("content-length:") {
@@ -90,22 +195,47 @@ fn relay(
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let text = String::from_utf8_lossy(&body);
+        let text = String::from_utf8_lossy(&body).to_string();
         let operation = text
             .split('&')
             .find_map(|pair| pair.strip_prefix("Action="))
-            .map_or_else(|| "other".to_string(), str::to_string);
-        if operation != "other" {
-            record.lock().expect("log").push(text.to_string());
-        }
-        *tally.lock().expect("counts").entry(operation).or_default() += 1;
+            .map_or_else(|| request_line.clone(), str::to_string);
+        let fault = {
+            let mut log = log.lock().expect("log");
+            if text.contains("Action=") {
+                log.requests.push(text.clone());
+            }
+            *log.counts.entry(operation.clone()).or_default() += 1;
+            let toss = log.toss();
+            let fault = if toss < faults.errors {
+                Some("error")
+            } else if toss < faults.errors + faults.drops_before {
+                Some("drop before")
+            } else if toss < faults.errors + faults.drops_before + faults.drops_after {
+                Some("drop after")
+            } else {
+                None
+            };
+            if let Some(kind) = fault {
+                log.injected.push((kind, operation.clone()));
+            }
+            fault.map(|kind| (kind, log.injected.len()))
+        };
         std::thread::sleep(delay);
+        match fault {
+            Some(("error", n)) => {
+                let _ = writer.write_all(&error_answer(service(&request_line, &text), n));
+                return;
+            }
+            Some(("drop before", _)) => return,
+            _ => {}
+        }
         let Ok(mut up) = TcpStream::connect(upstream) else { return };
         if up.write_all(&head).and_then(|()| up.write_all(&body)).is_err() {
             return;
         }
         let mut answer = Vec::new();
-        if up.read_to_end(&mut answer).is_err() || writer.write_all(&answer).is_err() {
+        if up.read_to_end(&mut answer).is_err() || fault.is_some() || writer.write_all(&answer).is_err() {
             return;
         }
     }
