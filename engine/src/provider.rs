@@ -28,6 +28,8 @@ pub struct Target<'a> {
     pub address: &'a str,
     /// The state's lineage, tagged likewise.
     pub lineage: &'a str,
+    /// For `find` on an interrupted create: when it started (Unix seconds).
+    pub since: Option<u64>,
 }
 
 /// A resource as the cloud reports it.

@@ -226,7 +226,11 @@ async fn walk(
             let change = &task.change;
             state.pending.insert(
                 change.address.clone(),
-                Pending { type_name: change.type_name.clone(), dependencies: change.depends_on.clone() },
+                Pending {
+                    type_name: change.type_name.clone(),
+                    dependencies: change.depends_on.clone(),
+                    since: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs()),
+                },
             );
         }
         if !creates.is_empty() {
@@ -433,7 +437,7 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
         let error = ProviderError::Unsupported(change.type_name.clone(), "nothing".into());
         return Ran { result: Err(error), old_kept: None };
     };
-    let target = Target { type_name: &change.type_name, address: &change.address, lineage };
+    let target = Target { type_name: &change.type_name, address: &change.address, lineage, since: None };
     let id = change.id.as_deref().unwrap_or_default();
     let result = match change.action {
         Action::Create => provider.create(target, &task.after).await.map(Some),
@@ -472,7 +476,7 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
     for (address, pending) in &state.pending {
         fresh.pending.remove(address);
         let Some(provider) = providers.for_type(&pending.type_name) else { continue };
-        let target = Target { type_name: &pending.type_name, address, lineage: &state.lineage };
+        let target = Target { type_name: &pending.type_name, address, lineage: &state.lineage, since: pending.since };
         if let Some(remote) = provider.find(target).await? {
             fresh.resources.insert(
                 address.clone(),
@@ -495,7 +499,7 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
         let Some(provider) = providers.for_type(type_name) else { continue };
         let targets: Vec<(Target<'_>, &str)> = resources
             .iter()
-            .map(|(address, r)| (Target { type_name, address, lineage: &state.lineage }, r.id.as_str()))
+            .map(|(address, r)| (Target { type_name, address, lineage: &state.lineage, since: None }, r.id.as_str()))
             .collect();
         let read = provider.read_many(type_name, &targets).await?;
         for ((address, _), remote) in resources.iter().zip(read) {

@@ -41,6 +41,11 @@ pub struct Pending {
     pub type_name: String,
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// When the create started (Unix seconds): a resource that cannot
+    /// carry its ownership tags from the first call (a bucket) is known
+    /// as this create's by being made after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
 }
 
 /// One resource instance as the cloud reported it after the last change.

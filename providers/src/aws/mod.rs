@@ -147,9 +147,11 @@ impl Provider for Aws {
             match service(target.type_name) {
                 Service::Ec2 => ec2::find(&c.ec2, target).await,
                 Service::Route53 => route53::find(&c.route53, target).await,
-                // Found by name, their natural identity: an interrupted
-                // create is adopted by the create that follows.
-                Service::S3 | Service::Elb => Ok(None),
+                Service::S3 => s3::find(&c.s3, target).await,
+                // Found by name, its natural identity: an interrupted
+                // create is adopted by the create that follows, when its
+                // ownership tags say it is this resource's.
+                Service::Elb => Ok(None),
             }
         })
     }

@@ -347,7 +347,7 @@ mod tests {
     use super::*;
 
     fn target(address: &str) -> Target<'_> {
-        Target { type_name: "dns_zone", address, lineage: "0b7c4a7e-1f1e-4c55-9d7e-2b8e7f0c9a11" }
+        Target { type_name: "dns_zone", address, lineage: "0b7c4a7e-1f1e-4c55-9d7e-2b8e7f0c9a11", since: None }
     }
 
     #[test]

@@ -167,6 +167,11 @@ async fn configure(
     before: Option<&Attrs>,
 ) -> Result<(), ProviderError> {
     let changed = |attr: &str| before.is_none_or(|b| b.get(attr) != after.get(attr));
+    // Ownership first: the sooner a new bucket carries its tags, the
+    // smaller the window in which an interrupted run leaves it untagged.
+    if changed("tags") || before.is_none() {
+        set_tags(s3, target, name, after).await?;
+    }
     // A new bucket's versioning is off already: suspending it would only
     // make it "Suspended" rather than never enabled.
     if changed("versioning") && (before.is_some() || flag(after, "versioning")) {
@@ -179,10 +184,38 @@ async fn configure(
     if changed("block_public_access") {
         block_public_access(s3, name, flag(after, "block_public_access")).await?;
     }
-    if changed("tags") || before.is_none() {
-        set_tags(s3, target, name, after).await?;
-    }
     Ok(())
+}
+
+/// The bucket an interrupted create made, if any. CreateBucket takes no
+/// tags, so a run killed between it and the tagging call leaves a bucket
+/// without its ownership tags: one such bucket made after the create
+/// started (`target.since`, a minute's grace for clocks) is taken as it,
+/// if there is exactly one. A bucket tagged as this resource's always is.
+pub async fn find(s3: &aws_sdk_s3::Client, target: Target<'_>) -> Result<Option<Remote>, ProviderError> {
+    let listed = s3.list_buckets().send().await.map_err(|e| api("ListBuckets", e))?;
+    let mut untagged = Vec::new();
+    for bucket in listed.buckets() {
+        let Some(name) = bucket.name() else { continue };
+        let tags: Vec<(String, String)> = match s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
+            Err(e) => return Err(api("GetBucketTagging", e)),
+        };
+        let has = |key: &str, value: &str| tags.iter().any(|(k, v)| k == key && v == value);
+        if has(ADDRESS, target.address) && has(LINEAGE, target.lineage) {
+            return read(s3, target, name).await;
+        }
+        let made = bucket.creation_date().map(|d| d.secs());
+        let after = matches!((made, target.since), (Some(made), Some(since)) if made + 60 >= since as i64);
+        if after && !tags.iter().any(|(k, _)| k.starts_with("k8sinfra:")) {
+            untagged.push(name.to_string());
+        }
+    }
+    match untagged.as_slice() {
+        [name] => read(s3, target, name).await,
+        _ => Ok(None),
+    }
 }
 
 pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, name: &str) -> Result<Option<Remote>, ProviderError> {

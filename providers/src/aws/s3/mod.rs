@@ -50,6 +50,16 @@ pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, id: &str) -> Resu
     }
 }
 
+/// What an interrupted create made: a bucket (see `bucket::find`); an
+/// object's put is adopted by the put that follows, its key being its
+/// identity.
+pub async fn find(s3: &aws_sdk_s3::Client, target: Target<'_>) -> Result<Option<Remote>, ProviderError> {
+    match target.type_name {
+        "s3_bucket" => bucket::find(s3, target).await,
+        _ => Ok(None),
+    }
+}
+
 pub async fn create(s3: &aws_sdk_s3::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     match target.type_name {
         "s3_bucket" => bucket::create(s3, target, attrs).await,
