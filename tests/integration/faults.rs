@@ -82,7 +82,7 @@ pub fn inventory(moto: &Moto) -> BTreeMap<String, usize> {
 }
 
 /// The state the seed chapter keeps in S3.
-fn state(moto: &Moto) -> serde_json::Value {
+pub fn state(moto: &Moto) -> serde_json::Value {
     let rt = runtime();
     let object = rt
         .block_on(moto.s3().get_object().bucket("k8s-devops-state").key("seed-chapter/state.json").send())

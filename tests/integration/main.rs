@@ -19,6 +19,7 @@ mod cluster;
 mod faults;
 mod fixtures;
 mod hosts;
+mod kill;
 mod moto;
 mod planner;
 mod proxy;
