@@ -241,3 +241,54 @@ fn ten_concurrent_applies_take_turns_and_the_serial_only_grows() {
     let expected: Vec<u64> = (1..=state.serial).collect();
     assert_eq!(serials, expected, "one write per serial, none clobbered");
 }
+
+#[test]
+fn without_the_lock_conditional_writes_still_refuse_every_stale_write() {
+    let moto = Moto::start();
+    let dir = vpc_in_s3();
+    assert!(ok(&k8sinfra(&moto, dir.path(), &["init"])));
+    let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, Duration::from_millis(40));
+    let runs: Vec<std::process::Child> = (0..10)
+        .map(|_| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
+            command.args(["apply", "--auto-approve", "--lock=false"]).current_dir(dir.path()).env("NO_COLOR", "1");
+            for (k, v) in moto.env() {
+                command.env(k, if k == "AWS_ENDPOINT_URL" { proxy.endpoint.clone() } else { v });
+            }
+            command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().expect("apply")
+        })
+        .collect();
+    let outcomes: Vec<std::process::Output> = runs.into_iter().map(|c| c.wait_with_output().expect("exit")).collect();
+    assert!(outcomes.iter().any(|o| o.status.success()), "some run applied");
+    // Every other run stopped at a write over a state it had not read.
+    for refused in outcomes.iter().filter(|o| !o.status.success()) {
+        let message = flat(&stderr(refused));
+        assert!(message.contains("refusing to write the state"), "refused as stale: {message}");
+    }
+
+    // No write was lost or overwritten: one version per serial, 1 to N,
+    // each a whole state.
+    let rt = runtime();
+    let state = rt.block_on(backend(&moto).load()).expect("state");
+    let s3 = moto.s3();
+    let versions = rt.block_on(s3.list_object_versions().bucket(BUCKET).prefix(KEY).send()).expect("versions");
+    let mut serials: Vec<u64> = versions
+        .versions()
+        .iter()
+        .filter(|v| v.key() == Some(KEY))
+        .filter_map(|v| v.version_id().map(str::to_string))
+        .map(|version| {
+            let object =
+                rt.block_on(s3.get_object().bucket(BUCKET).key(KEY).version_id(version).send()).expect("version");
+            let bytes = rt.block_on(object.body.collect()).expect("body").into_bytes();
+            k8sinfra_engine::state::decode(&bytes).expect("a whole state").serial
+        })
+        .collect();
+    serials.sort_unstable();
+    assert_eq!(serials, (1..=state.serial).collect::<Vec<u64>>(), "one write per serial, none clobbered");
+
+    // With the lock again, the next apply finishes whatever is left.
+    assert!(ok(&k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"])));
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+}
