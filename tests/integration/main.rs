@@ -22,6 +22,7 @@ mod hosts;
 mod kill;
 mod moto;
 mod planner;
+mod properties;
 mod proxy;
 mod refresh;
 mod repository;

@@ -249,6 +249,8 @@ impl Loader<'_> {
         }
     }
 
+    /// The files of a folder that parse; `None` if it cannot be read, or
+    /// if it has files and none of them parses.
     fn read_dir(&mut self, dir: &Path) -> Option<Vec<File>> {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
@@ -266,7 +268,13 @@ impl Loader<'_> {
             .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == EXTENSION))
             .collect();
         paths.sort();
-        Some(paths.iter().filter_map(|p| self.read_file(p)).collect())
+        let files: Vec<File> = paths.iter().filter_map(|p| self.read_file(p)).collect();
+        // Files there, none readable: each has said why already, and "no
+        // files" would be wrong.
+        if files.is_empty() && !paths.is_empty() {
+            return None;
+        }
+        Some(files)
     }
 
     fn read_file(&mut self, path: &Path) -> Option<File> {
