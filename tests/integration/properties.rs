@@ -129,9 +129,12 @@ fn mutated() -> impl Strategy<Value = String> {
         })
 }
 
-/// Check `text` as a one-file configuration. For each error: its file's
-/// length (`None`: no file) and its label ranges.
-fn check(text: &str) -> Vec<(Option<usize>, Vec<(usize, usize)>)> {
+/// An error as the property sees it: its file's length (`None`: it belongs
+/// to no file) and its label ranges.
+type Reported = (Option<usize>, Vec<(usize, usize)>);
+
+/// Check `text` as a one-file configuration.
+fn check(text: &str) -> Vec<Reported> {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("main.k8sinfra"), text).expect("written");
     let (_, diags, sources) = support::load(dir.path());
