@@ -74,7 +74,8 @@ fn main() {
         let t = Instant::now();
         let (config, diags) = load_and_evaluate(&file, &options, &providers, &mut sources);
         check.push(t.elapsed());
-        assert!(diags.is_empty(), "the generated configuration is valid");
+        // Valid; the security lint may warn (its findings are part of the work timed).
+        assert!(!diags.has_errors(), "the generated configuration is valid");
         count = config.expect("valid").resources.len();
     }
     println!("configuration: {resources} requested, {count} resources, {} bytes", text.len());

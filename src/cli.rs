@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Fail (exit 1) on warnings too: security-lint findings not accepted
+    /// with `lifecycle { accept = { RULE = "why" } }`. For CI.
+    #[arg(long, global = true)]
+    pub deny_warnings: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

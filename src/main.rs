@@ -33,7 +33,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &cli::Cli) -> ExitCode {
-    let out = report::Output::new(cli.color, cli.json);
+    let mut out = report::Output::new(cli.color, cli.json);
+    out.deny_warnings = cli.deny_warnings;
     let ok = match &cli.command {
         cli::Command::Validate(args) => commands::validate::run(args, &out),
         cli::Command::Fmt(args) => commands::fmt::run(args, &out),

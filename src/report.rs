@@ -11,6 +11,8 @@ use crate::cli::Color;
 pub struct Output {
     pub color: bool,
     pub json: bool,
+    /// `--deny-warnings`: a warning (a lint finding) fails the run too.
+    pub deny_warnings: bool,
 }
 
 impl Output {
@@ -20,13 +22,16 @@ impl Output {
             Color::Never => false,
             Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
         };
-        Output { color, json }
+        Output { color, json, deny_warnings: false }
     }
 
-    /// Print every diagnostic; returns whether there was no error.
+    /// Print every diagnostic; returns whether there was no error (nor,
+    /// with `--deny-warnings`, a warning).
     pub fn diagnostics(&self, diags: Diagnostics, sources: &SourceMap) -> bool {
-        let ok = !diags.has_errors();
         let sorted = dedup(diags.into_sorted());
+        let warnings = sorted.iter().filter(|d| !d.is_error()).count();
+        let denied = self.deny_warnings && warnings > 0;
+        let ok = !sorted.iter().any(Diag::is_error) && !denied;
         if self.json {
             let items: Vec<_> = sorted.iter().map(|d| to_json(d, sources)).collect();
             let errors = sorted.iter().filter(|d| d.is_error()).count();
@@ -47,6 +52,11 @@ impl Output {
         }
         if count > 0 {
             self.stderr(&format!("{count} error{} found; nothing was changed.\n", if count == 1 { "" } else { "s" }));
+        } else if warnings > 0 && self.deny_warnings {
+            self.stderr(&format!(
+                "{warnings} warning{} and --deny-warnings; nothing was changed.\n",
+                if warnings == 1 { "" } else { "s" }
+            ));
         }
         ok
     }

@@ -20,6 +20,7 @@ mod faults;
 mod fixtures;
 mod hosts;
 mod kill;
+mod lint;
 mod moto;
 mod planner;
 mod properties;

@@ -24,6 +24,12 @@ pub fn load(path: &Path) -> (Option<Config>, Diagnostics, SourceMap) {
     (config, diags, sources)
 }
 
+/// Whether a diagnostic is not a security-lint finding: the fixtures and
+/// snapshots of the checker leave the lint to its own tests.
+pub fn not_lint(diag: &k8sinfra_lang::Diag) -> bool {
+    !diag.code().is_some_and(|c| c.starts_with("lint::"))
+}
+
 /// Every `.k8sinfra` file below `dir`, sorted, skipping build output.
 pub fn k8sinfra_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -90,6 +90,17 @@ pub struct Lifecycle {
     /// `rolling_update { … }`: the instances of the resource form a group
     /// whose members are replaced, never changed in place, a few at a time.
     pub rolling: Option<Rolling>,
+    /// `accept = { open_ssh = "why" }`: findings of the security lint the
+    /// resource accepts, each with its written reason and where it was.
+    pub accepted: Vec<Accepted>,
+}
+
+/// A lint finding accepted on purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub rule: String,
+    pub reason: String,
+    pub span: Span,
 }
 
 /// How a group's members are replaced (kops's `rollingUpdate`): with

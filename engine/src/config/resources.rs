@@ -6,11 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8sinfra_lang::eval::{eval, Scope};
-use k8sinfra_lang::syntax::ast::{Block, EntryKind, Expr, ExprKind, Ident};
+use k8sinfra_lang::syntax::ast::{Block, EntryKind, Expr, ExprKind, Ident, MapKey};
 use k8sinfra_lang::{suggest, Diag, Diagnostics, Span, Type, Value};
 
 use super::errors::CheckError;
-use super::{Lifecycle, Rolling, Spans};
+use super::{Accepted, Lifecycle, Rolling, Spans};
 use crate::schema::{AttrKind, AttrSchema, ResourceSchema};
 
 /// Attributes every resource accepts besides its schema's.
@@ -450,6 +450,7 @@ fn check_lifecycle(
             "prevent_destroy" => lifecycle.prevent_destroy = flag(diags),
             "create_before_destroy" => lifecycle.create_before_destroy = flag(diags),
             "ignore_changes" => lifecycle.ignore_changes = ignore_list(schema, address, value, diags),
+            "accept" => lifecycle.accepted = accept_list(value, diags),
             other => diags.push(Diag::new(
                 name.span.file,
                 CheckError::UnknownAttribute {
@@ -458,7 +459,7 @@ fn check_lifecycle(
                     span: name.span.into(),
                     help: suggest::help(
                         other,
-                        ["prevent_destroy", "create_before_destroy", "ignore_changes", ROLLING_UPDATE],
+                        ["prevent_destroy", "create_before_destroy", "ignore_changes", "accept", ROLLING_UPDATE],
                     ),
                 },
             )),
@@ -468,6 +469,49 @@ fn check_lifecycle(
 }
 
 const ROLLING_UPDATE: &str = "rolling_update";
+
+/// `accept = { open_ssh = "the bastion is reached from anywhere" }`: rule
+/// ids (which the providers' lints check) and non-empty reasons, written
+/// out as literals.
+fn accept_list(value: &Expr, diags: &mut Diagnostics) -> Vec<Accepted> {
+    let invalid = |diags: &mut Diagnostics, span: Span, message: &str, label: &str| {
+        diags.push(Diag::new(
+            span.file,
+            CheckError::InvalidMeta {
+                message: message.into(),
+                span: span.into(),
+                label: label.into(),
+                help: Some("for example `accept = { open_ssh = \"the bastion is the way in\" }`".into()),
+            },
+        ));
+    };
+    let ExprKind::Map { entries, .. } = &value.kind else {
+        invalid(diags, value.span, "`accept` must be a map from rule to reason", "not a map");
+        return Vec::new();
+    };
+    let mut accepted = Vec::new();
+    for entry in entries {
+        let rule = match &entry.key {
+            MapKey::Ident(i) => Some(i.name.clone()),
+            MapKey::String(t, _) => t.as_literal(),
+        };
+        let reason = match &entry.value.kind {
+            ExprKind::String(t) => t.as_literal().filter(|r| !r.trim().is_empty()),
+            _ => None,
+        };
+        match (rule, reason) {
+            (Some(rule), Some(reason)) => accepted.push(Accepted { rule, reason, span: entry.key.span() }),
+            (None, _) => invalid(diags, entry.key.span(), "a rule id is a plain name", "not a name"),
+            (_, None) => invalid(
+                diags,
+                entry.value.span,
+                "an accepted finding needs its reason, written out",
+                "not a non-empty string",
+            ),
+        }
+    }
+    accepted
+}
 
 /// `rolling_update { max_surge = 1, max_unavailable = 0 }`. Unlike the
 /// other settings these are expressions (a module passes its inputs on),

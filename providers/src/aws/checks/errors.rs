@@ -5,6 +5,16 @@ use thiserror::Error;
 
 #[derive(Debug, Clone, Error, Diagnostic)]
 pub enum AwsCheckError {
+    #[error("no lint rule `{rule}` to accept")]
+    #[diagnostic(code(lint::unknown_rule))]
+    UnknownLintRule {
+        rule: String,
+        #[label("not a rule of the security lint")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("VPC `{vpc}` has a /{mask} block; AWS allows /16 to /28")]
     #[diagnostic(
         code(net::vpc_mask),

@@ -5,6 +5,7 @@
 mod errors;
 mod network;
 mod resources;
+pub mod security;
 
 use k8sinfra_engine::config::{Config, ResourceInstance};
 use k8sinfra_lang::{Diagnostics, Span};
@@ -14,6 +15,7 @@ pub use errors::AwsCheckError;
 pub fn run(config: &Config, diags: &mut Diagnostics) {
     network::check(config, diags);
     resources::check(config, diags);
+    security::check(config, diags);
 }
 
 /// Where an attribute of an instance was written, or its declaration.
