@@ -22,7 +22,12 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
         }),
         StateCommand::Show { address } => read(&access, out).is_some_and(|state| match state.resources.get(address) {
             Some(r) => {
-                out.stdout(resource_text(address, &r.attrs).trim_end());
+                // Secrets stay in the state file; `state show` is read on
+                // screens and in CI logs.
+                let providers = k8sinfra_providers::all();
+                let schema = providers.schema(&r.type_name);
+                let sensitive = |name: &str| schema.and_then(|s| s.find_attr(name)).is_some_and(|a| a.sensitive);
+                out.stdout(resource_text(address, &r.attrs, sensitive).trim_end());
                 true
             }
             None => {

@@ -319,9 +319,50 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     let admin_key = attr(&state, "module.cluster.tls_certificate.admin", "key_pem");
     let secrets = [pem_body(&ca_key), pem_body(&admin_key), token.clone()];
     let listing = ok(&k8sinfra(&moto, &direct, dir.path(), &["output"]));
-    for (what, text) in [("plan", &plan), ("apply", &apply), ("output", &listing)] {
+    let listing_json = ok(&k8sinfra(&moto, &direct, dir.path(), &["--json", "output"]));
+    // A plan that changes the masters' user data (a new version), saved,
+    // shown three ways, and applied; the state verbs; a failing run.
+    let newer = ["--var", IMAGE, "--var", "node_count=3"];
+    let saved = dir.path().join("saved.plan");
+    let saved_arg = saved.to_str().expect("utf-8");
+    let plan_out = ok(&k8sinfra(&moto, &direct, dir.path(), &[&["plan", "--out", saved_arg][..], &newer].concat()));
+    let plan_file = std::fs::read_to_string(&saved).expect("saved plan");
+    let shown: Vec<String> = ["text", "markdown", "json"]
+        .iter()
+        .map(|format| ok(&k8sinfra(&moto, &direct, dir.path(), &["show", saved_arg, "--format", format])))
+        .collect();
+    let state_list = ok(&k8sinfra(&moto, &direct, dir.path(), &["state", "list"]));
+    let state_show: Vec<String> = [
+        "module.cluster.tls_ca.kubernetes",
+        "module.cluster.bootstrap_token.join",
+        "module.cluster.instance.master[0]",
+    ]
+    .iter()
+    .map(|address| ok(&k8sinfra(&moto, &direct, dir.path(), &["state", "show", address])))
+    .collect();
+    let failing = k8sinfra(
+        &moto,
+        &direct,
+        dir.path(),
+        &[&["apply", "--auto-approve", "--var", "networking=weave"][..], &newer[..2]].concat(),
+    );
+    assert_eq!(failing.status.code(), Some(1));
+    let failure = format!("{}{}", stdout(&failing), stderr(&failing));
+    let mut outputs: Vec<(&str, &String)> = vec![
+        ("plan", &plan),
+        ("apply", &apply),
+        ("output", &listing),
+        ("output --json", &listing_json),
+        ("plan --out", &plan_out),
+        ("the saved plan", &plan_file),
+        ("state list", &state_list),
+        ("a failing apply", &failure),
+    ];
+    outputs.extend(shown.iter().map(|s| ("show", s)));
+    outputs.extend(state_show.iter().map(|s| ("state show", s)));
+    for (what, text) in outputs {
         for secret in &secrets {
-            assert!(!text.contains(secret.as_str()), "a secret in the {what} output");
+            assert!(!text.contains(secret.as_str()), "a secret in the {what} output:\n{text}");
         }
     }
 

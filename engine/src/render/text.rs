@@ -58,10 +58,20 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
 /// One resource of the state, as `k8sinfra state show` prints it: the
 /// language's syntax, names aligned, multi-line text as a heredoc.
 #[must_use]
-pub fn resource_text(address: &str, attrs: &std::collections::BTreeMap<String, serde_json::Value>) -> String {
+/// A resource as the state holds it, sensitive attributes (`sensitive`
+/// names them) shown as `(sensitive)`.
+pub fn resource_text(
+    address: &str,
+    attrs: &std::collections::BTreeMap<String, serde_json::Value>,
+    sensitive: impl Fn(&str) -> bool,
+) -> String {
     let mut out = format!("# {address}\n{} {{\n", header(address));
     let width = attrs.keys().map(String::len).max().unwrap_or(0);
     for (name, value) in attrs {
+        if sensitive(name) && !value.is_null() {
+            let _ = writeln!(out, "  {name:<width$} = (sensitive)");
+            continue;
+        }
         let shown = match value.as_str().filter(|s| s.contains('\n')) {
             Some(text) => heredoc(text, None),
             None => dsl(value),
