@@ -190,24 +190,51 @@ fn the_lock_keeps_a_second_process_out_until_released_or_forced() {
     assert!(stderr(&unlocked).contains("without the state lock"), "{}", stderr(&unlocked));
 }
 
-#[test]
-fn ten_concurrent_applies_take_turns_and_the_serial_only_grows() {
-    let moto = Moto::start();
-    let dir = vpc_in_s3();
-    assert!(ok(&k8sinfra(&moto, dir.path(), &["init"])));
-    // Each call held 40 ms, so the runs overlap as they would against AWS.
+/// Ten `apply` processes at once (with `extra` flags), every call held
+/// 40 ms so the runs overlap as they would against AWS; their outputs.
+fn ten_applies(moto: &Moto, dir: &std::path::Path, extra: &[&str]) -> Vec<std::process::Output> {
     let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, Duration::from_millis(40));
     let runs: Vec<std::process::Child> = (0..10)
         .map(|_| {
             let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
-            command.args(["apply", "--auto-approve"]).current_dir(dir.path()).env("NO_COLOR", "1");
+            command.args(["apply", "--auto-approve"]).args(extra).current_dir(dir).env("NO_COLOR", "1");
             for (k, v) in moto.env() {
                 command.env(k, if k == "AWS_ENDPOINT_URL" { proxy.endpoint.clone() } else { v });
             }
             command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().expect("apply")
         })
         .collect();
-    let outcomes: Vec<std::process::Output> = runs.into_iter().map(|c| c.wait_with_output().expect("exit")).collect();
+    runs.into_iter().map(|c| c.wait_with_output().expect("exit")).collect()
+}
+
+/// The serial of every version of the state ever written, sorted (S3's
+/// timestamps are too coarse to order them); each must be a whole state.
+fn stored_serials(moto: &Moto) -> Vec<u64> {
+    let rt = runtime();
+    let s3 = moto.s3();
+    let versions = rt.block_on(s3.list_object_versions().bucket(BUCKET).prefix(KEY).send()).expect("versions");
+    let mut serials: Vec<u64> = versions
+        .versions()
+        .iter()
+        .filter(|v| v.key() == Some(KEY))
+        .filter_map(|v| v.version_id().map(str::to_string))
+        .map(|version| {
+            let object =
+                rt.block_on(s3.get_object().bucket(BUCKET).key(KEY).version_id(version).send()).expect("version");
+            let bytes = rt.block_on(object.body.collect()).expect("body").into_bytes();
+            k8sinfra_engine::state::decode(&bytes).expect("a whole state").serial
+        })
+        .collect();
+    serials.sort_unstable();
+    serials
+}
+
+#[test]
+fn ten_concurrent_applies_take_turns_and_the_serial_only_grows() {
+    let moto = Moto::start();
+    let dir = vpc_in_s3();
+    assert!(ok(&k8sinfra(&moto, dir.path(), &["init"])));
+    let outcomes = ten_applies(&moto, dir.path(), &[]);
     let applied = outcomes.iter().filter(|o| o.status.success()).count();
     assert!(applied >= 1, "one run held the lock");
     for refused in outcomes.iter().filter(|o| !o.status.success()) {
@@ -220,24 +247,9 @@ fn ten_concurrent_applies_take_turns_and_the_serial_only_grows() {
     assert_eq!(state.resources.len(), 8);
     let vpcs = rt.block_on(moto.ec2().describe_vpcs().send()).expect("vpcs");
     assert_eq!(vpcs.vpcs().iter().filter(|v| v.is_default() != Some(true)).count(), 1, "no run created a second VPC");
-    // Every version of the state ever written (S3's timestamps are too
-    // coarse to order them): each write took the next serial, none was
-    // written twice or lost, and the newest is the state read above.
-    let s3 = moto.s3();
-    let versions = rt.block_on(s3.list_object_versions().bucket(BUCKET).prefix(KEY).send()).expect("versions");
-    let mut serials: Vec<u64> = versions
-        .versions()
-        .iter()
-        .filter(|v| v.key() == Some(KEY))
-        .filter_map(|v| v.version_id().map(str::to_string))
-        .map(|version| {
-            let object =
-                rt.block_on(s3.get_object().bucket(BUCKET).key(KEY).version_id(version).send()).expect("version");
-            let bytes = rt.block_on(object.body.collect()).expect("body").into_bytes();
-            k8sinfra_engine::state::decode(&bytes).expect("a whole state").serial
-        })
-        .collect();
-    serials.sort_unstable();
+    // Each write took the next serial, none was written twice or lost,
+    // and the newest is the state read above.
+    let serials = stored_serials(&moto);
     let expected: Vec<u64> = (1..=state.serial).collect();
     assert_eq!(serials, expected, "one write per serial, none clobbered");
 }
@@ -247,18 +259,7 @@ fn without_the_lock_conditional_writes_still_refuse_every_stale_write() {
     let moto = Moto::start();
     let dir = vpc_in_s3();
     assert!(ok(&k8sinfra(&moto, dir.path(), &["init"])));
-    let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, Duration::from_millis(40));
-    let runs: Vec<std::process::Child> = (0..10)
-        .map(|_| {
-            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
-            command.args(["apply", "--auto-approve", "--lock=false"]).current_dir(dir.path()).env("NO_COLOR", "1");
-            for (k, v) in moto.env() {
-                command.env(k, if k == "AWS_ENDPOINT_URL" { proxy.endpoint.clone() } else { v });
-            }
-            command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().expect("apply")
-        })
-        .collect();
-    let outcomes: Vec<std::process::Output> = runs.into_iter().map(|c| c.wait_with_output().expect("exit")).collect();
+    let outcomes = ten_applies(&moto, dir.path(), &["--lock=false"]);
     assert!(outcomes.iter().any(|o| o.status.success()), "some run applied");
     // Every other run stopped at a write over a state it had not read.
     for refused in outcomes.iter().filter(|o| !o.status.success()) {
@@ -270,21 +271,7 @@ fn without_the_lock_conditional_writes_still_refuse_every_stale_write() {
     // each a whole state.
     let rt = runtime();
     let state = rt.block_on(backend(&moto).load()).expect("state");
-    let s3 = moto.s3();
-    let versions = rt.block_on(s3.list_object_versions().bucket(BUCKET).prefix(KEY).send()).expect("versions");
-    let mut serials: Vec<u64> = versions
-        .versions()
-        .iter()
-        .filter(|v| v.key() == Some(KEY))
-        .filter_map(|v| v.version_id().map(str::to_string))
-        .map(|version| {
-            let object =
-                rt.block_on(s3.get_object().bucket(BUCKET).key(KEY).version_id(version).send()).expect("version");
-            let bytes = rt.block_on(object.body.collect()).expect("body").into_bytes();
-            k8sinfra_engine::state::decode(&bytes).expect("a whole state").serial
-        })
-        .collect();
-    serials.sort_unstable();
+    let serials = stored_serials(&moto);
     assert_eq!(serials, (1..=state.serial).collect::<Vec<u64>>(), "one write per serial, none clobbered");
 
     // With the lock again, the next apply finishes whatever is left.

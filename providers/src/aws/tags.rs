@@ -8,6 +8,13 @@ use k8sinfra_engine::provider::{Attrs, Target};
 pub const ADDRESS: &str = "k8sinfra:address";
 pub const LINEAGE: &str = "k8sinfra:lineage";
 
+/// Whether a resource's tags mark it as `target`'s: its address and this
+/// state's lineage.
+pub fn owned_by<K: AsRef<str>, V: AsRef<str>>(tags: &[(K, V)], target: &Target<'_>) -> bool {
+    let has = |key: &str, value: &str| tags.iter().any(|(k, v)| k.as_ref() == key && v.as_ref() == value);
+    has(ADDRESS, target.address) && has(LINEAGE, target.lineage)
+}
+
 /// The user's `tags` attribute as pairs.
 pub fn user_tags(attrs: &Attrs) -> Vec<(String, String)> {
     attrs

@@ -77,7 +77,7 @@ fn parse(id: &str) -> Option<(String, bool, BTreeSet<Rule>)> {
 }
 
 fn undescribed(rules: &BTreeSet<Rule>) -> BTreeSet<Rule> {
-    rules.iter().map(|r| Rule { description: None, ..r.clone() }).collect()
+    rules.iter().map(undescribed_one).collect()
 }
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, attrs: &Attrs) -> Result<Remote, ProviderError> {

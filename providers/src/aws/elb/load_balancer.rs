@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::super::attrs::sorted_strings;
 use super::super::errors::{api, code, retry_while};
-use super::super::tags::{owned_tags, removed_tag_keys, tags_json, ADDRESS, LINEAGE};
+use super::super::tags::{owned_by, owned_tags, removed_tag_keys, tags_json};
 
 const NOT_FOUND: &str = "LoadBalancerNotFound";
 /// An instance AWS does not know (yet, right after launch; or any more).
@@ -301,7 +301,7 @@ async fn owned(elb: &aws_sdk_elasticloadbalancing::Client, name: &str, target: &
         .flat_map(|d| d.tags())
         .map(|t| (t.key(), t.value().unwrap_or_default()))
         .collect();
-    tags.contains(&(ADDRESS, target.address)) && tags.contains(&(LINEAGE, target.lineage))
+    owned_by(&tags, target)
 }
 
 /// An instance's own registrations (its `load_balancers`): out of those

@@ -16,7 +16,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
 use super::super::errors::{api, code};
-use super::super::tags::{owned_tags, tags_json, ADDRESS, LINEAGE};
+use super::super::tags::{owned_by, owned_tags, tags_json};
 
 fn flag(attrs: &Attrs, name: &str) -> bool {
     attrs.get(name).and_then(Value::as_bool).unwrap_or(false)
@@ -139,13 +139,7 @@ pub async fn create(s3: &aws_sdk_s3::Client, target: Target<'_>, attrs: &Attrs) 
 /// and this state's lineage). Any other belongs to someone else, perhaps
 /// another configuration: silently sharing it would let either destroy it.
 async fn adoptable(s3: &aws_sdk_s3::Client, target: &Target<'_>, name: &str) -> Result<(), ProviderError> {
-    let tags: Vec<(String, String)> = match s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-        Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
-        Err(e) => return Err(api("GetBucketTagging", e)),
-    };
-    let has = |key: &str, value: &str| tags.iter().any(|(k, v)| k == key && v == value);
-    if has(ADDRESS, target.address) && has(LINEAGE, target.lineage) {
+    if owned_by(&tags_of(s3, name).await?, target) {
         return Ok(());
     }
     Err(ProviderError::Api {
@@ -197,13 +191,8 @@ pub async fn find(s3: &aws_sdk_s3::Client, target: Target<'_>) -> Result<Option<
     let mut untagged = Vec::new();
     for bucket in listed.buckets() {
         let Some(name) = bucket.name() else { continue };
-        let tags: Vec<(String, String)> = match s3.get_bucket_tagging().bucket(name).send().await {
-            Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-            Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
-            Err(e) => return Err(api("GetBucketTagging", e)),
-        };
-        let has = |key: &str, value: &str| tags.iter().any(|(k, v)| k == key && v == value);
-        if has(ADDRESS, target.address) && has(LINEAGE, target.lineage) {
+        let tags = tags_of(s3, name).await?;
+        if owned_by(&tags, &target) {
             return read(s3, target, name).await;
         }
         let made = bucket.creation_date().map(|d| d.secs());
@@ -216,6 +205,15 @@ pub async fn find(s3: &aws_sdk_s3::Client, target: Target<'_>) -> Result<Option<
         [name] => read(s3, target, name).await,
         _ => Ok(None),
     }
+}
+
+/// A bucket's tags as pairs (none when it has no tag set).
+async fn tags_of(s3: &aws_sdk_s3::Client, name: &str) -> Result<Vec<(String, String)>, ProviderError> {
+    Ok(match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+        Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) => return Err(api("GetBucketTagging", e)),
+    })
 }
 
 pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, name: &str) -> Result<Option<Remote>, ProviderError> {
@@ -242,11 +240,7 @@ pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, name: &str) -> Re
         Err(e) if code(&e).as_deref() == Some("NoSuchPublicAccessBlockConfiguration") => false,
         Err(e) => return Err(api("GetPublicAccessBlock", e)),
     };
-    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-        Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
-        Err(e) => return Err(api("GetBucketTagging", e)),
-    };
+    let tags = tags_of(s3, name).await?;
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(name));
     attrs.insert("name".into(), json!(name));
