@@ -5,9 +5,11 @@
 
 use std::fmt;
 
-use miette::{Diagnostic, NamedSource, Report, Severity};
+use miette::{
+    Diagnostic, MietteError, MietteSpanContents, NamedSource, Report, Severity, SourceCode, SourceSpan, SpanContents,
+};
 
-use crate::source::{FileId, SourceMap};
+use crate::source::{FileId, SourceFile, SourceMap};
 
 /// One reportable problem: a phase's error plus the file its spans point into.
 pub struct Diag {
@@ -79,11 +81,67 @@ impl Diag {
     /// A miette report carrying the source text of this diagnostic's file.
     #[must_use]
     pub fn into_report(self, sources: &SourceMap) -> Report {
+        let ranges = self.label_ranges();
         let report = Report::new_boxed(self.error);
-        match self.file.and_then(|f| sources.get(f)) {
-            Some(file) => report.with_source_code(NamedSource::new(file.name.clone(), file.text.clone())),
-            None => report,
+        let Some(file) = self.file.and_then(|f| sources.get(f)) else { return report };
+        match Window::around(file, &ranges) {
+            Some(window) => report.with_source_code(window),
+            None => report.with_source_code(NamedSource::new(file.name.clone(), file.text.clone())),
         }
+    }
+}
+
+/// The lines of a file around a diagnostic's labels, knowing where in the
+/// file they are. miette finds a span's line by reading its source from
+/// the top; given the whole of a large file, a run with many findings
+/// spends most of its time doing that. Used for large files only: labels
+/// far apart are then drawn as separate snippets rather than one, a
+/// difference not worth having in ordinary files.
+struct Window {
+    name: String,
+    text: std::sync::Arc<str>,
+    start: usize,
+    end: usize,
+    /// Zero-based line of `start`.
+    first_line: usize,
+}
+
+impl Window {
+    /// Lines enough around the labels for any context miette asks for.
+    fn around(file: &SourceFile, ranges: &[(usize, usize)]) -> Option<Window> {
+        const MARGIN: usize = 3;
+        const LARGE: usize = 256 * 1024;
+        if file.text.len() < LARGE {
+            return None;
+        }
+        let low = ranges.iter().map(|r| r.0).min()?;
+        let high = ranges.iter().map(|r| r.1).max()?.min(file.text.len());
+        let starts = file.line_starts();
+        let first_line = file.line_of(low).saturating_sub(MARGIN);
+        let end = starts.get(file.line_of(high) + MARGIN + 1).copied().unwrap_or(file.text.len());
+        Some(Window { name: file.name.clone(), text: file.text.clone(), start: starts[first_line], end, first_line })
+    }
+}
+
+impl SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let offset = span.offset().checked_sub(self.start).ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new(offset.into(), span.len());
+        let inner = self.text[self.start..self.end].read_span(&local, before, after)?;
+        let at = SourceSpan::new((inner.span().offset() + self.start).into(), inner.span().len());
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            at,
+            inner.line() + self.first_line,
+            inner.column(),
+            inner.line_count(),
+        )))
     }
 }
 

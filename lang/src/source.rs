@@ -57,6 +57,24 @@ impl From<Span> for miette::SourceSpan {
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
+    /// Byte offset of each line's start, made on first use: a run that
+    /// reports a thousand findings in a large file finds each line by
+    /// binary search instead of counting from the top every time.
+    line_starts: std::sync::OnceLock<Arc<[usize]>>,
+}
+
+impl SourceFile {
+    #[must_use]
+    pub fn line_starts(&self) -> &[usize] {
+        self.line_starts
+            .get_or_init(|| std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+    }
+
+    /// Zero-based line of a byte offset.
+    #[must_use]
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts().partition_point(|&start| start <= offset).saturating_sub(1)
+    }
 }
 
 /// All files of one run. Files are only ever added, so ids stay valid.
@@ -73,7 +91,7 @@ impl SourceMap {
 
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile { name: name.into(), text: text.into() });
+        self.files.push(SourceFile { name: name.into(), text: text.into(), line_starts: std::sync::OnceLock::new() });
         id
     }
 
@@ -91,10 +109,9 @@ impl SourceMap {
     #[must_use]
     pub fn line_col(&self, file: FileId, offset: u32) -> (usize, usize) {
         let Some(f) = self.get(file) else { return (0, 0) };
-        let upto = &f.text[..(offset as usize).min(f.text.len())];
-        let line = upto.matches('\n').count() + 1;
-        let col = upto.rfind('\n').map_or(upto.len(), |nl| upto.len() - nl - 1) + 1;
-        (line, col)
+        let offset = (offset as usize).min(f.text.len());
+        let line = f.line_of(offset);
+        (line + 1, offset - f.line_starts()[line] + 1)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
