@@ -29,6 +29,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub deny_warnings: bool,
 
+    /// Print the AWS API calls the run made on stderr at the end: per
+    /// resource type and operation, calls, attempts and time.
+    #[arg(long, global = true, env = "K8SINFRA_CALL_STATS")]
+    pub call_stats: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

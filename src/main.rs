@@ -35,23 +35,22 @@ fn main() -> ExitCode {
 fn run(cli: &cli::Cli) -> ExitCode {
     let mut out = report::Output::new(cli.color, cli.json);
     out.deny_warnings = cli.deny_warnings;
-    let ok = match &cli.command {
-        cli::Command::Validate(args) => commands::validate::run(args, &out),
-        cli::Command::Fmt(args) => commands::fmt::run(args, &out),
-        cli::Command::Graph(args) => commands::graph::run(args, &out),
-        cli::Command::Plan(args) => return ExitCode::from(commands::plan::run(args, &out)),
-        cli::Command::Apply(args) => commands::apply::run(args, &out, false),
-        cli::Command::Destroy(args) => commands::apply::run(args, &out, true),
-        cli::Command::Output(args) => commands::output::run(args, &out),
-        cli::Command::Show(args) => commands::show::run(args, &out),
-        cli::Command::Init(args) => commands::init::run(args, &out),
-        cli::Command::ForceUnlock(args) => commands::init::force_unlock(args, &out),
-        cli::Command::State(args) => commands::state::run(args, &out),
-        cli::Command::Import(args) => commands::import::run(args, &out),
+    let code = match &cli.command {
+        cli::Command::Validate(args) => u8::from(!commands::validate::run(args, &out)),
+        cli::Command::Fmt(args) => u8::from(!commands::fmt::run(args, &out)),
+        cli::Command::Graph(args) => u8::from(!commands::graph::run(args, &out)),
+        cli::Command::Plan(args) => commands::plan::run(args, &out),
+        cli::Command::Apply(args) => u8::from(!commands::apply::run(args, &out, false)),
+        cli::Command::Destroy(args) => u8::from(!commands::apply::run(args, &out, true)),
+        cli::Command::Output(args) => u8::from(!commands::output::run(args, &out)),
+        cli::Command::Show(args) => u8::from(!commands::show::run(args, &out)),
+        cli::Command::Init(args) => u8::from(!commands::init::run(args, &out)),
+        cli::Command::ForceUnlock(args) => u8::from(!commands::init::force_unlock(args, &out)),
+        cli::Command::State(args) => u8::from(!commands::state::run(args, &out)),
+        cli::Command::Import(args) => u8::from(!commands::import::run(args, &out)),
     };
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    if cli.call_stats {
+        out.stderr(&k8sinfra_providers::aws::calls::render(&k8sinfra_providers::aws::calls::table()));
     }
+    ExitCode::from(code)
 }

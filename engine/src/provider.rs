@@ -32,6 +32,15 @@ pub struct Target<'a> {
     pub since: Option<u64>,
 }
 
+/// A resource as the state knows it, for reading in bulk: a provider may
+/// use what it last read (an object's ETag) to skip reading the rest.
+#[derive(Debug, Clone)]
+pub struct Stored<'a> {
+    pub target: Target<'a>,
+    pub id: &'a str,
+    pub attrs: &'a Attrs,
+}
+
 /// A resource as the cloud reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Remote {
@@ -92,10 +101,10 @@ pub trait Provider: Send + Sync {
     fn read_many<'a>(
         &'a self,
         type_name: &'a str,
-        targets: &'a [(Target<'a>, &'a str)],
+        stored: &'a [Stored<'a>],
     ) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
         let _ = type_name;
-        read_each(self, targets)
+        read_each(self, stored)
     }
 
     /// The resource created for `target` (found by the ownership tags set in
@@ -128,12 +137,12 @@ pub trait Provider: Send + Sync {
 /// that cannot read in bulk.
 pub fn read_each<'a, P: Provider + ?Sized>(
     provider: &'a P,
-    targets: &'a [(Target<'a>, &'a str)],
+    stored: &'a [Stored<'a>],
 ) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
     Box::pin(async move {
-        let mut out = Vec::with_capacity(targets.len());
-        for (target, id) in targets {
-            out.push(provider.read(target.clone(), id).await?);
+        let mut out = Vec::with_capacity(stored.len());
+        for one in stored {
+            out.push(provider.read(one.target.clone(), one.id).await?);
         }
         Ok(out)
     })

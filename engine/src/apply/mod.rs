@@ -1,20 +1,24 @@
 //! Executing a plan. Changes run on tokio as soon as the changes they
 //! depend on are done, at most `parallelism` at a time; deletes run after,
 //! each once everything that depended on it is gone. Every result goes
-//! through one writer (this loop) that updates the state and saves it
-//! before anything else starts, so a crash loses at most the operations in
-//! flight; results that arrive together are saved in one write. A failure stops its dependents, lets the others finish, and is
-//! reported with the cloud's message.
+//! through one writer (this loop) that updates the state. Creates are
+//! saved as pending before they start, so a crash cannot hide one (the next
+//! refresh looks for it by its tags; what has no tags is created
+//! idempotently). Results ride along with that write, or are saved within
+//! `SAVE_RESULTS_WITHIN`, and at the end: one write per wave of creates,
+//! not one per result. A failure stops its dependents, lets the others
+//! finish, and is reported with the cloud's message.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt as _;
 use tokio::task::JoinSet;
 
 use crate::plan::{natural_order, resolve, Action, Change, Plan};
-use crate::provider::{Attrs, BoxFuture, ProviderError, Providers, Remote, Target};
+use crate::provider::{Attrs, BoxFuture, ProviderError, Providers, Remote, Stored, Target};
 use crate::state::{Backend, Pending, ResourceState, State};
 use k8sinfra_lang::Value;
 
@@ -102,8 +106,10 @@ struct Context<'r> {
     parallelism: usize,
     lineage: String,
     refine: &'r mut dyn Refine,
-    /// The last re-evaluation and the serial of the state it saw.
+    /// The last re-evaluation and the revision of the state it saw.
     refined: Option<(u64, Configured)>,
+    /// Bumped whenever results change the state (saved or not yet).
+    revision: u64,
     /// Set by Ctrl-C: start nothing new, let what runs finish and be saved.
     interrupt: &'r AtomicBool,
 }
@@ -121,8 +127,15 @@ pub struct Run<'r> {
 
 pub async fn apply(plan: &Plan, providers: Arc<Providers>, mut state: State, run: Run<'_>) -> (State, Outcome) {
     let Run { parallelism, save, refine, interrupt, on_event } = run;
-    let mut context =
-        Context { providers, parallelism, lineage: plan.lineage.clone(), refine, refined: None, interrupt };
+    let mut context = Context {
+        providers,
+        parallelism,
+        lineage: plan.lineage.clone(),
+        refine,
+        refined: None,
+        revision: 0,
+        interrupt,
+    };
     let mut outcome = Outcome::default();
     let planned: BTreeMap<&str, &Change> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
 
@@ -184,6 +197,11 @@ fn roll(forward: &[&Change], deps: &mut BTreeMap<String, BTreeSet<String>>) {
     }
 }
 
+/// How long a finished change may wait to be saved for a write that has
+/// to happen anyway (the pending record of the next creates). A result
+/// lost to a crash in that time is found again by the next refresh.
+const SAVE_RESULTS_WITHIN: Duration = Duration::from_secs(1);
+
 async fn walk(
     changes: &[&Change],
     mut waiting_on: BTreeMap<String, BTreeSet<String>>,
@@ -197,6 +215,8 @@ async fn walk(
     let by_address: BTreeMap<&str, &Change> = changes.iter().map(|c| (c.address.as_str(), *c)).collect();
     let mut running: JoinSet<Finished> = JoinSet::new();
     let mut blocked: BTreeSet<String> = BTreeSet::new();
+    // Results not saved yet, and when they must be at the latest.
+    let mut unsaved: Option<tokio::time::Instant> = None;
     loop {
         // Start everything ready, up to the parallelism. The creates among
         // them are recorded as pending first, in one write, so a crash
@@ -235,6 +255,7 @@ async fn walk(
         }
         if !creates.is_empty() {
             state.serial += 1;
+            unsaved = None;
             if let Err(e) = save.persist(state).await {
                 // Not started: nothing to hide. What runs still finishes.
                 outcome.state_error = Some(e);
@@ -254,7 +275,21 @@ async fn walk(
                 (task.change.address.clone(), task.change.action, ran, started.elapsed(), task.after)
             });
         }
-        let Some(first) = running.join_next().await else {
+        let next = match unsaved {
+            Some(deadline) => match tokio::time::timeout_at(deadline, running.join_next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    unsaved = None;
+                    state.serial += 1;
+                    if let Err(e) = save.persist(state).await {
+                        outcome.state_error = Some(e);
+                    }
+                    continue;
+                }
+            },
+            None => running.join_next().await,
+        };
+        let Some(first) = next else {
             break;
         };
         // Everything else that finished meanwhile is recorded with it and
@@ -335,10 +370,8 @@ async fn walk(
             finished.push((address, action, result, elapsed));
         }
         if changed {
-            state.serial += 1;
-            if let Err(e) = save.persist(state).await {
-                outcome.state_error = Some(e);
-            }
+            context.revision += 1;
+            unsaved = unsaved.or_else(|| Some(tokio::time::Instant::now() + SAVE_RESULTS_WITHIN));
         }
         for (address, action, result, elapsed) in finished {
             match result {
@@ -379,6 +412,12 @@ async fn walk(
     for (address, _) in waiting_on {
         outcome.skipped.push(address);
     }
+    if unsaved.is_some() {
+        state.serial += 1;
+        if let Err(e) = save.persist(state).await {
+            outcome.state_error = Some(e);
+        }
+    }
 }
 
 /// What the cloud reported, over what was sent or last known: an
@@ -392,14 +431,14 @@ fn reported_over(mut known: Attrs, reported: &Attrs) -> Attrs {
 }
 
 /// `prepare`, evaluating the configuration again when the plan's values
-/// are not enough (see `Refine`); once per state written, at most.
+/// are not enough (see `Refine`); once per change of the state, at most.
 fn prepare_known(change: &Change, state: &State, context: &mut Context<'_>) -> Result<Task, ProviderError> {
     let first = prepare(change, &change.config, state);
     if first.is_ok() {
         return first;
     }
-    if context.refined.as_ref().is_none_or(|(serial, _)| *serial != state.serial) {
-        context.refined = Some((state.serial, context.refine.configured(state)));
+    if context.refined.as_ref().is_none_or(|(revision, _)| *revision != context.revision) {
+        context.refined = Some((context.revision, context.refine.configured(state)));
     }
     match context.refined.as_ref().and_then(|(_, all)| all.get(&change.address)) {
         Some(config) => prepare(change, config, state),
@@ -467,6 +506,10 @@ pub fn deposed(address: &str) -> String {
     format!("{address} (deposed)")
 }
 
+/// Resource types refreshed at once. Each is one or a few describe calls;
+/// eight in flight keeps well under AWS's request rate limits.
+const REFRESH_TYPES_AT_ONCE: usize = 8;
+
 /// Refresh: read every resource of the state from the cloud. Resources
 /// that are gone leave the state; the others take the attributes read.
 /// Creates left pending by an interrupted run are looked up by their
@@ -490,18 +533,31 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
         }
     }
     // One batch per type: a provider reads a type in one call if it can.
+    // Types are read side by side, a few at a time, and their answers
+    // applied in type order, so the result does not depend on timing.
     let state = &fresh.clone();
     let mut by_type: BTreeMap<&str, Vec<(&str, &ResourceState)>> = BTreeMap::new();
     for (address, resource) in &state.resources {
         by_type.entry(resource.type_name.as_str()).or_default().push((address.as_str(), resource));
     }
-    for (type_name, resources) in by_type {
-        let Some(provider) = providers.for_type(type_name) else { continue };
-        let targets: Vec<(Target<'_>, &str)> = resources
-            .iter()
-            .map(|(address, r)| (Target { type_name, address, lineage: &state.lineage, since: None }, r.id.as_str()))
-            .collect();
-        let read = provider.read_many(type_name, &targets).await?;
+    let reads = by_type.into_iter().filter_map(|(type_name, resources)| {
+        let provider = providers.for_type(type_name)?;
+        Some(async move {
+            let stored: Vec<Stored<'_>> = resources
+                .iter()
+                .map(|(address, r)| Stored {
+                    target: Target { type_name, address, lineage: &state.lineage, since: None },
+                    id: r.id.as_str(),
+                    attrs: &r.attrs,
+                })
+                .collect();
+            let read = provider.read_many(type_name, &stored).await?;
+            Ok::<_, ProviderError>((resources, read))
+        })
+    });
+    let mut reads = futures_util::stream::iter(reads).buffered(REFRESH_TYPES_AT_ONCE);
+    while let Some(read) = reads.next().await {
+        let (resources, read) = read?;
         for ((address, _), remote) in resources.iter().zip(read) {
             match remote {
                 Some(remote) => {

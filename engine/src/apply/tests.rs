@@ -17,7 +17,8 @@ use crate::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use crate::state::{ResourceState, State};
 
 /// Keeps resources in a map; each call takes a little while so that calls
-/// overlap, and addresses listed in `fail` fail.
+/// overlap (those to addresses starting `slow`, longer than a result waits
+/// to be saved), and addresses listed in `fail` fail.
 struct Memory {
     schemas: Vec<ResourceSchema>,
     settings: BlockSchema,
@@ -43,7 +44,9 @@ impl Memory {
     async fn call(&self, what: String, address: &str) -> Result<(), ProviderError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let takes =
+            if address.starts_with("slow") { super::SAVE_RESULTS_WITHIN * 3 / 2 } else { Duration::from_millis(20) };
+        tokio::time::sleep(takes).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let refused = self.fail.iter().any(|f| f == address || *f == what);
         self.log.lock().expect("log").push(what);
@@ -121,15 +124,17 @@ struct Run {
     log: Vec<String>,
     most_in_flight: usize,
     saves: usize,
+    /// The resources each save held.
+    saved: Vec<Vec<String>>,
     events: Vec<Event>,
 }
 
-/// Counts the saves instead of writing anything.
-struct Counter<'c>(&'c mut usize);
+/// Records what each save held instead of writing anything.
+struct Counter<'c>(&'c mut Vec<Vec<String>>);
 
 impl super::Persist for Counter<'_> {
-    fn persist<'a>(&'a mut self, _: &'a State) -> crate::provider::BoxFuture<'a, Result<(), String>> {
-        *self.0 += 1;
+    fn persist<'a>(&'a mut self, state: &'a State) -> crate::provider::BoxFuture<'a, Result<(), String>> {
+        self.0.push(state.resources.keys().cloned().collect());
         Box::pin(async { Ok(()) })
     }
 }
@@ -144,7 +149,7 @@ fn run_interrupted(changes: Vec<Change>, state: State, fail: &[&str], parallelis
     let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
     let plan =
         Plan { changes, drift: Vec::new(), lineage: state.lineage.clone(), serial: state.serial, configuration: None };
-    let mut saves = 0;
+    let mut saved = Vec::new();
     let mut events = Vec::new();
     let interrupt = AtomicBool::new(false);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -156,14 +161,15 @@ fn run_interrupted(changes: Vec<Change>, state: State, fail: &[&str], parallelis
     };
     let run = super::Run {
         parallelism,
-        save: &mut Counter(&mut saves),
+        save: &mut Counter(&mut saved),
         refine: &mut super::NoRefine,
         interrupt: &interrupt,
         on_event: &mut on_event,
     };
     let (state, outcome) = runtime.block_on(apply(&plan, providers, state, run));
     let log = memory.log.lock().expect("log").clone();
-    Run { state, outcome, log, most_in_flight: memory.most_in_flight.load(Ordering::SeqCst), saves, events }
+    let most_in_flight = memory.most_in_flight.load(Ordering::SeqCst);
+    Run { state, outcome, log, most_in_flight, saves: saved.len(), saved, events }
 }
 
 fn position(log: &[String], entry: &str) -> usize {
@@ -184,10 +190,24 @@ fn changes_wait_for_their_dependencies() {
     assert!(position(&r.log, "create b") < position(&r.log, "create c"));
     assert_eq!(r.state.resources.len(), 4);
     assert_eq!(r.state.resources["c"].dependencies, vec!["b".to_string()]);
-    // Pending creates are written before they start, results after they
-    // finish; `a` and `d` start in one write and may finish in one.
-    assert!((6..=7).contains(&r.saves), "{} saves", r.saves);
+    // One write per wave of creates (a and d; b; c), each carrying the
+    // results before it (d's with b's if it finished after a), and one at
+    // the end.
+    assert_eq!(r.saves, 4, "{:?}", r.saved);
+    assert_eq!(r.saved[0], Vec::<String>::new());
+    assert!(r.saved[1].contains(&"a".to_string()));
+    assert_eq!(r.saved[2], ["a", "b", "d"]);
+    assert_eq!(r.saved[3], ["a", "b", "c", "d"]);
     assert!(r.state.pending.is_empty());
+}
+
+#[test]
+fn a_result_no_write_carries_is_saved_within_a_second() {
+    // `a` finishes at once; nothing starts after it, and `slow` runs on.
+    let changes = vec![change("a", Action::Create, &[]), change("slow", Action::Create, &[])];
+    let r = run(changes, State::new(), &[], 10);
+    assert!(r.outcome.ok());
+    assert_eq!(r.saved, [vec![], vec!["a"], vec!["a", "slow"]]);
 }
 
 #[test]

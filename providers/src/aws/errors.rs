@@ -99,7 +99,9 @@ where
 
 /// Whether a failed call may have been acted on, or may succeed if made
 /// again: no answer (a dropped connection, a timeout, an unreadable
-/// response), a server error, or throttling.
+/// response — an error status whose body names no error code included:
+/// a server under load may answer 500 with nothing in it), a server
+/// error, or throttling.
 pub fn transient<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     const CODES: &[&str] = &[
         "InternalError",
@@ -114,6 +116,7 @@ pub fn transient<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     ];
     match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(_) if code(err).is_none() => true,
         _ => code(err).is_some_and(|c| CODES.contains(&c.as_str())),
     }
 }
@@ -138,14 +141,34 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    Ok(create_once_answered(operation, call, id_of, find).await?.0)
+}
+
+/// `create_once`, with the call's answer when it came (`None` when what
+/// the call made was found after a failure): a create whose answer
+/// describes the new resource needs no read after it.
+pub async fn create_once_answered<O, E, R, Call, Sent, Find, Found>(
+    operation: &str,
+    call: Call,
+    id_of: impl Fn(&O) -> String,
+    find: Find,
+) -> Result<(String, Option<O>), ProviderError>
+where
+    Call: Fn() -> Sent,
+    Sent: std::future::Future<Output = Result<O, SdkError<E, R>>>,
+    Find: Fn() -> Found,
+    Found: std::future::Future<Output = Result<Option<String>, ProviderError>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
     let mut attempt = 1;
     loop {
         match call().await {
-            Ok(out) => return Ok(id_of(&out)),
+            Ok(out) => return Ok((id_of(&out), Some(out))),
             Err(e) if transient(&e) && attempt < ATTEMPTS => {
                 tokio::time::sleep(backoff(attempt) / 5).await;
                 if let Some(id) = find().await? {
-                    return Ok(id);
+                    return Ok((id, None));
                 }
                 attempt += 1;
             }
@@ -159,6 +182,22 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
+
+    #[test]
+    fn an_error_answer_without_a_code_counts_as_transient() {
+        use aws_sdk_ec2::error::ErrorMetadata;
+        use aws_sdk_ec2::operation::create_vpc::CreateVpcError;
+        let answered = |code: Option<&str>| {
+            let mut meta = ErrorMetadata::builder();
+            if let Some(code) = code {
+                meta = meta.code(code);
+            }
+            SdkError::<CreateVpcError, ()>::service_error(CreateVpcError::generic(meta.build()), ())
+        };
+        assert!(transient(&answered(None)), "an empty 500 from a server under load");
+        assert!(transient(&answered(Some("RequestLimitExceeded"))));
+        assert!(!transient(&answered(Some("InvalidParameterValue"))));
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {
@@ -221,8 +260,9 @@ mod tests {
 
 /// What a poll of a resource's status says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Poll {
-    Ready,
+pub enum Poll<T = ()> {
+    /// Done; what the last check saw.
+    Ready(T),
     Waiting(String),
     Failed(String),
 }
@@ -230,15 +270,15 @@ pub enum Poll {
 /// Poll until the resource is ready, fails, or the attempts run out. The
 /// local emulator answers "available" at once; AWS takes minutes for a
 /// NAT gateway, so this is the path real runs take.
-pub async fn wait_for<F, Fut>(operation: &str, attempts: u32, poll: F) -> Result<(), ProviderError>
+pub async fn wait_for<T, F, Fut>(operation: &str, attempts: u32, poll: F) -> Result<T, ProviderError>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<Poll, ProviderError>>,
+    Fut: std::future::Future<Output = Result<Poll<T>, ProviderError>>,
 {
     let mut last = String::new();
     for attempt in 1..=attempts {
         match poll().await? {
-            Poll::Ready => return Ok(()),
+            Poll::Ready(seen) => return Ok(seen),
             Poll::Failed(why) => return Err(ProviderError::Api { operation: operation.into(), message: why }),
             Poll::Waiting(state) => last = state,
         }
@@ -261,19 +301,19 @@ mod wait_tests {
         let polls = AtomicU32::new(0);
         let ready_on_third = || {
             let n = polls.fetch_add(1, Ordering::SeqCst);
-            async move { Ok(if n < 2 { Poll::Waiting("pending".into()) } else { Poll::Ready }) }
+            async move { Ok(if n < 2 { Poll::Waiting("pending".into()) } else { Poll::Ready(()) }) }
         };
         wait_for("CreateNatGateway", 10, ready_on_third).await.expect("ready");
         assert_eq!(polls.load(Ordering::SeqCst), 3);
 
         let failed =
-            wait_for("CreateNatGateway", 10, || async { Ok(Poll::Failed("Gateway.NotAttached".into())) }).await;
+            wait_for("CreateNatGateway", 10, || async { Ok(Poll::<()>::Failed("Gateway.NotAttached".into())) }).await;
         assert!(matches!(failed, Err(ProviderError::Api { message, .. }) if message == "Gateway.NotAttached"));
 
         polls.store(0, Ordering::SeqCst);
         let never = || {
             polls.fetch_add(1, Ordering::SeqCst);
-            async { Ok(Poll::Waiting("pending".into())) }
+            async { Ok(Poll::<()>::Waiting("pending".into())) }
         };
         let gave_up = wait_for("CreateNatGateway", 4, never).await;
         assert!(

@@ -3,6 +3,7 @@
 //! `s3`); static checks in `checks`.
 
 mod attrs;
+pub mod calls;
 pub mod checks;
 mod ec2;
 mod elb;
@@ -18,7 +19,7 @@ use std::sync::OnceLock;
 use attrs::sorted_strings;
 
 use k8sinfra_engine::config::{Config, ProviderSettings};
-use k8sinfra_engine::provider::{read_each, Attrs, BoxFuture, ProviderError, Remote, Target};
+use k8sinfra_engine::provider::{read_each, Attrs, BoxFuture, ProviderError, Remote, Stored, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_engine::Provider;
 use k8sinfra_lang::{Diagnostics, Type, Value};
@@ -112,7 +113,7 @@ impl Provider for Aws {
     }
 
     fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
             match service(target.type_name) {
                 Service::Ec2 => ec2::read(&c.ec2, target, id).await,
@@ -120,29 +121,31 @@ impl Provider for Aws {
                 Service::Route53 => route53::read(&c.route53, target, id).await,
                 Service::Elb => elb::read(&c.elb, target, id).await,
             }
-        })
+        }))
     }
 
     fn read_many<'a>(
         &'a self,
         type_name: &'a str,
-        targets: &'a [(Target<'a>, &'a str)],
+        stored: &'a [Stored<'a>],
     ) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(calls::for_type(type_name, async move {
             let c = self.clients()?;
             let bulk = match service(type_name) {
-                Service::Ec2 => ec2::read_many(&c.ec2, type_name, targets).await?,
+                Service::Ec2 => ec2::read_many(&c.ec2, type_name, stored).await?,
+                Service::Route53 => route53::read_many(&c.route53, type_name, stored).await?,
+                Service::S3 => s3::read_many(&c.s3, type_name, stored).await?,
                 _ => None,
             };
             match bulk {
                 Some(read) => Ok(read),
-                None => read_each(self, targets).await,
+                None => read_each(self, stored).await,
             }
-        })
+        }))
     }
 
     fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
             match service(target.type_name) {
                 Service::Ec2 => ec2::find(&c.ec2, target).await,
@@ -153,11 +156,11 @@ impl Provider for Aws {
                 // ownership tags say it is this resource's.
                 Service::Elb => Ok(None),
             }
-        })
+        }))
     }
 
     fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
             match service(target.type_name) {
                 Service::Ec2 if target.type_name == "instance" => {
@@ -170,7 +173,7 @@ impl Provider for Aws {
                 Service::Route53 => route53::create(&c.route53, &c.elb, target, attrs).await,
                 Service::Elb => elb::create(&c.elb, target, attrs).await,
             }
-        })
+        }))
     }
 
     fn update<'a>(
@@ -180,7 +183,7 @@ impl Provider for Aws {
         before: &'a Attrs,
         after: &'a Attrs,
     ) -> BoxFuture<'a, Result<Remote, ProviderError>> {
-        Box::pin(async move {
+        Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
             match service(target.type_name) {
                 Service::Ec2 if target.type_name == "instance" => {
@@ -194,7 +197,7 @@ impl Provider for Aws {
                 Service::Route53 => route53::update(&c.route53, &c.elb, target, id, before, after).await,
                 Service::Elb => elb::update(&c.elb, target, id, before, after).await,
             }
-        })
+        }))
     }
 
     fn delete<'a>(
@@ -203,7 +206,7 @@ impl Provider for Aws {
         id: &'a str,
         attrs: &'a Attrs,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
-        Box::pin(async move {
+        Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
             match service(target.type_name) {
                 // Out of its load balancers before it goes, so no
@@ -217,7 +220,7 @@ impl Provider for Aws {
                 Service::Route53 => route53::delete(&c.route53, target, id).await,
                 Service::Elb => elb::delete(&c.elb, id).await,
             }
-        })
+        }))
     }
 }
 

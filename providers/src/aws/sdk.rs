@@ -6,6 +6,8 @@
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+
+use super::calls::Counter;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction, RetryClassifierPriority};
 
 /// Attempts per call, the first included. AWS answers 500, 503 and
@@ -34,20 +36,28 @@ pub fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::config::Builder::from(sdk)
         .force_path_style(sdk.endpoint_url().is_some())
         .retry_classifier(LostAnswer)
+        .interceptor(Counter)
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
 
 pub fn ec2(sdk: &SdkConfig) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(sdk).retry_classifier(LostAnswer).build())
+    aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(sdk).retry_classifier(LostAnswer).interceptor(Counter).build(),
+    )
 }
 
 pub fn route53(sdk: &SdkConfig) -> aws_sdk_route53::Client {
-    aws_sdk_route53::Client::from_conf(aws_sdk_route53::config::Builder::from(sdk).retry_classifier(LostAnswer).build())
+    aws_sdk_route53::Client::from_conf(
+        aws_sdk_route53::config::Builder::from(sdk).retry_classifier(LostAnswer).interceptor(Counter).build(),
+    )
 }
 
 pub fn elb(sdk: &SdkConfig) -> aws_sdk_elasticloadbalancing::Client {
-    let config = aws_sdk_elasticloadbalancing::config::Builder::from(sdk).retry_classifier(LostAnswer).build();
+    let config = aws_sdk_elasticloadbalancing::config::Builder::from(sdk)
+        .retry_classifier(LostAnswer)
+        .interceptor(Counter)
+        .build();
     aws_sdk_elasticloadbalancing::Client::from_conf(config)
 }
 

@@ -4,13 +4,24 @@
 //! filter just leaves it out. The SDK's paginators follow `NextToken`.
 //! (The local emulator never paginates these calls, so the paginator is
 //! what covers it; see MOTO.md.)
+//!
+//! Two reads are not bulk: a VPC's DNS attributes (one call each per VPC;
+//! a configuration has few VPCs) and an instance's user data (one
+//! DescribeInstanceAttribute per instance). User data is kept as the state
+//! holds it: AWS lets it change only while the instance is stopped, and
+//! k8sinfra never stops one; an instance read on its own (import, after a
+//! create or update) still reads it.
 
 use std::collections::BTreeMap;
 
-use k8sinfra_engine::provider::{ProviderError, Remote, Target};
+use aws_sdk_ec2::types::Volume;
+use k8sinfra_engine::provider::{ProviderError, Remote, Stored, Target};
 
 use super::super::errors::api;
-use super::{filter_any, internet_gateway, route_table, security_group, subnet};
+use super::{
+    ebs_volume, elastic_ip, filter_any, instance, internet_gateway, key_pair, nat_gateway, route_table, security_group,
+    subnet, volume_attachment,
+};
 
 /// Ids per call: AWS accepts up to 200 values in a filter.
 const CHUNK: usize = 200;
@@ -20,70 +31,144 @@ const CHUNK: usize = 200;
 pub async fn read_many(
     ec2: &aws_sdk_ec2::Client,
     type_name: &str,
-    targets: &[(Target<'_>, &str)],
+    stored: &[Stored<'_>],
 ) -> Result<Option<Vec<Option<Remote>>>, ProviderError> {
-    let ids: Vec<String> = targets.iter().map(|(_, id)| (*id).to_string()).collect();
     let mut found: BTreeMap<String, Remote> = BTreeMap::new();
-    // The target of each id, to build what the state keeps.
-    let target_of: BTreeMap<&str, &Target<'_>> = targets.iter().map(|(t, id)| (*id, t)).collect();
-    let target = |id: Option<&str>| id.and_then(|id| target_of.get(id).copied());
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in stored.chunks(CHUNK) {
+        // The target of each id, to build what the state keeps.
+        let target_of: BTreeMap<&str, &Target<'_>> = chunk.iter().map(|s| (s.id, &s.target)).collect();
+        let target = |id: Option<&str>| id.and_then(|id| target_of.get(id).copied());
+        let ids: Vec<String> = chunk.iter().map(|s| s.id.to_string()).collect();
+        let mut keep = |remote: Option<Remote>| {
+            if let Some(remote) = remote {
+                found.insert(remote.id.clone(), remote);
+            }
+        };
         match type_name {
             "subnet" => {
                 let mut pages =
-                    ec2.describe_subnets().filters(filter_any("subnet-id", chunk)).into_paginator().items().send();
+                    ec2.describe_subnets().filters(filter_any("subnet-id", &ids)).into_paginator().items().send();
                 while let Some(item) = pages.next().await {
                     let item = item.map_err(|e| api("DescribeSubnets", e))?;
-                    if let Some(t) = target(item.subnet_id()) {
-                        found.insert(item.subnet_id().unwrap_or_default().into(), subnet::remote(t, &item));
-                    }
+                    keep(target(item.subnet_id()).map(|t| subnet::remote(t, &item)));
                 }
             }
             "security_group" => {
                 let mut pages = ec2
                     .describe_security_groups()
-                    .filters(filter_any("group-id", chunk))
+                    .filters(filter_any("group-id", &ids))
                     .into_paginator()
                     .items()
                     .send();
                 while let Some(item) = pages.next().await {
                     let item = item.map_err(|e| api("DescribeSecurityGroups", e))?;
-                    if let Some(t) = target(item.group_id()) {
-                        found.insert(item.group_id().unwrap_or_default().into(), security_group::remote(t, &item));
-                    }
+                    keep(target(item.group_id()).map(|t| security_group::remote(t, &item)));
                 }
             }
             "route_table" => {
                 let mut pages = ec2
                     .describe_route_tables()
-                    .filters(filter_any("route-table-id", chunk))
+                    .filters(filter_any("route-table-id", &ids))
                     .into_paginator()
                     .items()
                     .send();
                 while let Some(item) = pages.next().await {
                     let item = item.map_err(|e| api("DescribeRouteTables", e))?;
-                    if let Some(t) = target(item.route_table_id()) {
-                        found.insert(item.route_table_id().unwrap_or_default().into(), route_table::remote(t, &item));
-                    }
+                    keep(target(item.route_table_id()).map(|t| route_table::remote(t, &item)));
                 }
             }
             "internet_gateway" => {
                 let mut pages = ec2
                     .describe_internet_gateways()
-                    .filters(filter_any("internet-gateway-id", chunk))
+                    .filters(filter_any("internet-gateway-id", &ids))
                     .into_paginator()
                     .items()
                     .send();
                 while let Some(item) = pages.next().await {
                     let item = item.map_err(|e| api("DescribeInternetGateways", e))?;
-                    if let Some(t) = target(item.internet_gateway_id()) {
-                        let id = item.internet_gateway_id().unwrap_or_default().to_string();
-                        found.insert(id, internet_gateway::remote(t, &item));
-                    }
+                    keep(target(item.internet_gateway_id()).map(|t| internet_gateway::remote(t, &item)));
+                }
+            }
+            "elastic_ip" => {
+                let out = ec2
+                    .describe_addresses()
+                    .filters(filter_any("allocation-id", &ids))
+                    .send()
+                    .await
+                    .map_err(|e| api("DescribeAddresses", e))?;
+                for item in out.addresses() {
+                    keep(target(item.allocation_id()).map(|t| elastic_ip::remote(t, item)));
+                }
+            }
+            "nat_gateway" => {
+                let mut pages = ec2
+                    .describe_nat_gateways()
+                    .filter(filter_any("nat-gateway-id", &ids))
+                    .into_paginator()
+                    .items()
+                    .send();
+                while let Some(item) = pages.next().await {
+                    let item = item.map_err(|e| api("DescribeNatGateways", e))?;
+                    keep(target(item.nat_gateway_id()).and_then(|t| nat_gateway::remote(t, &item)));
+                }
+            }
+            "key_pair" => {
+                let out = ec2
+                    .describe_key_pairs()
+                    .filters(filter_any("key-name", &ids))
+                    .include_public_key(true)
+                    .send()
+                    .await
+                    .map_err(|e| api("DescribeKeyPairs", e))?;
+                for item in out.key_pairs() {
+                    keep(target(item.key_name()).map(|t| key_pair::remote(t, item)));
+                }
+            }
+            "ebs_volume" => {
+                for item in volumes(ec2, ids).await?.values() {
+                    keep(target(item.volume_id()).and_then(|t| ebs_volume::remote(t, item)));
+                }
+            }
+            "volume_attachment" => {
+                let wanted = ids.iter().filter_map(|id| volume_attachment::volume_of(id)).map(str::to_string);
+                let volumes = volumes(ec2, wanted.collect()).await?;
+                for id in &ids {
+                    let volume = volume_attachment::volume_of(id).and_then(|v| volumes.get(v));
+                    keep(volume.and_then(|v| volume_attachment::remote(id, v)));
+                }
+            }
+            "instance" => {
+                let mut pages =
+                    ec2.describe_instances().filters(filter_any("instance-id", &ids)).into_paginator().items().send();
+                let mut instances = Vec::new();
+                while let Some(reservation) = pages.next().await {
+                    let reservation = reservation.map_err(|e| api("DescribeInstances", e))?;
+                    instances.extend(reservation.instances().iter().filter(|i| !instance::terminated(i)).cloned());
+                }
+                // Root volumes: one more call for the whole chunk.
+                let roots = instances.iter().filter_map(instance::root_volume_id).map(str::to_string).collect();
+                let roots = volumes(ec2, roots).await?;
+                for item in &instances {
+                    let root = instance::root_volume_id(item).and_then(|v| roots.get(v));
+                    keep(target(item.instance_id()).map(|t| instance::remote(t, item, instance::root_volume_of(root))));
                 }
             }
             _ => return Ok(None),
         }
     }
-    Ok(Some(ids.iter().map(|id| found.remove(id)).collect()))
+    Ok(Some(stored.iter().map(|s| found.remove(s.id)).collect()))
+}
+
+/// The volumes among `ids` that exist, by id; no call for none.
+async fn volumes(ec2: &aws_sdk_ec2::Client, ids: Vec<String>) -> Result<BTreeMap<String, Volume>, ProviderError> {
+    let mut found = BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    let mut pages = ec2.describe_volumes().filters(filter_any("volume-id", &ids)).into_paginator().items().send();
+    while let Some(item) = pages.next().await {
+        let item = item.map_err(|e| api("DescribeVolumes", e))?;
+        found.insert(item.volume_id().unwrap_or_default().to_string(), item);
+    }
+    Ok(found)
 }

@@ -2,7 +2,7 @@
 //! available. Size and type change in place (ModifyVolume); a volume still
 //! detaching is retried on delete.
 
-use aws_sdk_ec2::types::{ResourceType, VolumeState, VolumeType};
+use aws_sdk_ec2::types::{ResourceType, Volume, VolumeState, VolumeType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
@@ -37,14 +37,20 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         || found(ec2, &target),
     )
     .await?;
-    wait_state(ec2, "CreateVolume", &id, &VolumeState::Available).await?;
-    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateVolume", &id))
+    // What the wait saw last is as fresh as a read.
+    let volume = wait_state(ec2, "CreateVolume", &id, &VolumeState::Available).await?;
+    remote(&target, &volume).ok_or_else(|| gone("CreateVolume", &id))
 }
 
 /// The volume's state; `None` when AWS does not know it (yet, or any more).
 pub(super) async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<VolumeState>, ProviderError> {
+    Ok(described(ec2, id).await?.and_then(|v| v.state().cloned()))
+}
+
+/// The volume as described; `None` when AWS does not know it.
+async fn described(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<Volume>, ProviderError> {
     match ec2.describe_volumes().volume_ids(id).send().await {
-        Ok(out) => Ok(out.volumes().first().and_then(|v| v.state().cloned())),
+        Ok(out) => Ok(out.volumes().first().cloned()),
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => Ok(None),
         Err(e) => Err(api("DescribeVolumes", e)),
     }
@@ -55,12 +61,12 @@ async fn wait_state(
     operation: &str,
     id: &str,
     wanted: &VolumeState,
-) -> Result<(), ProviderError> {
+) -> Result<Volume, ProviderError> {
     wait_for(operation, CHECKS, || async {
-        Ok(match state(ec2, id).await? {
-            Some(s) if &s == wanted => Poll::Ready,
-            Some(VolumeState::Error) => Poll::Failed(format!("{id} is in error")),
-            Some(other) => Poll::Waiting(other.as_str().to_string()),
+        Ok(match described(ec2, id).await? {
+            Some(volume) if volume.state() == Some(wanted) => Poll::Ready(volume),
+            Some(volume) if volume.state() == Some(&VolumeState::Error) => Poll::Failed(format!("{id} is in error")),
+            Some(volume) => Poll::Waiting(volume.state().map_or("unknown", VolumeState::as_str).to_string()),
             None => Poll::Waiting("not visible yet".into()),
         })
     })
@@ -73,18 +79,23 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
         Err(e) => return Err(api("DescribeVolumes", e)),
     };
-    let Some(volume) = out.volumes().first() else { return Ok(None) };
+    Ok(out.volumes().first().and_then(|volume| remote(&target, volume)))
+}
+
+/// A volume as the state keeps it; `None` once it is being deleted.
+pub fn remote(target: &Target<'_>, volume: &Volume) -> Option<Remote> {
     if matches!(volume.state(), Some(VolumeState::Deleted | VolumeState::Deleting)) {
-        return Ok(None);
+        return None;
     }
+    let id = volume.volume_id().unwrap_or_default();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
     attrs.insert("zone".into(), json!(volume.availability_zone().unwrap_or_default()));
     attrs.insert("size".into(), json!(volume.size()));
     attrs.insert("type".into(), json!(volume.volume_type().map(VolumeType::as_str)));
     attrs.insert("encrypted".into(), json!(volume.encrypted().unwrap_or(false)));
-    attrs.insert("tags".into(), tags_attr(&target, volume.tags()));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, volume.tags()));
+    Some(Remote { id: id.into(), attrs })
 }
 
 pub async fn update(

@@ -1,13 +1,13 @@
 //! `elastic_ip`: AllocateAddress in the VPC domain (tagged in the call),
 //! ReleaseAddress (retried while a NAT gateway still holds it).
 
-use aws_sdk_ec2::types::{DomainType, ResourceType};
+use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once};
+use super::super::errors::{api, code, create_once_answered};
 use super::vpc::gone;
-use super::{found, once, string, tag_spec, tags_attr};
+use super::{found, once, sent_tags, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     if !string(attrs, "instance").is_empty() {
@@ -16,7 +16,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
             "elastic IPs for NAT gateways".into(),
         ));
     }
-    let id = create_once(
+    let (id, answer) = create_once_answered(
         "AllocateAddress",
         || {
             ec2.allocate_address()
@@ -30,6 +30,15 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         || found(ec2, &target),
     )
     .await?;
+    // The answer holds the address; it is attached to nothing yet.
+    if let Some(public_ip) = answer.as_ref().and_then(|a| a.public_ip()) {
+        let mut made = Attrs::new();
+        made.insert("id".into(), json!(id));
+        made.insert("public_ip".into(), json!(public_ip));
+        made.insert("instance".into(), serde_json::Value::Null);
+        made.insert("tags".into(), sent_tags(&target, attrs));
+        return Ok(Remote { id, attrs: made });
+    }
     read(ec2, target, &id).await?.ok_or_else(|| gone("AllocateAddress", &id))
 }
 
@@ -39,14 +48,19 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) if matches!(code(&e).as_deref(), Some("InvalidAllocationID.NotFound")) => return Ok(None),
         Err(e) => return Err(api("DescribeAddresses", e)),
     };
-    let Some(address) = out.addresses().first() else { return Ok(None) };
+    Ok(out.addresses().first().map(|address| remote(&target, address)))
+}
+
+/// An address as the state keeps it.
+pub fn remote(target: &Target<'_>, address: &Address) -> Remote {
+    let id = address.allocation_id().unwrap_or_default();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
     attrs.insert("public_ip".into(), json!(address.public_ip().unwrap_or_default()));
     let instance = address.instance_id().filter(|i| !i.is_empty());
     attrs.insert("instance".into(), instance.map_or(serde_json::Value::Null, |i| json!(i)));
-    attrs.insert("tags".into(), tags_attr(&target, address.tags()));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, address.tags()));
+    Remote { id: id.into(), attrs }
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {

@@ -5,8 +5,8 @@
 //! the instance is gone, so its subnet and groups can follow.
 
 use aws_sdk_ec2::types::{
-    AttributeValue, BlockDeviceMapping, EbsBlockDevice, HttpTokensState, InstanceMetadataOptionsRequest,
-    InstanceStateName, InstanceType, ResourceType, VolumeType,
+    AttributeValue, BlockDeviceMapping, EbsBlockDevice, HttpTokensState, Instance, InstanceMetadataOptionsRequest,
+    InstanceStateName, InstanceType, ResourceType, Volume, VolumeType,
 };
 use base64::Engine as _;
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
@@ -63,8 +63,14 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         || found(ec2, &target),
     )
     .await?;
-    wait_until(ec2, "RunInstances", &id, InstanceStateName::Running).await?;
-    read(ec2, target, &id).await?.ok_or_else(|| gone("RunInstances", &id))
+    // What the wait saw last is as fresh as a read; only the root volume
+    // needs a call. The user data is what was just sent.
+    let Some(instance) = wait_until(ec2, "RunInstances", &id, InstanceStateName::Running).await? else {
+        return Err(gone("RunInstances", &id));
+    };
+    let mut made = remote(&target, &instance, read_root(ec2, &instance).await?);
+    made.attrs.insert("user_data".into(), attrs.get("user_data").cloned().unwrap_or(Value::Null));
+    Ok(made)
 }
 
 fn metadata(require_tokens: bool) -> InstanceMetadataOptionsRequest {
@@ -95,16 +101,10 @@ async fn root_mapping(
     Ok(BlockDeviceMapping::builder().device_name(device.unwrap_or_else(|| "/dev/xvda".into())).ebs(ebs).build())
 }
 
-/// The instance's state; `None` once it is gone (or not visible yet).
-async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<InstanceStateName>, ProviderError> {
+/// The instance as described; `None` once it is gone (or not visible yet).
+async fn described(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<Instance>, ProviderError> {
     match ec2.describe_instances().instance_ids(id).send().await {
-        Ok(out) => Ok(out
-            .reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .next()
-            .and_then(|i| i.state())
-            .and_then(|s| s.name().cloned())),
+        Ok(out) => Ok(out.reservations().iter().flat_map(|r| r.instances()).next().cloned()),
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => Ok(None),
         Err(e) => Err(api("DescribeInstances", e)),
     }
@@ -115,11 +115,13 @@ async fn wait_until(
     operation: &str,
     id: &str,
     wanted: InstanceStateName,
-) -> Result<(), ProviderError> {
+) -> Result<Option<Instance>, ProviderError> {
     wait_for(operation, CHECKS, || async {
-        Ok(match state(ec2, id).await? {
-            Some(s) if s == wanted => Poll::Ready,
-            None if wanted == InstanceStateName::Terminated => Poll::Ready,
+        let instance = described(ec2, id).await?;
+        let state = instance.as_ref().and_then(|i| i.state()).and_then(|s| s.name().cloned());
+        Ok(match state {
+            Some(s) if s == wanted => Poll::Ready(instance),
+            None if wanted == InstanceStateName::Terminated => Poll::Ready(None),
             Some(InstanceStateName::Terminated) => Poll::Failed(format!("{id} terminated")),
             Some(other) => Poll::Waiting(other.as_str().to_string()),
             None => Poll::Waiting("not visible yet".into()),
@@ -135,8 +137,7 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) => return Err(api("DescribeInstances", e)),
     };
     let Some(instance) = out.reservations().iter().flat_map(|r| r.instances()).next() else { return Ok(None) };
-    let state = instance.state().and_then(|s| s.name());
-    if matches!(state, Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)) {
+    if terminated(instance) {
         return Ok(None);
     }
     let user_data = ec2
@@ -150,6 +151,23 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         .and_then(|v| v.value())
         .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+    let root = read_root(ec2, instance).await?;
+    let mut remote = remote(&target, instance, root);
+    remote.attrs.insert("user_data".into(), json!(user_data));
+    Ok(Some(remote))
+}
+
+/// Terminated, or on its way.
+pub fn terminated(instance: &Instance) -> bool {
+    let state = instance.state().and_then(|s| s.name());
+    matches!(state, Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown))
+}
+
+/// An instance as the state keeps it, but for its user data, which only
+/// DescribeInstanceAttribute shows, one instance per call. `root` is its
+/// root volume's settings (`root_volume_of`).
+pub fn remote(target: &Target<'_>, instance: &Instance, root: Value) -> Remote {
+    let id = instance.instance_id().unwrap_or_default();
     let mut groups: Vec<&str> = instance.security_groups().iter().filter_map(|g| g.group_id()).collect();
     groups.sort_unstable();
     let tokens = instance.metadata_options().and_then(|m| m.http_tokens());
@@ -160,39 +178,47 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
     attrs.insert("key_pair".into(), json!(instance.key_name()));
     attrs.insert("subnet".into(), json!(instance.subnet_id().unwrap_or_default()));
     attrs.insert("security_groups".into(), json!(groups));
-    attrs.insert("user_data".into(), json!(user_data));
     attrs.insert("require_imdsv2".into(), json!(tokens == Some(&HttpTokensState::Required)));
     attrs.insert("private_ip".into(), json!(instance.private_ip_address()));
     attrs.insert("public_ip".into(), json!(instance.public_ip_address()));
     attrs.insert("private_dns".into(), json!(instance.private_dns_name().unwrap_or_default()));
     attrs.insert("public_dns".into(), json!(instance.public_dns_name().unwrap_or_default()));
     attrs.insert("zone".into(), json!(instance.placement().and_then(|p| p.availability_zone()).unwrap_or_default()));
-    attrs.insert("root_volume".into(), read_root(ec2, instance).await?);
-    attrs.insert("tags".into(), tags_attr(&target, instance.tags()));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("root_volume".into(), root);
+    attrs.insert("tags".into(), tags_attr(target, instance.tags()));
+    Remote { id: id.into(), attrs }
 }
 
-async fn read_root(ec2: &aws_sdk_ec2::Client, instance: &aws_sdk_ec2::types::Instance) -> Result<Value, ProviderError> {
+/// The id of an instance's root volume, if it has one.
+pub fn root_volume_id(instance: &Instance) -> Option<&str> {
     let root = instance.root_device_name();
-    let volume = instance
+    instance
         .block_device_mappings()
         .iter()
         .find(|m| m.device_name() == root)
         .and_then(|m| m.ebs())
-        .and_then(|e| e.volume_id());
-    let Some(volume) = volume else { return Ok(Value::Null) };
-    let out = match ec2.describe_volumes().volume_ids(volume).send().await {
-        Ok(out) => out,
-        Err(e) if code(&e).as_deref() == Some("InvalidVolume.NotFound") => return Ok(Value::Null),
-        Err(e) => return Err(api("DescribeVolumes", e)),
-    };
-    Ok(out.volumes().first().map_or(Value::Null, |v| {
+        .and_then(|e| e.volume_id())
+}
+
+/// A root volume's settings as the state keeps them.
+pub fn root_volume_of(volume: Option<&Volume>) -> Value {
+    volume.map_or(Value::Null, |v| {
         json!({
             "size": v.size(),
             "type": v.volume_type().map(VolumeType::as_str),
             "encrypted": v.encrypted().unwrap_or(false),
         })
-    }))
+    })
+}
+
+async fn read_root(ec2: &aws_sdk_ec2::Client, instance: &Instance) -> Result<Value, ProviderError> {
+    let Some(volume) = root_volume_id(instance) else { return Ok(Value::Null) };
+    let out = match ec2.describe_volumes().volume_ids(volume).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some("InvalidVolume.NotFound") => return Ok(Value::Null),
+        Err(e) => return Err(api("DescribeVolumes", e)),
+    };
+    Ok(root_volume_of(out.volumes().first()))
 }
 
 pub async fn update(
@@ -253,7 +279,7 @@ async fn change_type(ec2: &aws_sdk_ec2::Client, id: &str, instance_type: &str) -
         },
     )
     .await?;
-    wait_until(ec2, "StartInstances", id, InstanceStateName::Running).await
+    wait_until(ec2, "StartInstances", id, InstanceStateName::Running).await.map(drop)
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
@@ -262,5 +288,5 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderE
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(()),
         Err(e) => return Err(api("TerminateInstances", e)),
     }
-    wait_until(ec2, "TerminateInstances", id, InstanceStateName::Terminated).await
+    wait_until(ec2, "TerminateInstances", id, InstanceStateName::Terminated).await.map(drop)
 }

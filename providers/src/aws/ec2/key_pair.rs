@@ -2,7 +2,7 @@
 //! name, which is what instances are launched with.
 
 use aws_sdk_ec2::primitives::Blob;
-use aws_sdk_ec2::types::ResourceType;
+use aws_sdk_ec2::types::{KeyPairInfo, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
@@ -47,14 +47,19 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, name: &str) -> 
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
         Err(e) => return Err(api("DescribeKeyPairs", e)),
     };
-    let Some(key) = out.key_pairs().first() else { return Ok(None) };
+    Ok(out.key_pairs().first().map(|key| remote(&target, key)))
+}
+
+/// A key pair as the state keeps it (its id is its name).
+pub fn remote(target: &Target<'_>, key: &KeyPairInfo) -> Remote {
+    let name = key.key_name().unwrap_or_default();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(name));
     attrs.insert("name".into(), json!(name));
     attrs.insert("public_key".into(), json!(key.public_key()));
     attrs.insert("fingerprint".into(), json!(key.key_fingerprint().unwrap_or_default()));
-    attrs.insert("tags".into(), tags_attr(&target, key.tags()));
-    Ok(Some(Remote { id: name.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, key.tags()));
+    Remote { id: name.into(), attrs }
 }
 
 /// Only tags change in place; tags are set on the key pair's own id.

@@ -19,7 +19,7 @@ mod vpc;
 pub use batch::read_many;
 pub use schemas::schemas;
 
-use aws_sdk_ec2::types::{Filter, InstanceStateName, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 
 use super::attrs::{flag, string};
@@ -178,12 +178,7 @@ pub fn find<'a>(
                 .reservations()
                 .iter()
                 .flat_map(|r| r.instances())
-                .find(|i| {
-                    !matches!(
-                        i.state().and_then(|s| s.name()),
-                        Some(InstanceStateName::Terminated | InstanceStateName::ShuttingDown)
-                    )
-                })
+                .find(|i| !instance::terminated(i))
                 .and_then(|v| v.instance_id().map(str::to_string)),
             "ebs_volume" => ec2
                 .describe_volumes()
@@ -313,6 +308,11 @@ fn tag_spec(resource: ResourceType, target: &Target<'_>, attrs: &Attrs) -> TagSp
 
 fn tags(target: &Target<'_>, attrs: &Attrs) -> Vec<Tag> {
     owned_tags(target, attrs).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// The tags a create call sent, as a read would show them.
+fn sent_tags(target: &Target<'_>, attrs: &Attrs) -> serde_json::Value {
+    tags_attr(target, &tags(target, attrs))
 }
 
 /// Tags read back, as the user wrote them.

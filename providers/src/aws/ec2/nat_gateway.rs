@@ -2,7 +2,7 @@
 //! with an elastic IP, then waits until it is available; DeleteNatGateway
 //! waits until it is gone, so its elastic IP and subnet can follow.
 
-use aws_sdk_ec2::types::{NatGatewayState, ResourceType};
+use aws_sdk_ec2::types::{NatGateway, NatGatewayState, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
@@ -29,22 +29,29 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         || found(ec2, &target),
     )
     .await?;
-    wait_for("CreateNatGateway", CHECKS, || async {
-        Ok(match state(ec2, &id).await? {
-            Some(NatGatewayState::Available) => Poll::Ready,
+    // What the wait saw last is as fresh as a read.
+    let gateway = wait_for("CreateNatGateway", CHECKS, || async {
+        let gateway = described(ec2, &id).await?;
+        Ok(match gateway.as_ref().and_then(|g| g.state().cloned()) {
+            Some(NatGatewayState::Available) => Poll::Ready(gateway),
             Some(NatGatewayState::Failed) => Poll::Failed(format!("{id} failed to become available")),
             Some(other) => Poll::Waiting(other.as_str().to_string()),
             None => Poll::Waiting("not visible yet".into()),
         })
     })
     .await?;
-    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateNatGateway", &id))
+    gateway.and_then(|g| remote(&target, &g)).ok_or_else(|| gone("CreateNatGateway", &id))
 }
 
 /// The gateway's state; `None` while AWS does not show it yet.
 async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<NatGatewayState>, ProviderError> {
+    Ok(described(ec2, id).await?.and_then(|g| g.state().cloned()))
+}
+
+/// The gateway as described; `None` while AWS does not show it.
+async fn described(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<NatGateway>, ProviderError> {
     match ec2.describe_nat_gateways().nat_gateway_ids(id).send().await {
-        Ok(out) => Ok(out.nat_gateways().first().and_then(|g| g.state().cloned())),
+        Ok(out) => Ok(out.nat_gateways().first().cloned()),
         Err(e) if code(&e).as_deref() == Some("NatGatewayNotFound") => Ok(None),
         Err(e) => Err(api("DescribeNatGateways", e)),
     }
@@ -56,10 +63,15 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) if code(&e).as_deref() == Some("NatGatewayNotFound") => return Ok(None),
         Err(e) => return Err(api("DescribeNatGateways", e)),
     };
-    let Some(gateway) = out.nat_gateways().first() else { return Ok(None) };
+    Ok(out.nat_gateways().first().and_then(|gateway| remote(&target, gateway)))
+}
+
+/// A gateway as the state keeps it; `None` once it is being deleted.
+pub fn remote(target: &Target<'_>, gateway: &NatGateway) -> Option<Remote> {
     if matches!(gateway.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) {
-        return Ok(None);
+        return None;
     }
+    let id = gateway.nat_gateway_id().unwrap_or_default();
     let address = gateway.nat_gateway_addresses().first();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
@@ -67,8 +79,8 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
     attrs.insert("elastic_ip".into(), json!(address.and_then(|a| a.allocation_id()).unwrap_or_default()));
     attrs.insert("public_ip".into(), json!(address.and_then(|a| a.public_ip()).unwrap_or_default()));
     attrs.insert("private_ip".into(), json!(address.and_then(|a| a.private_ip()).unwrap_or_default()));
-    attrs.insert("tags".into(), tags_attr(&target, gateway.tags()));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, gateway.tags()));
+    Some(Remote { id: id.into(), attrs })
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
@@ -79,7 +91,7 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderE
     }
     wait_for("DeleteNatGateway", CHECKS, || async {
         Ok(match state(ec2, id).await? {
-            None | Some(NatGatewayState::Deleted) => Poll::Ready,
+            None | Some(NatGatewayState::Deleted) => Poll::Ready(()),
             Some(other) => Poll::Waiting(other.as_str().to_string()),
         })
     })

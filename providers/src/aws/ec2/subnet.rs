@@ -5,12 +5,12 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once};
+use super::super::errors::{api, code, create_once_answered};
 use super::vpc::gone;
-use super::{delete_idempotent, flag, found, once, retag, string, tag_spec, tags_attr};
+use super::{delete_idempotent, flag, found, once, retag, sent_tags, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    let id = create_once(
+    let (id, answer) = create_once_answered(
         "CreateSubnet",
         || {
             ec2.create_subnet()
@@ -26,8 +26,16 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         || found(ec2, &target),
     )
     .await?;
-    if flag(attrs, "public_ip_on_launch") == Some(true) {
+    let public_ip = flag(attrs, "public_ip_on_launch") == Some(true);
+    if public_ip {
         set_public_ip(ec2, &id, true).await?;
+    }
+    // The answer and what was set are all a read would say.
+    if let Some(subnet) = answer.as_ref().and_then(|a| a.subnet()) {
+        let mut made = remote(&target, subnet);
+        made.attrs.insert("public_ip_on_launch".into(), json!(public_ip));
+        made.attrs.insert("tags".into(), sent_tags(&target, attrs));
+        return Ok(made);
     }
     read(ec2, target, &id).await?.ok_or_else(|| gone("CreateSubnet", &id))
 }

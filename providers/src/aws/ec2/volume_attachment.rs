@@ -3,7 +3,7 @@
 //! finds the volume already on that instance at that device (an earlier
 //! run interrupted after the call) counts as done.
 
-use aws_sdk_ec2::types::{VolumeAttachmentState, VolumeState};
+use aws_sdk_ec2::types::{Volume, VolumeAttachmentState, VolumeState};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
@@ -29,16 +29,50 @@ async fn attachment(
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
         Err(e) => return Err(api("DescribeVolumes", e)),
     };
-    Ok(out
-        .volumes()
-        .first()
-        .into_iter()
-        .flat_map(|v| v.attachments())
-        .find(|a| a.instance_id() == Some(instance))
-        .map(|a| (a.device().unwrap_or_default().to_string(), a.state().cloned())))
+    Ok(out.volumes().first().and_then(|v| attachment_of(v, instance)))
 }
 
-pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
+/// The attachment of `volume` to `instance` as a describe shows it.
+fn attachment_of(volume: &Volume, instance: &str) -> Option<(String, Option<VolumeAttachmentState>)> {
+    volume
+        .attachments()
+        .iter()
+        .find(|a| a.instance_id() == Some(instance))
+        .map(|a| (a.device().unwrap_or_default().to_string(), a.state().cloned()))
+}
+
+/// The attachment `id` names, read from its volume as described; `None`
+/// when the volume is not (or no longer) attached there.
+pub fn remote(id: &str, volume: &Volume) -> Option<Remote> {
+    let (volume_id, instance, _) = parts(id)?;
+    let (device, state) = attachment_of(volume, instance)?;
+    remote_of(id, volume_id, instance, &device, state)
+}
+
+/// The volume id an attachment's id names.
+pub fn volume_of(id: &str) -> Option<&str> {
+    parts(id).map(|(volume, _, _)| volume)
+}
+
+fn remote_of(
+    id: &str,
+    volume: &str,
+    instance: &str,
+    device: &str,
+    state: Option<VolumeAttachmentState>,
+) -> Option<Remote> {
+    if matches!(state, Some(VolumeAttachmentState::Detached | VolumeAttachmentState::Detaching)) {
+        return None;
+    }
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(id));
+    attrs.insert("volume".into(), json!(volume));
+    attrs.insert("instance".into(), json!(instance));
+    attrs.insert("device".into(), json!(device));
+    Some(Remote { id: id.into(), attrs })
+}
+
+pub async fn create(ec2: &aws_sdk_ec2::Client, _target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let (volume, instance, device) = (string(attrs, "volume"), string(attrs, "instance"), string(attrs, "device"));
     let already = attachment(ec2, &volume, &instance).await?.is_some_and(|(d, _)| d == device);
     if !already {
@@ -60,30 +94,24 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         )
         .await?;
     }
+    // Attached is all a read would say.
     wait_for("AttachVolume", CHECKS, || async {
         Ok(match attachment(ec2, &volume, &instance).await? {
-            Some((_, Some(VolumeAttachmentState::Attached))) => Poll::Ready,
+            Some((_, Some(VolumeAttachmentState::Attached))) => Poll::Ready(()),
             Some((_, state)) => Poll::Waiting(state.map_or("attaching".into(), |s| s.as_str().to_string())),
             None => Poll::Waiting("not attached yet".into()),
         })
     })
     .await?;
     let id = format!("{volume}:{instance}:{device}");
-    read(ec2, target, &id).await?.ok_or_else(|| super::vpc::gone("AttachVolume", &id))
+    remote_of(&id, &volume, &instance, &device, Some(VolumeAttachmentState::Attached))
+        .ok_or_else(|| super::vpc::gone("AttachVolume", &id))
 }
 
 pub async fn read(ec2: &aws_sdk_ec2::Client, _target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
     let Some((volume, instance, _)) = parts(id) else { return Ok(None) };
     let Some((device, state)) = attachment(ec2, volume, instance).await? else { return Ok(None) };
-    if matches!(state, Some(VolumeAttachmentState::Detached | VolumeAttachmentState::Detaching)) {
-        return Ok(None);
-    }
-    let mut attrs = Attrs::new();
-    attrs.insert("id".into(), json!(id));
-    attrs.insert("volume".into(), json!(volume));
-    attrs.insert("instance".into(), json!(instance));
-    attrs.insert("device".into(), json!(device));
-    Ok(Some(Remote { id: id.into(), attrs }))
+    Ok(remote_of(id, volume, instance, &device, state))
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
@@ -96,7 +124,7 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderE
     }
     wait_for("DetachVolume", CHECKS, || async {
         Ok(match ebs_volume::state(ec2, volume).await? {
-            None | Some(VolumeState::Available) => Poll::Ready,
+            None | Some(VolumeState::Available) => Poll::Ready(()),
             Some(other) => Poll::Waiting(other.as_str().to_string()),
         })
     })

@@ -4,11 +4,11 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once};
-use super::{delete_idempotent, flag, found, once, retag, string, tag_spec, tags_attr};
+use super::super::errors::{api, code, create_once_answered};
+use super::{delete_idempotent, flag, found, once, retag, sent_tags, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    let id = create_once(
+    let (id, answer) = create_once_answered(
         "CreateVpc",
         || {
             let spec = tag_spec(ResourceType::Vpc, &target, attrs);
@@ -24,6 +24,16 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     )
     .await?;
     set_dns(ec2, &id, attrs, &Attrs::new()).await?;
+    // The answer and what was set are all a read would say.
+    if let Some(vpc) = answer.as_ref().and_then(|a| a.vpc()) {
+        let mut attrs_read = Attrs::new();
+        attrs_read.insert("id".into(), json!(id));
+        attrs_read.insert("cidr".into(), json!(vpc.cidr_block().unwrap_or_default()));
+        attrs_read.insert("tags".into(), sent_tags(&target, attrs));
+        attrs_read.insert("enable_dns_support".into(), json!(flag(attrs, "enable_dns_support").unwrap_or(true)));
+        attrs_read.insert("enable_dns_hostnames".into(), json!(flag(attrs, "enable_dns_hostnames").unwrap_or(false)));
+        return Ok(Remote { id, attrs: attrs_read });
+    }
     read(ec2, target, &id).await?.ok_or_else(|| ProviderError::Api {
         operation: "CreateVpc".into(),
         message: format!("{id} was created but cannot be read back"),

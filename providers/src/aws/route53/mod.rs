@@ -3,7 +3,7 @@
 mod record;
 mod zone;
 
-use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Stored, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_lang::{Type, Value};
 
@@ -56,6 +56,22 @@ pub async fn read(r53: &Route53, target: Target<'_>, id: &str) -> Result<Option<
     match target.type_name {
         "dns_zone" => zone::read(r53, target, id).await,
         _ => record::read(r53, target, id).await,
+    }
+}
+
+/// Records in bulk, a zone listing at a time; `None` for zones (one
+/// GetHostedZone each: a configuration has few).
+pub async fn read_many(
+    r53: &Route53,
+    type_name: &str,
+    stored: &[Stored<'_>],
+) -> Result<Option<Vec<Option<Remote>>>, ProviderError> {
+    match type_name {
+        "dns_record" => {
+            let ids: Vec<&str> = stored.iter().map(|s| s.id).collect();
+            Ok(Some(record::read_many(r53, &ids).await?))
+        }
+        _ => Ok(None),
     }
 }
 

@@ -216,12 +216,8 @@ async fn tags_of(s3: &aws_sdk_s3::Client, name: &str) -> Result<Vec<(String, Str
     })
 }
 
+/// Each setting is its own call; the first says whether the bucket exists.
 pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, name: &str) -> Result<Option<Remote>, ProviderError> {
-    match s3.head_bucket().bucket(name).send().await {
-        Ok(_) => {}
-        Err(e) if http_status(&e) == Some(404) => return Ok(None),
-        Err(e) => return Err(api("HeadBucket", e)),
-    }
     let encryption = match s3.get_bucket_encryption().bucket(name).send().await {
         Ok(out) => out
             .server_side_encryption_configuration()
@@ -229,6 +225,7 @@ pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, name: &str) -> Re
             .and_then(|r| r.apply_server_side_encryption_by_default())
             .map(|d| d.sse_algorithm().as_str().to_string()),
         Err(e) if code(&e).as_deref() == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
+        Err(e) if code(&e).as_deref() == Some("NoSuchBucket") => return Ok(None),
         Err(e) => return Err(api("GetBucketEncryption", e)),
     };
     let blocked = match s3.get_public_access_block().bucket(name).send().await {

@@ -3,7 +3,7 @@
 pub mod bucket;
 mod object;
 
-use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Stored, Target};
 use k8sinfra_engine::schema::{AttrSchema, ResourceSchema};
 use k8sinfra_lang::{Type, Value};
 
@@ -47,6 +47,19 @@ pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, id: &str) -> Resu
     match target.type_name {
         "s3_bucket" => bucket::read(s3, target, id).await,
         _ => object::read(s3, target, id).await,
+    }
+}
+
+/// Objects in bulk (`object::read_many`); `None` for buckets, whose
+/// settings S3 shows only one bucket and one setting per call.
+pub async fn read_many(
+    s3: &aws_sdk_s3::Client,
+    type_name: &str,
+    stored: &[Stored<'_>],
+) -> Result<Option<Vec<Option<Remote>>>, ProviderError> {
+    match type_name {
+        "s3_object" => Ok(Some(object::read_many(s3, stored).await?)),
+        _ => Ok(None),
     }
 }
 
