@@ -74,26 +74,25 @@ fn remote_of(
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, _target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let (volume, instance, device) = (string(attrs, "volume"), string(attrs, "instance"), string(attrs, "device"));
-    let already = attachment(ec2, &volume, &instance).await?.is_some_and(|(d, _)| d == device);
-    if !already {
-        // A volume or instance just created may not be attachable yet.
-        retry_while(
-            "AttachVolume",
-            |c| c == "IncorrectState" || c == "IncorrectInstanceState" || c.ends_with(".NotFound"),
-            || async {
-                match ec2.attach_volume().volume_id(&volume).instance_id(&instance).device(&device).send().await {
-                    Ok(_) => Ok(()),
-                    // Attached already to this instance: a lost answer's retry.
-                    Err(e) if attachment(ec2, &volume, &instance).await.ok().flatten().is_some() => {
-                        let _ = e;
-                        Ok(())
-                    }
-                    Err(e) => Err((code(&e), api("AttachVolume", e))),
+    // Attached already (an interrupted run's attach) shows as an error
+    // (VolumeInUse) that the attachment explains; no look first.
+    // A volume or instance just created may not be attachable yet.
+    retry_while(
+        "AttachVolume",
+        |c| c == "IncorrectState" || c == "IncorrectInstanceState" || c.ends_with(".NotFound"),
+        || async {
+            match ec2.attach_volume().volume_id(&volume).instance_id(&instance).device(&device).send().await {
+                Ok(_) => Ok(()),
+                // Attached already to this instance: a lost answer's retry.
+                Err(e) if attachment(ec2, &volume, &instance).await.ok().flatten().is_some() => {
+                    let _ = e;
+                    Ok(())
                 }
-            },
-        )
-        .await?;
-    }
+                Err(e) => Err((code(&e), api("AttachVolume", e))),
+            }
+        },
+    )
+    .await?;
     // Attached is all a read would say.
     wait_for("AttachVolume", CHECKS, || async {
         Ok(match attachment(ec2, &volume, &instance).await? {

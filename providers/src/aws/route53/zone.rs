@@ -14,7 +14,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
 use super::super::attrs::text;
-use super::super::errors::{api, code, create_once, retry_while};
+use super::super::errors::{api, code, create_once_answered, retry_while};
 use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
 
 /// The prefix Route53 puts before zone ids.
@@ -83,7 +83,7 @@ pub async fn create(r53: &aws_sdk_route53::Client, target: Target<'_>, attrs: &A
     let reference = caller_reference(&target);
     let once = aws_sdk_route53::config::Builder::default()
         .retry_config(aws_sdk_route53::config::retry::RetryConfig::disabled());
-    let id = create_once(
+    let (id, answer) = create_once_answered(
         "CreateHostedZone",
         || {
             r53.create_hosted_zone()
@@ -101,6 +101,19 @@ pub async fn create(r53: &aws_sdk_route53::Client, target: Target<'_>, attrs: &A
     .await?;
     let tags = owned_tags(&target, attrs);
     change_tags(r53, &id, &tags, &[]).await?;
+    // The answer (name, comment, name servers) and the tags just set are
+    // all a read would say.
+    if let Some(zone) = answer.as_ref().and_then(|a| a.hosted_zone()) {
+        let name_servers = answer.as_ref().and_then(|a| a.delegation_set()).map(|d| d.name_servers().to_vec());
+        let mut made = Attrs::new();
+        made.insert("id".into(), json!(id));
+        made.insert("name".into(), json!(zone.name().trim_end_matches('.')));
+        made.insert("comment".into(), json!(zone.config().and_then(HostedZoneConfig::comment)));
+        made.insert("vpc".into(), json!(vpc));
+        made.insert("name_servers".into(), json!(name_servers.unwrap_or_default()));
+        made.insert("tags".into(), tags_json(&target, tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+        return Ok(Remote { id, attrs: made });
+    }
     read(r53, target, &id).await?.ok_or_else(|| gone("CreateHostedZone", &id))
 }
 

@@ -127,11 +127,25 @@ async fn set_tags(
 
 pub async fn create(s3: &aws_sdk_s3::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let name = attrs.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
-    if !create_bucket(s3, &name).await? {
+    let new = create_bucket(s3, &name).await?;
+    if !new {
         adoptable(s3, &target, &name).await?;
     }
     configure(s3, &target, &name, attrs, None).await?;
-    read(s3, target, &name).await?.ok_or_else(|| gone(&name))
+    if !new {
+        return read(s3, target, &name).await?.ok_or_else(|| gone(&name));
+    }
+    // A new bucket has exactly the settings `configure` just made.
+    let tags = owned_tags(&target, attrs);
+    let mut made = Attrs::new();
+    made.insert("id".into(), json!(name));
+    made.insert("name".into(), json!(name));
+    made.insert("versioning".into(), json!(flag(attrs, "versioning")));
+    made.insert("encryption".into(), json!(attrs.get("encryption").and_then(Value::as_str).unwrap_or("AES256")));
+    made.insert("block_public_access".into(), json!(flag(attrs, "block_public_access")));
+    made.insert("tags".into(), tags_json(&target, tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
+    made.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
+    Ok(Remote { id: name, attrs: made })
 }
 
 /// A bucket that exists already is taken over only if this very resource

@@ -35,15 +35,32 @@ fn body(attrs: &Attrs) -> Result<Vec<u8>, ProviderError> {
 /// default content type) with a HeadObject; the content is what was sent.
 async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let bytes = body(attrs)?;
-    s3.put_object()
+    let content_type = text(attrs, "content_type").map(str::to_string);
+    let put = s3
+        .put_object()
         .bucket(bucket)
         .key(key)
-        .set_content_type(text(attrs, "content_type").map(str::to_string))
+        .set_content_type(content_type.clone())
         .body(ByteStream::from(bytes.clone()))
         .send()
         .await
         .map_err(|e| api("PutObject", e))?;
     let id = format!("{bucket}/{key}");
+    // With its type given, the answer's ETag is all S3 decided.
+    if let (Some(content_type), Some(etag)) = (content_type, put.e_tag()) {
+        let mut made = Attrs::new();
+        made.insert("id".into(), json!(id));
+        made.insert("bucket".into(), json!(bucket));
+        made.insert("key".into(), json!(key));
+        made.insert("content_type".into(), json!(content_type));
+        made.insert("etag".into(), json!(etag.trim_matches('"')));
+        if bytes.len() <= usize::try_from(READ_WHOLE).unwrap_or(usize::MAX) {
+            if let Ok(content) = String::from_utf8(bytes) {
+                made.insert("content".into(), json!(content));
+            }
+        }
+        return Ok(Remote { id, attrs: made });
+    }
     read_one(s3, &id, Some(bytes)).await?.ok_or_else(|| gone(&id))
 }
 
