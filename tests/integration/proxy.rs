@@ -3,7 +3,8 @@
 //! query protocols EC2 and ELB speak), so a test can say how many calls a
 //! command made and in what order. It can hold every request for a while,
 //! the way AWS takes its time where moto answers at once, and it can
-//! misbehave the way networks and AWS do: for a share of requests it
+//! hold each operation as long as AWS would take (a table of latencies,
+//! for the benchmarks), and it can misbehave the way networks and AWS do: for a share of requests it
 //! answers 500, 503 or a throttling error in the service's own format,
 //! drops the connection before the request reaches the server, or drops
 //! the answer after the server has acted on it.
@@ -50,6 +51,10 @@ impl Log {
     }
 }
 
+/// How long to hold a request, given its operation (`RunInstances`, or
+/// the request line for the REST services: `POST /2013-04-01/hostedzone …`).
+pub type Latency = Arc<dyn Fn(&str) -> Duration + Send + Sync>;
+
 pub struct CountingProxy {
     pub endpoint: String,
     log: Arc<Mutex<Log>>,
@@ -59,20 +64,26 @@ impl CountingProxy {
     /// A relay to `upstream` (`http://127.0.0.1:PORT`), running until the
     /// test process ends.
     pub fn start(upstream: &str) -> CountingProxy {
-        Self::new(upstream, Duration::ZERO, Faults::default())
+        Self::new(upstream, Arc::new(|_: &str| Duration::ZERO), Faults::default())
     }
 
     /// A relay that holds each request `delay` before passing it on.
     pub fn slow(upstream: &str, delay: Duration) -> CountingProxy {
-        Self::new(upstream, delay, Faults::default())
+        Self::new(upstream, Arc::new(move |_: &str| delay), Faults::default())
+    }
+
+    /// A relay that holds each request as long as `latency` says.
+    #[allow(dead_code)] // used by the latency benchmark
+    pub fn timed(upstream: &str, latency: Latency) -> CountingProxy {
+        Self::new(upstream, latency, Faults::default())
     }
 
     /// A relay that injects `faults`.
     pub fn faulty(upstream: &str, faults: Faults) -> CountingProxy {
-        Self::new(upstream, Duration::ZERO, faults)
+        Self::new(upstream, Arc::new(|_: &str| Duration::ZERO), faults)
     }
 
-    fn new(upstream: &str, delay: Duration, faults: Faults) -> CountingProxy {
+    fn new(upstream: &str, delay: Latency, faults: Faults) -> CountingProxy {
         let upstream = upstream.trim_start_matches("http://").to_string();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
@@ -80,8 +91,8 @@ impl CountingProxy {
         let shared = Arc::clone(&log);
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let (upstream, log) = (upstream.clone(), Arc::clone(&shared));
-                std::thread::spawn(move || relay(client, &upstream, &log, delay, faults));
+                let (upstream, log, delay) = (upstream.clone(), Arc::clone(&shared), Arc::clone(&delay));
+                std::thread::spawn(move || relay(client, &upstream, &log, &*delay, faults));
             }
         });
         CountingProxy { endpoint, log }
@@ -161,7 +172,13 @@ fn error_answer(service: Service, kind: usize) -> Vec<u8> {
 
 /// Requests of one client connection, each sent upstream on a connection
 /// of its own (`Connection: close`), its answer passed back whole.
-fn relay(client: TcpStream, upstream: &str, log: &Mutex<Log>, delay: Duration, faults: Faults) {
+fn relay(
+    client: TcpStream,
+    upstream: &str,
+    log: &Mutex<Log>,
+    delay: &(dyn Fn(&str) -> Duration + Send + Sync),
+    faults: Faults,
+) {
     let Ok(writer) = client.try_clone() else { return };
     let mut writer = writer;
     let mut reader = BufReader::new(client);
@@ -221,7 +238,7 @@ fn relay(client: TcpStream, upstream: &str, log: &Mutex<Log>, delay: Duration, f
             }
             fault.map(|kind| (kind, log.injected.len()))
         };
-        std::thread::sleep(delay);
+        std::thread::sleep(delay(&operation));
         match fault {
             Some(("error", n)) => {
                 let _ = writer.write_all(&error_answer(service(&request_line, &text), n));
