@@ -42,13 +42,22 @@ pub enum SessionError {
 
 pub struct Session {
     pub config: Config,
-    /// The state (lineage, serial) `config` was evaluated with, if any.
-    evaluated_against: Option<(String, u64)>,
+    /// What `config` was evaluated with, if the state was read before.
+    evaluated_against: Option<EvaluatedAgainst>,
     /// To evaluate the configuration again with what the state knows.
     pub loaded: super::Loaded,
     pub providers: Arc<Providers>,
     pub backend: Box<dyn StateBackend>,
     pub runtime: tokio::runtime::Runtime,
+}
+
+/// What the first evaluation knew of the state, when it was read before it.
+enum EvaluatedAgainst {
+    /// This state (lineage, serial).
+    State(String, u64),
+    /// No state (none yet, or unreadable unlocked): nothing known, as
+    /// with any state that holds no resources.
+    Nothing,
 }
 
 /// Load and check; print the diagnostics and return `None` on error.
@@ -58,20 +67,29 @@ pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session
     // A local state is read (unlocked: only a hint) before evaluating, so
     // that this evaluation already knows what the cloud chose and a plan
     // need not evaluate again (see `plan_known`).
+    // No state to read is a hint too: the evaluation knew nothing, which
+    // is right for any state that holds no resources.
+    let no_state = std::cell::Cell::new(false);
     let hint = |parsed: &k8sinfra_engine::config::Parsed| {
         let local = match parsed.static_local_backend()? {
             Backend::LocalDefault => LocalBackend::beside(&dir),
             Backend::Local { path } => LocalBackend::at(dir.join(path)),
             Backend::S3 { .. } => return None,
         };
-        local.read_hint()
+        let state = local.read_hint();
+        no_state.set(state.is_none());
+        state
     };
     let (loaded, mut diags) = super::load_kept(args, !destroying, &mut sources, hint);
     let Some((config, loaded, hinted)) = loaded else {
         out.diagnostics(diags, &sources);
         return None;
     };
-    let evaluated_against = hinted.map(|s| (s.lineage, s.serial));
+    let evaluated_against = match hinted {
+        Some(state) => Some(EvaluatedAgainst::State(state.lineage, state.serial)),
+        None if no_state.get() => Some(EvaluatedAgainst::Nothing),
+        None => None,
+    };
     let providers = k8sinfra_providers::all();
     if !destroying {
         unsupported(&config, &providers, &mut diags);
@@ -188,8 +206,11 @@ impl Session {
             if refresh { k8sinfra_engine::apply::refresh(&self.providers, stored).await? } else { stored.clone() };
         // The configuration was evaluated with this very state already: no
         // need to evaluate it again unless refresh learnt something.
-        let current = self.evaluated_against.as_ref() == Some(&(stored.lineage.clone(), stored.serial))
-            && state.resources == stored.resources;
+        let current = match &self.evaluated_against {
+            Some(EvaluatedAgainst::State(lineage, serial)) => *lineage == stored.lineage && *serial == stored.serial,
+            Some(EvaluatedAgainst::Nothing) => stored.resources.is_empty() && stored.pending.is_empty(),
+            None => false,
+        } && state.resources == stored.resources;
         let mut planned = if destroying {
             plan(&Config::default(), &state, &self.providers)
         } else {

@@ -1,7 +1,7 @@
 //! Lowering of items and blocks: pest pairs to [`ast`](super::ast) nodes,
 //! and pest's errors to diagnostics a person can act on.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
@@ -26,12 +26,20 @@ pub(crate) struct Lower<'s> {
     pub file: FileId,
     pub trivia: RefCell<TriviaCursor<'s>>,
     pub errors: RefCell<Vec<SyntaxError>>,
+    /// Where the text the pairs were parsed from starts in the file (an
+    /// item parsed on its own).
+    pub base: Cell<usize>,
 }
 
 impl Lower<'_> {
     pub fn span(&self, pair: &P<'_>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, self.base.get() + s.start(), self.base.get() + s.end())
+    }
+
+    /// Where a pair starts in the file.
+    pub fn start(&self, pair: &P<'_>) -> usize {
+        self.base.get() + pair.as_span().start()
     }
 
     pub fn ident(&self, pair: &P<'_>) -> Ident {
@@ -59,15 +67,30 @@ pub fn parse_str(file: FileId, src: &str) -> Result<File, Vec<SyntaxError>> {
         return Err(vec![SyntaxError::NulByte { span: (at, 1).into() }]);
     }
     let comments = guard::scan(src)?;
-    let pairs = Grammar::parse(Rule::file, src).map_err(|e| vec![from_pest(src, &e)])?;
-    let lower =
-        Lower { file, trivia: RefCell::new(TriviaCursor::new(src, file, comments)), errors: RefCell::new(Vec::new()) };
+    let new_lower = || Lower {
+        file,
+        trivia: RefCell::new(TriviaCursor::new(src, file, comments.clone())),
+        errors: RefCell::new(Vec::new()),
+        base: Cell::new(0),
+    };
+    let mut lower = new_lower();
     let mut items = Vec::new();
-    for pair in pairs.flat_map(|p| kids(&p).collect::<Vec<_>>()) {
-        if pair.as_rule() == Rule::EOI {
-            continue;
+    let whole = each_item(src, |base, pair| {
+        lower.base.set(base);
+        items.push(lower.item(pair));
+    });
+    if !whole {
+        // Parsed whole, for pest's error as the file rule words it (and
+        // should the two ever disagree, for the file rule's reading).
+        let pairs = Grammar::parse(Rule::file, src).map_err(|e| vec![from_pest(src, &e)])?;
+        lower = new_lower();
+        items.clear();
+        for pair in pairs.flat_map(|p| kids(&p).collect::<Vec<_>>()) {
+            if pair.as_rule() == Rule::EOI {
+                continue;
+            }
+            items.push(lower.item(&pair));
         }
-        items.push(lower.item(&pair));
     }
     let trailing_comments = lower.trivia.borrow_mut().before(usize::MAX);
     let errors = lower.errors.into_inner();
@@ -75,6 +98,44 @@ pub fn parse_str(file: FileId, src: &str) -> Result<File, Vec<SyntaxError>> {
         Ok(File { id: file, items, trailing_comments })
     } else {
         Err(errors)
+    }
+}
+
+/// Parse `src` an item at a time, as `file = (item ~ sep?)*` reads it, and
+/// hand each item to `lower` with where its text starts. pest keeps two
+/// tokens (80 bytes) for every pair of a parse until the parse is dropped:
+/// parsed whole, a 2 MB file held over 100 MB of them at once. `false`
+/// when the text is not such a sequence of items.
+fn each_item(src: &str, mut lower: impl FnMut(usize, &P<'_>)) -> bool {
+    let mut at = skip_trivia(src, 0);
+    while at < src.len() {
+        let Ok(mut parsed) = Grammar::parse(Rule::lone_item, &src[at..]) else { return false };
+        let Some(lone) = parsed.next() else { return false };
+        let end = at + lone.as_span().end();
+        match kids(&lone).next() {
+            Some(item) => lower(at, &item),
+            None => return false,
+        }
+        at = skip_trivia(src, end);
+        if src[at..].starts_with([',', ';']) {
+            at = skip_trivia(src, at + 1);
+        }
+    }
+    true
+}
+
+/// The end of the whitespace and comments from `at` (the grammar's
+/// `WHITESPACE` and `COMMENT`).
+fn skip_trivia(src: &str, mut at: usize) -> usize {
+    loop {
+        let rest = &src[at..];
+        let trimmed = rest.trim_start_matches([' ', '\t', '\r', '\n', '\u{FEFF}']);
+        at += rest.len() - trimmed.len();
+        if trimmed.starts_with('#') || trimmed.starts_with("//") {
+            at += trimmed.find('\n').unwrap_or(trimmed.len());
+        } else {
+            return at;
+        }
     }
 }
 
@@ -359,6 +420,7 @@ pub fn parse_vars(file: FileId, src: &str) -> Result<Vec<(Ident, super::ast::Exp
         file,
         trivia: RefCell::new(TriviaCursor::new(src, file, Vec::new())),
         errors: RefCell::new(Vec::new()),
+        base: Cell::new(0),
     };
     let mut out = Vec::new();
     for pair in pairs.flat_map(|p| kids(&p).collect::<Vec<_>>()) {

@@ -16,7 +16,7 @@ impl Lower<'_> {
                 _ => match unescape(part.as_str()) {
                     Ok(text) => push_literal(&mut parts, &text),
                     Err((offset, len)) => {
-                        let start = part.as_span().start() + offset;
+                        let start = self.start(&part) + offset;
                         self.error(SyntaxError::Unexpected {
                             message: "unknown escape sequence".into(),
                             span: (start, len).into(),
@@ -141,6 +141,7 @@ pub fn parse_template(file: crate::FileId, src: &str) -> Result<Template, Vec<Sy
         file,
         trivia: std::cell::RefCell::new(super::trivia::TriviaCursor::new(src, file, Vec::new())),
         errors: std::cell::RefCell::new(Vec::new()),
+        base: std::cell::Cell::new(0),
     };
     let mut parts = Vec::new();
     for pair in pairs.flat_map(|p| kids(&p).collect::<Vec<_>>()) {
