@@ -5,16 +5,10 @@ One VPC and an internet gateway, then groups of ten resources that refer to
 each other the way real configurations do: a subnet carved with
 cidrsubnet(), a security group with rules, an instance, an elastic IP, a
 volume and its attachment, a route table, a DNS record, an S3 object.
-
-With --applies, the elastic IPs are left unattached (this build applies
-elastic IPs for NAT gateways only), so the configuration can be applied
-to moto as well as checked and planned.
 """
 import sys
 
-applies = "--applies" in sys.argv
-args = [a for a in sys.argv[1:] if a != "--applies"]
-n = int(args[0]) if args else 10_000
+n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
 groups = (n - 4) // 10
 key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK3IDuywFJ67sA7VzrCP2iPSs6H/FSZvWSm0V/eGmIhv bench"
 
@@ -24,7 +18,6 @@ print("internet_gateway main {\n  vpc = vpc.main\n}\n")
 print('dns_zone main {\n  name = "bench.example.com"\n}\n')
 print('s3_bucket files {\n  name = "bench-files"\n}\n')
 for g in range(groups):
-    eip_body = "" if applies else f"\n  instance = instance.i{g}\n"
     zone = "us-east-1" + "abc"[g % 3]
     print(f"""subnet s{g} {{
   vpc  = vpc.main
@@ -62,7 +55,9 @@ instance i{g} {{
   tags            = {{ Name = "node-${{{g} + 1}}" }}
 }}
 
-elastic_ip e{g} {{{eip_body}}}
+elastic_ip e{g} {{
+  instance = instance.i{g}
+}}
 
 ebs_volume v{g} {{
   zone = subnet.s{g}.zone

@@ -135,3 +135,42 @@ fn hosts_apply_converge_repair_drift_change_in_place_and_destroy() {
     let keys = rt.block_on(ec2.describe_key_pairs().send()).expect("describe");
     assert!(keys.key_pairs().is_empty(), "key pair deleted");
 }
+
+#[test]
+fn an_elastic_ip_follows_its_instance_and_is_released() {
+    let moto = Moto::start();
+    let dir = hosts();
+    let rt = runtime();
+    let ec2 = moto.ec2();
+    let eip = dir.path().join("eip.k8sinfra");
+    std::fs::write(&eip, "elastic_ip web {\n  instance = instance.public\n}\n").expect("eip");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let associated = |address: &str| {
+        let st = state(dir.path());
+        let out =
+            rt.block_on(ec2.describe_addresses().allocation_ids(id(&st, "elastic_ip.web")).send()).expect("address");
+        let on = out.addresses().first().and_then(|a| a.instance_id()).map(str::to_string);
+        assert_eq!(on, Some(id(&st, address)), "the address is on {address}");
+    };
+    associated("instance.public");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+
+    // Another instance: the address moves, in place.
+    std::fs::write(&eip, "elastic_ip web {\n  instance = instance.private\n}\n").expect("eip");
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    assert!(stdout(&plan).contains("# elastic_ip.web will be updated in place"), "{}", stdout(&plan));
+    let allocation = id(&state(dir.path()), "elastic_ip.web");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    associated("instance.private");
+    assert_eq!(id(&state(dir.path()), "elastic_ip.web"), allocation, "the same address");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+
+    let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
+    let left = rt.block_on(ec2.describe_addresses().filters(owned("elastic_ip.web")).send()).expect("addresses");
+    assert!(left.addresses().is_empty(), "released: {:?}", left.addresses());
+}

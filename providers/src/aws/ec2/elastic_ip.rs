@@ -1,21 +1,17 @@
-//! `elastic_ip`: AllocateAddress in the VPC domain (tagged in the call),
-//! ReleaseAddress (retried while a NAT gateway still holds it).
+//! `elastic_ip`: AllocateAddress in the VPC domain (tagged in the call);
+//! with an `instance`, AssociateAddress once it runs (moved in place when
+//! the instance changes); DisassociateAddress, then ReleaseAddress
+//! (retried while a NAT gateway still holds it).
 
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once_answered};
+use super::super::errors::{api, code, create_once_answered, retry_while};
 use super::vpc::gone;
-use super::{found, once, sent_tags, string, tag_spec, tags_attr};
+use super::{found, once, retag, sent_tags, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
-    if !string(attrs, "instance").is_empty() {
-        return Err(ProviderError::Unsupported(
-            "elastic_ip with an instance".into(),
-            "elastic IPs for NAT gateways".into(),
-        ));
-    }
     let (id, answer) = create_once_answered(
         "AllocateAddress",
         || {
@@ -30,16 +26,85 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         || found(ec2, &target),
     )
     .await?;
-    // The answer holds the address; it is attached to nothing yet.
+    let instance = string(attrs, "instance");
+    if !instance.is_empty() {
+        associate(ec2, &id, &instance).await?;
+    }
+    // The answer holds the address, and the association is what was asked.
     if let Some(public_ip) = answer.as_ref().and_then(|a| a.public_ip()) {
         let mut made = Attrs::new();
         made.insert("id".into(), json!(id));
         made.insert("public_ip".into(), json!(public_ip));
-        made.insert("instance".into(), serde_json::Value::Null);
+        made.insert("instance".into(), if instance.is_empty() { serde_json::Value::Null } else { json!(instance) });
         made.insert("tags".into(), sent_tags(&target, attrs));
         return Ok(Remote { id, attrs: made });
     }
     read(ec2, target, &id).await?.ok_or_else(|| gone("AllocateAddress", &id))
+}
+
+/// Point the address at `instance`. An instance just launched may not be
+/// visible or running yet; an address on another instance is moved
+/// (`AllowReassociation`), which is what a changed `instance` means.
+async fn associate(ec2: &aws_sdk_ec2::Client, id: &str, instance: &str) -> Result<(), ProviderError> {
+    retry_while(
+        "AssociateAddress",
+        |c| c == "IncorrectInstanceState" || c == "InvalidInstanceID.NotFound" || c == "InvalidInstanceID",
+        || async {
+            ec2.associate_address()
+                .allocation_id(id)
+                .instance_id(instance)
+                .allow_reassociation(true)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| (code(&e), api("AssociateAddress", e)))
+        },
+    )
+    .await
+}
+
+/// Take the address off whatever it is associated with; nothing to do
+/// when it is on nothing (or gone).
+async fn disassociate(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
+    let out = match ec2.describe_addresses().allocation_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if code(&e).as_deref() == Some("InvalidAllocationID.NotFound") => return Ok(()),
+        Err(e) => return Err(api("DescribeAddresses", e)),
+    };
+    // A NAT gateway's address is let go by deleting the gateway.
+    let Some(association) = out
+        .addresses()
+        .first()
+        .filter(|a| a.instance_id().is_some_and(|i| !i.is_empty()))
+        .and_then(|a| a.association_id())
+    else {
+        return Ok(());
+    };
+    match ec2.disassociate_address().association_id(association).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if code(&e).is_some_and(|c| c == "InvalidAssociationID.NotFound") => Ok(()),
+        Err(e) => Err(api("DisassociateAddress", e)),
+    }
+}
+
+/// The instance changes in place (the address moves); tags likewise.
+pub async fn update(
+    ec2: &aws_sdk_ec2::Client,
+    target: Target<'_>,
+    id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<Remote, ProviderError> {
+    let (was, now) = (string(before, "instance"), string(after, "instance"));
+    if was != now {
+        if now.is_empty() {
+            disassociate(ec2, id).await?;
+        } else {
+            associate(ec2, id, &now).await?;
+        }
+    }
+    retag(ec2, id, &target, before, after).await?;
+    read(ec2, target, id).await?.ok_or_else(|| gone("AssociateAddress", id))
 }
 
 pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
@@ -64,7 +129,8 @@ pub fn remote(target: &Target<'_>, address: &Address) -> Remote {
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
-    super::super::errors::retry_while(
+    disassociate(ec2, id).await?;
+    retry_while(
         "ReleaseAddress",
         |code| matches!(code, "InvalidIPAddress.InUse" | "AuthFailure" | "DependencyViolation"),
         || async {
