@@ -48,7 +48,7 @@ pub(super) async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<
 }
 
 /// The volume as described; `None` when AWS does not know it.
-async fn described(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<Volume>, ProviderError> {
+pub(super) async fn described(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<Volume>, ProviderError> {
     match ec2.describe_volumes().volume_ids(id).send().await {
         Ok(out) => Ok(out.volumes().first().cloned()),
         Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => Ok(None),

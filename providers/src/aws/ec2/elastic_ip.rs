@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::super::errors::{api, code, create_once_answered, retry_while};
 use super::vpc::gone;
-use super::{found, once, retag, sent_tags, string, tag_spec, tags_attr};
+use super::{found, once, retag_and_read, sent_tags, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let (id, answer) = create_once_answered(
@@ -32,12 +32,8 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     }
     // The answer holds the address, and the association is what was asked.
     if let Some(public_ip) = answer.as_ref().and_then(|a| a.public_ip()) {
-        let mut made = Attrs::new();
-        made.insert("id".into(), json!(id));
-        made.insert("public_ip".into(), json!(public_ip));
-        made.insert("instance".into(), if instance.is_empty() { serde_json::Value::Null } else { json!(instance) });
-        made.insert("tags".into(), sent_tags(&target, attrs));
-        return Ok(Remote { id, attrs: made });
+        let on = Some(instance.as_str()).filter(|i| !i.is_empty());
+        return Ok(remote_of(&id, public_ip, on, sent_tags(&target, attrs)));
     }
     read(ec2, target, &id).await?.ok_or_else(|| gone("AllocateAddress", &id))
 }
@@ -103,8 +99,7 @@ pub async fn update(
             associate(ec2, id, &now).await?;
         }
     }
-    retag(ec2, id, &target, before, after).await?;
-    read(ec2, target, id).await?.ok_or_else(|| gone("AssociateAddress", id))
+    retag_and_read(ec2, target, id, before, after).await
 }
 
 pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Result<Option<Remote>, ProviderError> {
@@ -118,13 +113,17 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
 
 /// An address as the state keeps it.
 pub fn remote(target: &Target<'_>, address: &Address) -> Remote {
-    let id = address.allocation_id().unwrap_or_default();
+    let instance = address.instance_id().filter(|i| !i.is_empty());
+    let tags = tags_attr(target, address.tags());
+    remote_of(address.allocation_id().unwrap_or_default(), address.public_ip().unwrap_or_default(), instance, tags)
+}
+
+fn remote_of(id: &str, public_ip: &str, instance: Option<&str>, tags: serde_json::Value) -> Remote {
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
-    attrs.insert("public_ip".into(), json!(address.public_ip().unwrap_or_default()));
-    let instance = address.instance_id().filter(|i| !i.is_empty());
-    attrs.insert("instance".into(), instance.map_or(serde_json::Value::Null, |i| json!(i)));
-    attrs.insert("tags".into(), tags_attr(target, address.tags()));
+    attrs.insert("public_ip".into(), json!(public_ip));
+    attrs.insert("instance".into(), json!(instance));
+    attrs.insert("tags".into(), tags);
     Remote { id: id.into(), attrs }
 }
 

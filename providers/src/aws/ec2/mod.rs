@@ -372,7 +372,7 @@ where
 }
 
 /// The update of a resource whose only in-place change is its tags.
-async fn retag_and_read(
+pub(super) async fn retag_and_read(
     ec2: &aws_sdk_ec2::Client,
     target: Target<'_>,
     id: &str,

@@ -8,7 +8,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
 use super::super::errors::{api, code, retry_while, wait_for, Poll};
-use super::ebs_volume::{self, NOT_FOUND};
+use super::ebs_volume;
 use super::string;
 
 const CHECKS: u32 = 30;
@@ -24,12 +24,7 @@ async fn attachment(
     volume: &str,
     instance: &str,
 ) -> Result<Option<(String, Option<VolumeAttachmentState>)>, ProviderError> {
-    let out = match ec2.describe_volumes().volume_ids(volume).send().await {
-        Ok(out) => out,
-        Err(e) if code(&e).as_deref() == Some(NOT_FOUND) => return Ok(None),
-        Err(e) => return Err(api("DescribeVolumes", e)),
-    };
-    Ok(out.volumes().first().and_then(|v| attachment_of(v, instance)))
+    Ok(ebs_volume::described(ec2, volume).await?.and_then(|v| attachment_of(&v, instance)))
 }
 
 /// The attachment of `volume` to `instance` as a describe shows it.

@@ -7,8 +7,8 @@
 //! bare `Z…`, and every id AWS returns is stripped to that form.
 
 use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecordSet, RrType, Tag, TagResourceType, Vpc,
-    VpcRegion,
+    Change, ChangeAction, ChangeBatch, HostedZone, HostedZoneConfig, ResourceRecordSet, RrType, Tag, TagResourceType,
+    Vpc, VpcRegion,
 };
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
@@ -104,15 +104,9 @@ pub async fn create(r53: &aws_sdk_route53::Client, target: Target<'_>, attrs: &A
     // The answer (name, comment, name servers) and the tags just set are
     // all a read would say.
     if let Some(zone) = answer.as_ref().and_then(|a| a.hosted_zone()) {
-        let name_servers = answer.as_ref().and_then(|a| a.delegation_set()).map(|d| d.name_servers().to_vec());
-        let mut made = Attrs::new();
-        made.insert("id".into(), json!(id));
-        made.insert("name".into(), json!(zone.name().trim_end_matches('.')));
-        made.insert("comment".into(), json!(zone.config().and_then(HostedZoneConfig::comment)));
-        made.insert("vpc".into(), json!(vpc));
-        made.insert("name_servers".into(), json!(name_servers.unwrap_or_default()));
-        made.insert("tags".into(), tags_json(&target, tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
-        return Ok(Remote { id, attrs: made });
+        let name_servers = answer.as_ref().and_then(|a| a.delegation_set()).map(|d| d.name_servers());
+        let tags = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        return Ok(remote(&target, &id, zone, vpc, name_servers.unwrap_or_default(), tags));
     }
     read(r53, target, &id).await?.ok_or_else(|| gone("CreateHostedZone", &id))
 }
@@ -143,18 +137,29 @@ pub async fn read(
         .await
         .map_err(|e| api("ListTagsForResource", e))?;
     let tags = tags.resource_tag_set().map(|s| s.tags()).unwrap_or_default();
-    let name_servers: Vec<String> = out.delegation_set().map(|d| d.name_servers().to_vec()).unwrap_or_default();
+    let name_servers = out.delegation_set().map(|d| d.name_servers()).unwrap_or_default();
+    let vpc = out.vpcs().first().and_then(Vpc::vpc_id);
+    let tags = tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+    Ok(Some(remote(&target, id, zone, vpc, name_servers, tags)))
+}
+
+/// A zone as the state keeps it.
+fn remote<'a>(
+    target: &Target<'_>,
+    id: &str,
+    zone: &HostedZone,
+    vpc: Option<&str>,
+    name_servers: &[String],
+    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Remote {
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
     attrs.insert("name".into(), json!(zone.name().trim_end_matches('.')));
     attrs.insert("comment".into(), json!(zone.config().and_then(HostedZoneConfig::comment)));
-    attrs.insert("vpc".into(), json!(out.vpcs().first().and_then(Vpc::vpc_id)));
+    attrs.insert("vpc".into(), json!(vpc));
     attrs.insert("name_servers".into(), json!(name_servers));
-    attrs.insert(
-        "tags".into(),
-        tags_json(&target, tags.iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())))),
-    );
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_json(target, tags));
+    Remote { id: id.into(), attrs }
 }
 
 /// The zone a crashed run created for this address and lineage, recognised

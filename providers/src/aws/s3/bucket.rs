@@ -136,16 +136,35 @@ pub async fn create(s3: &aws_sdk_s3::Client, target: Target<'_>, attrs: &Attrs) 
         return read(s3, target, &name).await?.ok_or_else(|| gone(&name));
     }
     // A new bucket has exactly the settings `configure` just made.
-    let tags = owned_tags(&target, attrs);
-    let mut made = Attrs::new();
-    made.insert("id".into(), json!(name));
-    made.insert("name".into(), json!(name));
-    made.insert("versioning".into(), json!(flag(attrs, "versioning")));
-    made.insert("encryption".into(), json!(attrs.get("encryption").and_then(Value::as_str).unwrap_or("AES256")));
-    made.insert("block_public_access".into(), json!(flag(attrs, "block_public_access")));
-    made.insert("tags".into(), tags_json(&target, tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
-    made.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
-    Ok(Remote { id: name, attrs: made })
+    let settings = Settings {
+        versioning: flag(attrs, "versioning"),
+        encryption: Some(attrs.get("encryption").and_then(Value::as_str).unwrap_or("AES256").to_string()),
+        blocked: flag(attrs, "block_public_access"),
+        tags: owned_tags(&target, attrs),
+    };
+    Ok(remote(&target, &name, settings))
+}
+
+/// A bucket's settings, as S3 shows them one call each.
+struct Settings {
+    versioning: bool,
+    encryption: Option<String>,
+    blocked: bool,
+    tags: Vec<(String, String)>,
+}
+
+/// A bucket as the state keeps it.
+fn remote(target: &Target<'_>, name: &str, settings: Settings) -> Remote {
+    let tags = settings.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let mut attrs = Attrs::new();
+    attrs.insert("id".into(), json!(name));
+    attrs.insert("name".into(), json!(name));
+    attrs.insert("versioning".into(), json!(settings.versioning));
+    attrs.insert("encryption".into(), json!(settings.encryption));
+    attrs.insert("block_public_access".into(), json!(settings.blocked));
+    attrs.insert("tags".into(), tags_json(target, tags));
+    attrs.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
+    Remote { id: name.into(), attrs }
 }
 
 /// A bucket that exists already is taken over only if this very resource
@@ -252,18 +271,8 @@ pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, name: &str) -> Re
         Err(e) => return Err(api("GetPublicAccessBlock", e)),
     };
     let tags = tags_of(s3, name).await?;
-    let mut attrs = Attrs::new();
-    attrs.insert("id".into(), json!(name));
-    attrs.insert("name".into(), json!(name));
-    attrs.insert("versioning".into(), json!(versioning(s3, name).await?));
-    attrs.insert("encryption".into(), json!(encryption));
-    attrs.insert("block_public_access".into(), json!(blocked));
-    attrs.insert(
-        "tags".into(),
-        tags_json(&target, tags.iter().map(|(k, v): &(String, String)| (k.as_str(), v.as_str()))),
-    );
-    attrs.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
-    Ok(Some(Remote { id: name.into(), attrs }))
+    let settings = Settings { versioning: versioning(s3, name).await?, encryption, blocked, tags };
+    Ok(Some(remote(&target, name, settings)))
 }
 
 /// Whether versioning is on. moto 5.2.5 answers GetBucketVersioning with

@@ -47,19 +47,9 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, attrs: &Attrs) ->
         .map_err(|e| api("PutObject", e))?;
     let id = format!("{bucket}/{key}");
     // With its type given, the answer's ETag is all S3 decided.
-    if let (Some(content_type), Some(etag)) = (content_type, put.e_tag()) {
-        let mut made = Attrs::new();
-        made.insert("id".into(), json!(id));
-        made.insert("bucket".into(), json!(bucket));
-        made.insert("key".into(), json!(key));
-        made.insert("content_type".into(), json!(content_type));
-        made.insert("etag".into(), json!(etag.trim_matches('"')));
-        if bytes.len() <= usize::try_from(READ_WHOLE).unwrap_or(usize::MAX) {
-            if let Ok(content) = String::from_utf8(bytes) {
-                made.insert("content".into(), json!(content));
-            }
-        }
-        return Ok(Remote { id, attrs: made });
+    if let (Some(content_type), Some(etag)) = (content_type.as_deref(), put.e_tag()) {
+        let whole = i64::try_from(bytes.len()).is_ok_and(|size| size <= READ_WHOLE);
+        return Ok(remote(&id, Some(content_type), etag, whole.then_some(bytes)));
     }
     read_one(s3, &id, Some(bytes)).await?.ok_or_else(|| gone(&id))
 }
@@ -82,37 +72,44 @@ async fn read_one(s3: &aws_sdk_s3::Client, id: &str, sent: Option<Vec<u8>>) -> R
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => return Ok(None),
         Err(e) => return Err(api("HeadObject", e)),
     };
+    let (content_type, etag) = (head.content_type(), head.e_tag().unwrap_or_default());
+    if head.content_length().unwrap_or(0) > READ_WHOLE {
+        return Ok(Some(remote(id, content_type, etag, None)));
+    }
+    let body = match sent {
+        Some(sent) => sent,
+        None => {
+            let object = match s3.get_object().bucket(bucket).key(key).send().await {
+                Ok(object) => object,
+                Err(e) if code(&e).as_deref() == Some("NoSuchKey") => return Ok(None),
+                Err(e) => return Err(api("GetObject", e)),
+            };
+            object
+                .body
+                .collect()
+                .await
+                .map_err(|e| ProviderError::Api { operation: "GetObject".into(), message: e.to_string() })?
+                .to_vec()
+        }
+    };
+    Ok(Some(remote(id, content_type, etag, Some(body))))
+}
+
+/// An object as the state keeps it. `body` is given for objects read (or
+/// written) whole; only text is compared as content, binary objects and
+/// large ones by ETag.
+fn remote(id: &str, content_type: Option<&str>, etag: &str, body: Option<Vec<u8>>) -> Remote {
+    let (bucket, key) = split(id).unwrap_or_default();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
     attrs.insert("bucket".into(), json!(bucket));
     attrs.insert("key".into(), json!(key));
-    attrs.insert("content_type".into(), json!(head.content_type()));
-    attrs.insert("etag".into(), json!(head.e_tag().unwrap_or_default().trim_matches('"')));
-    if head.content_length().unwrap_or(0) > READ_WHOLE {
-        return Ok(Some(Remote { id: id.into(), attrs }));
+    attrs.insert("content_type".into(), json!(content_type));
+    attrs.insert("etag".into(), json!(etag.trim_matches('"')));
+    if let Some(content) = body.and_then(|b| String::from_utf8(b).ok()) {
+        attrs.insert("content".into(), json!(content));
     }
-    if let Some(sent) = sent {
-        if let Ok(content) = String::from_utf8(sent) {
-            attrs.insert("content".into(), json!(content));
-        }
-    } else {
-        let object = match s3.get_object().bucket(bucket).key(key).send().await {
-            Ok(object) => object,
-            Err(e) if code(&e).as_deref() == Some("NoSuchKey") => return Ok(None),
-            Err(e) => return Err(api("GetObject", e)),
-        };
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| ProviderError::Api { operation: "GetObject".into(), message: e.to_string() })?
-            .into_bytes();
-        // Only text is compared as content; binary objects by ETag.
-        if let Ok(content) = String::from_utf8(bytes.to_vec()) {
-            attrs.insert("content".into(), json!(content));
-        }
-    }
-    Ok(Some(Remote { id: id.into(), attrs }))
+    Remote { id: id.into(), attrs }
 }
 
 /// Read objects in bulk (`None` for the gone), in order: each bucket's
