@@ -116,6 +116,7 @@ fn start_moto() -> Moto {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let child = Command::new(root().join(".venv/bin/moto_server"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("MOTO_AMIS_PATH", root().join("tests/moto/amis.json"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

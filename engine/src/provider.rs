@@ -11,6 +11,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 use crate::config::{Config, ProviderSettings};
+use crate::plan::Plan;
 use crate::schema::{BlockSchema, ResourceSchema};
 
 /// A future a provider returns (the trait stays object-safe).
@@ -66,6 +67,16 @@ pub enum ProviderError {
     Setup(String),
 }
 
+/// What a plan would meet in the cloud, found before anything changes (an
+/// image the region does not have): reported on the attribute that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub address: String,
+    pub attribute: String,
+    pub message: String,
+    pub help: String,
+}
+
 pub trait Provider: Send + Sync {
     /// The name of its settings block (`aws { region = "…" }`).
     fn name(&self) -> &'static str;
@@ -91,6 +102,14 @@ pub trait Provider: Send + Sync {
 
     /// Connect, with the settings of the provider's block (region, profile).
     fn connect<'a>(&'a self, settings: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>>;
+
+    /// Check against the cloud what the plan is about to create, so that an
+    /// apply does not fail halfway for a reason knowable now. Called with
+    /// the whole plan; by default nothing to check.
+    fn verify<'a>(&'a self, plan: &'a Plan) -> BoxFuture<'a, Result<Vec<Problem>, ProviderError>> {
+        let _ = plan;
+        Box::pin(async { Ok(Vec::new()) })
+    }
 
     /// The resource as it is now, or `None` if it no longer exists.
     fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>>;

@@ -77,6 +77,10 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
             return false;
         }
     }
+    if !destroying && !session.verified(&plan, out) {
+        out.stderr("nothing was changed.\n");
+        return false;
+    }
     out.stdout(plan_text(&plan, out.color).trim_end());
     if !session.allowed(&plan, out) {
         out.stderr("nothing was changed.\n");

@@ -26,6 +26,9 @@ fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
             return 1;
         }
     };
+    if !session.verified(&plan, out) {
+        return 1;
+    }
     out.stdout(plan_text(&plan, out.color).trim_end());
     if !session.allowed(&plan, out) {
         return 1;

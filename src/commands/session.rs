@@ -38,6 +38,18 @@ pub enum SessionError {
         help("remove `prevent_destroy` from its lifecycle block first, if destroying it is really intended")
     )]
     PreventDestroy { address: String, action: &'static str },
+
+    #[error("`{address}`: {message}")]
+    #[diagnostic(code(plan::cloud))]
+    Cloud {
+        address: String,
+        message: String,
+        #[help]
+        help: String,
+        #[label("{attribute}")]
+        span: Option<miette::SourceSpan>,
+        attribute: String,
+    },
 }
 
 pub struct Session {
@@ -261,6 +273,37 @@ impl Session {
         // With nothing filled in, the plan is never wrong, only less
         // precise: what the cloud chose shows as known after apply.
         plan(&self.config, state, &self.providers)
+    }
+
+    /// Ask each provider whether the cloud can carry out the plan (the images
+    /// it launches exist, say); report what it cannot. True if nothing is
+    /// in the way.
+    pub fn verified(&self, plan: &Plan, out: &Output) -> bool {
+        let mut diags = Diagnostics::default();
+        for provider in self.providers.iter() {
+            let problems = match self.runtime.block_on(provider.verify(plan)) {
+                Ok(problems) => problems,
+                Err(e) => {
+                    report(e, out);
+                    return false;
+                }
+            };
+            for problem in problems {
+                let span = self.config.by_address(&problem.address).and_then(|r| r.spans.attrs.get(&problem.attribute));
+                let error = SessionError::Cloud {
+                    address: problem.address,
+                    message: problem.message,
+                    help: problem.help,
+                    span: span.map(|s| (*s).into()),
+                    attribute: problem.attribute,
+                };
+                diags.push(match span {
+                    Some(s) => Diag::new(s.file, error),
+                    None => Diag::global(error),
+                });
+            }
+        }
+        diags.is_empty() || out.diagnostics(diags, &self.loaded.sources)
     }
 
     /// Report every change that would destroy a protected resource;

@@ -174,3 +174,61 @@ fn an_elastic_ip_follows_its_instance_and_is_released() {
     let left = rt.block_on(ec2.describe_addresses().filters(owned("elastic_ip.web")).send()).expect("addresses");
     assert!(left.addresses().is_empty(), "released: {:?}", left.addresses());
 }
+
+/// One instance with a 30 GB encrypted root volume, from `image`.
+fn one_host(image: &str) -> tempfile::TempDir {
+    let dir = example("vpc");
+    std::fs::write(
+        dir.path().join("host.k8sinfra"),
+        format!(
+            "instance host {{\n  image  = \"{image}\"\n  type   = \"t2.nano\"\n  subnet = subnet.private\n  \
+             root_volume {{ size = 30 }}\n}}\n"
+        ),
+    )
+    .expect("host");
+    dir
+}
+
+#[test]
+fn the_root_volume_is_sized_on_the_images_own_root_device() {
+    let moto = Moto::start();
+    let rt = runtime();
+    // Amazon Linux boots from /dev/xvda, Ubuntu from /dev/sda1: the
+    // mapping must name the image's device, or AWS adds a second volume.
+    for (image, device) in [("ami-a4c7edb2", "/dev/xvda"), ("ami-785db401", "/dev/sda1")] {
+        let dir = one_host(image);
+        let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+        assert!(apply.status.success(), "{image}: {}{}", stdout(&apply), stderr(&apply));
+        let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+        assert_eq!(plan.status.code(), Some(0), "{image} settles:\n{}", stdout(&plan));
+        let host = id(&state(dir.path()), "instance.host");
+        let found = rt.block_on(moto.ec2().describe_instances().instance_ids(&host).send()).expect("describe");
+        let instance = &found.reservations()[0].instances()[0];
+        let devices: Vec<&str> = instance.block_device_mappings().iter().filter_map(|m| m.device_name()).collect();
+        assert_eq!(devices, [device], "{image}: one volume, at the image's root device");
+        let volume = instance.block_device_mappings()[0].ebs().and_then(|e| e.volume_id()).expect("volume");
+        let volumes = rt.block_on(moto.ec2().describe_volumes().volume_ids(volume).send()).expect("volumes");
+        assert_eq!(volumes.volumes()[0].size(), Some(30), "{image}: the root volume was resized");
+        let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+        assert!(destroy.status.success(), "{}", stderr(&destroy));
+    }
+}
+
+#[test]
+fn an_image_the_region_lacks_is_a_plan_error_before_anything_is_made() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let dir = one_host("ami-0123456789abcdef0");
+    for verb in [&["plan"][..], &["apply", "--auto-approve"]] {
+        let out = k8sinfra(&moto, dir.path(), verb);
+        assert_eq!(out.status.code(), Some(1), "{verb:?}: {}{}", stdout(&out), stderr(&out));
+        let shown = support::flat(&stderr(&out));
+        assert!(
+            shown.contains("`instance.host`: image `ami-0123456789abcdef0` does not exist in region us-east-1"),
+            "{verb:?}: {shown}"
+        );
+        assert!(shown.contains("plan::cloud") && shown.contains("host.k8sinfra"), "{shown}");
+    }
+    let vpcs = rt.block_on(moto.ec2().describe_vpcs().filters(owned("vpc.main")).send()).expect("vpcs");
+    assert!(vpcs.vpcs().is_empty(), "nothing was made: {vpcs:?}");
+}

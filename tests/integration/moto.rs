@@ -22,6 +22,9 @@ impl Drop for Moto {
     }
 }
 
+/// moto's own image catalogue plus the images of `examples/`.
+pub const AMIS: &str = "tests/moto/amis.json";
+
 fn server() -> PathBuf {
     support::root().join(".venv/bin/moto_server")
 }
@@ -37,6 +40,9 @@ impl Moto {
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
         let child = Command::new(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // The images our examples and tests launch, with their real
+            // root device names: moto answers DescribeImages only for these.
+            .env("MOTO_AMIS_PATH", support::root().join(AMIS))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -19,7 +19,8 @@ use std::sync::OnceLock;
 use attrs::sorted_strings;
 
 use k8sinfra_engine::config::{Config, ProviderSettings};
-use k8sinfra_engine::provider::{read_each, Attrs, BoxFuture, ProviderError, Remote, Stored, Target};
+use k8sinfra_engine::plan::Plan;
+use k8sinfra_engine::provider::{read_each, Attrs, BoxFuture, Problem, ProviderError, Remote, Stored, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_engine::Provider;
 use k8sinfra_lang::{Diagnostics, Type, Value};
@@ -37,6 +38,7 @@ struct Clients {
     s3: aws_sdk_s3::Client,
     route53: aws_sdk_route53::Client,
     elb: aws_sdk_elasticloadbalancing::Client,
+    region: String,
 }
 
 impl Aws {
@@ -107,9 +109,17 @@ impl Provider for Aws {
                 s3: sdk::s3(&sdk),
                 route53: sdk::route53(&sdk),
                 elb: sdk::elb(&sdk),
+                region: sdk.region().map(ToString::to_string).unwrap_or_default(),
             });
             Ok(())
         })
+    }
+
+    fn verify<'a>(&'a self, plan: &'a Plan) -> BoxFuture<'a, Result<Vec<Problem>, ProviderError>> {
+        Box::pin(calls::for_type("instance", async move {
+            let c = self.clients()?;
+            ec2::verify(&c.ec2, &c.region, plan).await
+        }))
     }
 
     fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::super::attrs::sorted_strings;
 use super::super::errors::{api, code, create_once, retry_while, wait_for, Poll};
+use super::image::root_device;
 use super::vpc::gone;
 use super::{flag, found, once, retag, string, tag_spec, tags_attr};
 
@@ -79,16 +80,19 @@ fn metadata(require_tokens: bool) -> InstanceMetadataOptionsRequest {
 }
 
 /// The root device of the image, with the size, type and encryption
-/// asked for. An image AWS cannot describe falls back to `/dev/xvda`.
+/// asked for. The plan has checked that the image exists; one gone since
+/// is an error, never a guess at the device's name (a wrong name adds a
+/// second volume and leaves the root one as the image made it).
 async fn root_mapping(
     ec2: &aws_sdk_ec2::Client,
     image: &str,
     root: &serde_json::Map<String, Value>,
 ) -> Result<BlockDeviceMapping, ProviderError> {
-    let device = match ec2.describe_images().image_ids(image).send().await {
-        Ok(out) => out.images().first().and_then(|i| i.root_device_name()).map(str::to_string),
-        Err(e) if code(&e).is_some_and(|c| c.starts_with("InvalidAMIID")) => None,
-        Err(e) => return Err(api("DescribeImages", e)),
+    let Some(device) = root_device(ec2, image).await? else {
+        return Err(ProviderError::Api {
+            operation: "DescribeImages".into(),
+            message: format!("image `{image}` does not exist in this region"),
+        });
     };
     #[allow(clippy::cast_possible_truncation)]
     let size = root.get("size").and_then(Value::as_f64).map(|s| s as i32);
@@ -98,7 +102,7 @@ async fn root_mapping(
         .set_encrypted(root.get("encrypted").and_then(Value::as_bool))
         .delete_on_termination(true)
         .build();
-    Ok(BlockDeviceMapping::builder().device_name(device.unwrap_or_else(|| "/dev/xvda".into())).ebs(ebs).build())
+    Ok(BlockDeviceMapping::builder().device_name(device).ebs(ebs).build())
 }
 
 /// The instance as described; `None` once it is gone (or not visible yet).

@@ -4,6 +4,7 @@
 mod batch;
 mod ebs_volume;
 mod elastic_ip;
+mod image;
 mod instance;
 mod internet_gateway;
 mod key_pair;
@@ -17,6 +18,7 @@ mod volume_attachment;
 mod vpc;
 
 pub use batch::read_many;
+pub use image::verify;
 pub use schemas::schemas;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
