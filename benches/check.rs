@@ -117,9 +117,10 @@ fn applied_state(file: &std::path::Path, options: &LoadOptions<'_>, providers: &
                 }
             }
             resolved.insert("id".into(), serde_json::Value::String(id.clone()));
-            state
-                .resources
-                .insert(address.clone(), ResourceState { type_name, id, attrs: resolved, dependencies: vec![] });
+            state.resources.insert(
+                address.clone(),
+                ResourceState { type_name, id, attrs: resolved, dependencies: vec![], sensitive: Default::default() },
+            );
         }
         if state.resources.len() == configured.len() {
             break;

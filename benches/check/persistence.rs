@@ -94,6 +94,7 @@ fn plan(creates: usize) -> Plan {
                 attrs: Vec::new(),
                 config: config(i),
                 depends_on: Vec::new(),
+                sensitive: Vec::new(),
                 create_before_destroy: false,
                 rolling: None,
                 ignore_changes: Vec::new(),

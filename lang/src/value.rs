@@ -3,6 +3,11 @@
 //! `Unknown` stands for a value only the cloud can tell (an id, an address):
 //! it carries its type, flows through every operation, and shows in plans as
 //! `(known after apply)`.
+//!
+//! `Sensitive` marks a secret (a `sensitive input`, a private key): every
+//! value computed from a marked one is marked too (see `eval`), and a marked
+//! value prints as `(sensitive)`. The engine takes the marks off a resource's
+//! attributes and remembers which attributes carried one.
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -26,6 +31,9 @@ pub enum Value {
     Map(BTreeMap<String, Value>),
     Resource(Arc<ResourceValue>),
     Unknown(Type),
+    /// A secret, or a value derived from one. Never nested directly in
+    /// another mark; `null` is never marked (it holds nothing).
+    Sensitive(Box<Value>),
 }
 
 /// A resource as seen from an expression: its type, its address, and its
@@ -36,6 +44,9 @@ pub struct ResourceValue {
     pub address: String,
     /// Shared with the resource instance the engine keeps.
     pub attrs: Arc<BTreeMap<String, Value>>,
+    /// The attributes that are secret (by their schema, or derived from a
+    /// secret): reading one gives a marked value.
+    pub sensitive: Arc<std::collections::BTreeSet<String>>,
 }
 
 /// Why a value does not fit a type; the caller adds the span.
@@ -43,9 +54,68 @@ pub struct ResourceValue {
 pub struct Mismatch(pub String);
 
 impl Value {
+    /// This value marked as a secret.
+    #[must_use]
+    pub fn sensitive(self) -> Value {
+        match self {
+            Value::Null | Value::Sensitive(_) => self,
+            other => Value::Sensitive(Box::new(other)),
+        }
+    }
+
+    /// `self` marked if `secret` is true.
+    #[must_use]
+    pub fn sensitive_if(self, secret: bool) -> Value {
+        if secret {
+            self.sensitive()
+        } else {
+            self
+        }
+    }
+
+    /// Whether this value or any part of it is a secret. A reference to a
+    /// resource is not: it stands for the resource's id.
+    #[must_use]
+    pub fn is_sensitive(&self) -> bool {
+        match self {
+            Value::Sensitive(_) => true,
+            Value::List(items) => items.iter().any(Value::is_sensitive),
+            Value::Map(items) => items.values().any(Value::is_sensitive),
+            _ => false,
+        }
+    }
+
+    /// The value without any mark, and whether it had one anywhere.
+    #[must_use]
+    pub fn unmarked(self) -> (Value, bool) {
+        if !self.is_sensitive() {
+            return (self, false);
+        }
+        (self.strip(), true)
+    }
+
+    fn strip(self) -> Value {
+        match self {
+            Value::Sensitive(inner) => inner.strip(),
+            Value::List(items) => Value::List(items.into_iter().map(Value::strip).collect()),
+            Value::Map(items) => Value::Map(items.into_iter().map(|(k, v)| (k, v.strip())).collect()),
+            other => other,
+        }
+    }
+
+    /// The value under a mark on the value itself (marks inside stay).
+    #[must_use]
+    pub fn peeled(&self) -> &Value {
+        match self {
+            Value::Sensitive(inner) => inner,
+            other => other,
+        }
+    }
+
     #[must_use]
     pub fn type_name(&self) -> String {
         match self {
+            Value::Sensitive(inner) => inner.type_name(),
             Value::Null => "null".into(),
             Value::Bool(_) => "bool".into(),
             Value::Number(_) => "number".into(),
@@ -67,6 +137,7 @@ impl Value {
     pub fn is_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
+            Value::Sensitive(inner) => inner.is_known(),
             Value::Resource(r) => r.attrs.get("id").is_none_or(Value::is_known),
             Value::List(items) => items.iter().all(Value::is_known),
             Value::Map(items) => items.values().all(Value::is_known),
@@ -76,7 +147,7 @@ impl Value {
 
     #[must_use]
     pub fn as_str(&self) -> Option<&str> {
-        match self {
+        match self.peeled() {
             Value::String(s) => Some(s),
             _ => None,
         }
@@ -84,7 +155,7 @@ impl Value {
 
     #[must_use]
     pub fn as_bool(&self) -> Option<bool> {
-        match self {
+        match self.peeled() {
             Value::Bool(b) => Some(*b),
             _ => None,
         }
@@ -92,7 +163,7 @@ impl Value {
 
     #[must_use]
     pub fn as_number(&self) -> Option<f64> {
-        match self {
+        match self.peeled() {
             Value::Number(n) => Some(*n),
             _ => None,
         }
@@ -100,7 +171,7 @@ impl Value {
 
     #[must_use]
     pub fn as_cidr(&self) -> Option<IpNet> {
-        match self {
+        match self.peeled() {
             Value::Cidr(c) => Some(*c),
             Value::String(s) => s.parse().ok(),
             _ => None,
@@ -109,7 +180,7 @@ impl Value {
 
     #[must_use]
     pub fn as_resource(&self) -> Option<&ResourceValue> {
-        match self {
+        match self.peeled() {
             Value::Resource(r) => Some(r),
             _ => None,
         }
@@ -117,7 +188,7 @@ impl Value {
 
     /// Text as it appears inside an interpolated string.
     pub fn to_template_text(&self) -> Result<String, Mismatch> {
-        match self {
+        match self.peeled() {
             Value::String(s) => Ok(s.clone()),
             Value::Number(_) | Value::Bool(_) | Value::Cidr(_) | Value::Ip(_) | Value::PortRange(..) => {
                 Ok(self.to_string())
@@ -128,6 +199,7 @@ impl Value {
             },
             Value::Null => Err(Mismatch("cannot put null into a string".into())),
             Value::Unknown(_) => Err(Mismatch("this value is only known after apply".into())),
+            Value::Sensitive(inner) => inner.to_template_text(),
             other => Err(Mismatch(format!("cannot put a {} into a string", other.type_name()))),
         }
     }
@@ -136,6 +208,13 @@ impl Value {
     /// expects: numbers and addresses to strings, strings that parse to
     /// numbers, CIDRs and IPs, a single port to a port range.
     pub fn convert(&self, ty: &Type) -> Result<Value, Mismatch> {
+        if let Value::Sensitive(inner) = self {
+            // The error must not show the secret, as `describe` would.
+            return inner
+                .convert(ty)
+                .map(Value::sensitive)
+                .map_err(|_| Mismatch(format!("expected {}, found a sensitive {}", article(ty), inner.type_name())));
+        }
         if let Value::Unknown(_) = self {
             return Ok(Value::Unknown(ty.clone()));
         }
@@ -329,6 +408,7 @@ impl fmt::Display for Value {
             }
             Value::Resource(r) => f.write_str(&r.address),
             Value::Unknown(_) => f.write_str("(known after apply)"),
+            Value::Sensitive(_) => f.write_str("(sensitive)"),
         }
     }
 }

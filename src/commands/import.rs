@@ -22,6 +22,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
     };
     let type_name = declared.addr.type_name.clone();
     let dependencies: Vec<String> = declared.depends_on.iter().map(ToString::to_string).collect();
+    let sensitive = (*declared.sensitive).clone();
     let access = session::StateAccess { backend: session.backend, runtime: session.runtime };
     let providers = session.providers;
     change(&access, args.lock, out, |state| {
@@ -39,8 +40,13 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
         match read {
             Ok(Some(remote)) => {
                 out.stderr(&format!("imported {} ({})\n", args.address, remote.id));
-                let resource =
-                    ResourceState { type_name: type_name.clone(), id: remote.id, attrs: remote.attrs, dependencies };
+                let resource = ResourceState {
+                    type_name: type_name.clone(),
+                    id: remote.id,
+                    attrs: remote.attrs,
+                    dependencies,
+                    sensitive: sensitive.clone(),
+                };
                 state.resources.insert(args.address.clone(), resource);
                 true
             }

@@ -26,7 +26,9 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
                 // screens and in CI logs.
                 let providers = k8sinfra_providers::all();
                 let schema = providers.schema(&r.type_name);
-                let sensitive = |name: &str| schema.and_then(|s| s.find_attr(name)).is_some_and(|a| a.sensitive);
+                let sensitive = |name: &str| {
+                    r.sensitive.contains(name) || schema.and_then(|s| s.find_attr(name)).is_some_and(|a| a.sensitive)
+                };
                 out.stdout(resource_text(address, &r.attrs, sensitive).trim_end());
                 true
             }

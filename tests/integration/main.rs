@@ -10,6 +10,7 @@
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
 //! - `refresh`: one describe call per type, counted by a relay (`proxy`);
+//! - `secrets`: sensitive values never printed, in any form;
 //! - `seed`: the seed chapter's whole infrastructure, state in S3;
 //! - `state_s3`: the S3 backend against moto: init, locks, conditional writes.
 
@@ -27,6 +28,7 @@ mod properties;
 mod proxy;
 mod refresh;
 mod repository;
+mod secrets;
 mod seed;
 mod snapshots;
 mod state_s3;

@@ -63,6 +63,7 @@ fn applied(config: &k8sinfra_engine::config::Config) -> State {
             id: format!("id-{address}"),
             attrs: Default::default(),
             dependencies: Vec::new(),
+            sensitive: Default::default(),
         };
         state.resources.insert(address, resource);
     }

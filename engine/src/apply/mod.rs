@@ -250,6 +250,7 @@ async fn walk(
                     type_name: change.type_name.clone(),
                     dependencies: change.depends_on.clone(),
                     since: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs()),
+                    sensitive: change.sensitive.iter().cloned().collect(),
                 },
             );
         }
@@ -329,6 +330,7 @@ async fn walk(
                                 id: remote.id.clone(),
                                 attrs: reported_over(sent.clone(), &remote.attrs),
                                 dependencies: change.depends_on.clone(),
+                                sensitive: change.sensitive.iter().cloned().collect(),
                             },
                         );
                     }
@@ -358,6 +360,7 @@ async fn walk(
                                 id: remote.id.clone(),
                                 attrs: reported_over(sent, &remote.attrs),
                                 dependencies: change.depends_on.clone(),
+                                sensitive: change.sensitive.iter().cloned().collect(),
                             },
                         );
                     }
@@ -528,6 +531,7 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
                     id: remote.id,
                     attrs: remote.attrs,
                     dependencies: pending.dependencies.clone(),
+                    sensitive: pending.sensitive.clone(),
                 },
             );
         }

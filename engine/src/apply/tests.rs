@@ -112,6 +112,7 @@ fn change(address: &str, action: Action, depends_on: &[&str]) -> Change {
         attrs: Vec::new(),
         config: [("name".to_string(), Value::String(address.into()))].into(),
         depends_on: depends_on.iter().map(ToString::to_string).collect(),
+        sensitive: Vec::new(),
         create_before_destroy: false,
         rolling: None,
         ignore_changes: Vec::new(),
@@ -265,6 +266,7 @@ fn deletes_run_dependents_first() {
                 id: format!("id-{address}"),
                 attrs: BTreeMap::new(),
                 dependencies: deps.into_iter().map(String::from).collect(),
+                sensitive: Default::default(),
             },
         );
     }
@@ -290,6 +292,7 @@ fn replace_deletes_then_creates_and_updates_keep_the_id() {
                 id: format!("id-{address}"),
                 attrs: BTreeMap::new(),
                 dependencies: vec![],
+                sensitive: Default::default(),
             },
         );
     }
@@ -327,6 +330,7 @@ fn create_before_destroy_creates_first_and_keeps_an_old_one_it_cannot_delete() {
                 id: format!("old-{address}"),
                 attrs: BTreeMap::new(),
                 dependencies: vec![],
+                sensitive: Default::default(),
             },
         );
         state

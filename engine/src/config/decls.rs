@@ -11,6 +11,8 @@ use super::errors::CheckError;
 
 pub struct InputDecl<'a> {
     pub name: &'a Ident,
+    /// `sensitive input`: its value is a secret wherever it flows.
+    pub sensitive: bool,
     pub ty: &'a TypeExpr,
     pub default: Option<&'a Expr>,
     pub body: Option<&'a Block>,
@@ -74,11 +76,17 @@ impl<'a> Decls<'a> {
                         d.lets.insert(name.name.clone(), (name, value));
                     }
                 }
-                ItemKind::Input { name, ty, default, body, .. } => {
+                ItemKind::Input { sensitive, name, ty, default, body } => {
                     if !dup("input", name.name.clone(), name, diags) {
                         d.inputs.insert(
                             name.name.clone(),
-                            InputDecl { name, ty, default: default.as_ref(), body: body.as_ref() },
+                            InputDecl {
+                                name,
+                                sensitive: *sensitive,
+                                ty,
+                                default: default.as_ref(),
+                                body: body.as_ref(),
+                            },
                         );
                     }
                 }

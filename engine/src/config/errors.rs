@@ -48,6 +48,34 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("output `{name}` shows a sensitive value")]
+    #[diagnostic(
+        code(check::sensitive_output),
+        help("its value comes from a secret (a sensitive input or attribute): declare it `sensitive output {name} = …` so that it prints as (sensitive), or output something else")
+    )]
+    SensitiveOutput {
+        name: String,
+        #[label("derived from a sensitive value")]
+        span: SourceSpan,
+    },
+
+    #[error("`for_each` cannot use a sensitive value")]
+    #[diagnostic(
+        code(check::sensitive_for_each),
+        help("its keys become part of every address a plan prints; use keys that are not secret")
+    )]
+    SensitiveForEach {
+        #[label("derived from a sensitive value")]
+        span: SourceSpan,
+    },
+
+    #[error("input.{name} expects {expected}, got {got} from `{origin}`")]
+    #[diagnostic(
+        code(check::input_text),
+        help("give a {expected} as the language writes it (a number `3`, a bool `true`, a list `[\"a\", \"b\"]`); only string inputs take text as it is")
+    )]
+    InputText { name: String, expected: String, got: String, origin: String },
+
     #[error("wrong type for `{name}`: {message}")]
     #[diagnostic(code(check::type_mismatch))]
     TypeMismatch {

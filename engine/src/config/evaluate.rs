@@ -405,8 +405,18 @@ impl<'a> Walk<'a, '_> {
                 }
                 NodeKind::Output(name) => {
                     let v = self.eval_in(node, &instance, |d| d.outputs[name].value, diags);
+                    let decl = &self.modules[&node.module].decls.outputs[name];
+                    // Terraform's rule: a secret leaves a module only
+                    // through an output that says it is one.
+                    if v.is_sensitive() && !decl.sensitive {
+                        let span = decl.value.span;
+                        diags.push(Diag::new(
+                            span.file,
+                            CheckError::SensitiveOutput { name: name.clone(), span: span.into() },
+                        ));
+                    }
+                    let v = v.sensitive_if(decl.sensitive);
                     if instance.is_root() {
-                        let decl = &self.modules[&node.module].decls.outputs[name];
                         self.config.outputs.insert(
                             name.clone(),
                             OutputValue { value: v.clone(), sensitive: decl.sensitive, span: decl.name.span },
@@ -449,8 +459,16 @@ impl<'a> Walk<'a, '_> {
         })
     }
 
+    /// An input's value; a `sensitive input` is marked even when unknown
+    /// (as `validate` sees it), so what it reaches is checked the same.
     fn input(&mut self, node: &Node, instance: &ModuleInstance, name: &str, diags: &mut Diagnostics) -> Value {
+        let secret = self.modules[&node.module].decls.inputs[name].sensitive;
+        self.input_value(node, instance, name, diags).sensitive_if(secret)
+    }
+
+    fn input_value(&mut self, node: &Node, instance: &ModuleInstance, name: &str, diags: &mut Diagnostics) -> Value {
         let info = &self.modules[&node.module];
+        let secret = info.decls.inputs[name].sensitive;
         let default: Option<&'a Expr> = info.decls.inputs[name].default;
         let decl_span = info.decls.inputs[name].name.span;
         let ty = info.input_types.get(name).cloned().unwrap_or(Type::Any);
@@ -463,7 +481,7 @@ impl<'a> Walk<'a, '_> {
                         return Value::Unknown(ty);
                     }
                 },
-                Some(InputValue::Text(text, origin)) => Some(self.text_input(text, origin, &ty, diags)),
+                Some(InputValue::Text(text, origin)) => Some(self.text_input(name, text, origin, &ty, secret, diags)),
                 None => None,
             }
         } else {
@@ -496,7 +514,8 @@ impl<'a> Walk<'a, '_> {
                 return Value::Unknown(ty);
             }
         };
-        match value.convert(&ty) {
+        // Marked before converting: a conversion error must not quote it.
+        match value.sensitive_if(secret).convert(&ty) {
             Ok(v) => v,
             Err(m) => {
                 let error = CheckError::TypeMismatch {
@@ -516,26 +535,48 @@ impl<'a> Walk<'a, '_> {
     }
 
     /// A value given as text (`--var`, environment): a string as is,
-    /// anything else parsed as an expression.
-    fn text_input(&mut self, text: &str, origin: &str, ty: &Type, diags: &mut Diagnostics) -> (Value, Option<Span>) {
+    /// anything else read as a constant of the language (`3`, `true`,
+    /// `["a", "b"]`). Text that is no constant is reported as what it is,
+    /// a value of the wrong type, on the flag that gave it.
+    fn text_input(
+        &mut self,
+        name: &str,
+        text: &str,
+        origin: &str,
+        ty: &Type,
+        secret: bool,
+        diags: &mut Diagnostics,
+    ) -> (Value, Option<Span>) {
         if matches!(ty, Type::String | Type::Any) {
             return (Value::String(text.to_string()), None);
         }
         let src = format!("let value = {text}");
         let file = self.sources.add(origin.to_string(), src.clone());
-        match k8sinfra_lang::syntax::parse_str(file, &src) {
+        let constant = match k8sinfra_lang::syntax::parse_str(file, &src) {
             Ok(parsed) => match parsed.items.first().map(|i| &i.kind) {
-                Some(ItemKind::Let { value, .. }) => match eval(value, &EmptyScope) {
-                    Ok(v) => (v, Some(value.span)),
-                    Err(e) => {
-                        diags.push(Diag::new(file, e));
-                        (Value::Unknown(ty.clone()), None)
-                    }
-                },
-                _ => (Value::String(text.to_string()), None),
+                Some(ItemKind::Let { value, .. }) if parsed.items.len() == 1 => {
+                    eval(value, &EmptyScope).ok().map(|v| (v, value.span))
+                }
+                _ => None,
             },
-            Err(errors) => {
+            // A malformed literal (`10.0.0.0/40`) has its own precise
+            // error; a secret's would quote it.
+            Err(errors) if !secret => {
                 errors.into_iter().for_each(|e| diags.push(Diag::new(file, e)));
+                return (Value::Unknown(ty.clone()), None);
+            }
+            Err(_) => None,
+        };
+        match constant {
+            Some((v, span)) => (v, Some(span)),
+            None => {
+                let got = if secret { "a sensitive value".to_string() } else { format!("{text:?}") };
+                diags.push(Diag::global(CheckError::InputText {
+                    name: name.into(),
+                    expected: ty.to_string(),
+                    got,
+                    origin: origin.into(),
+                }));
                 (Value::Unknown(ty.clone()), None)
             }
         }
@@ -566,7 +607,8 @@ impl<'a> Walk<'a, '_> {
             ));
         };
         if let Some(e) = count {
-            return match eval(e, scope) {
+            // A count shows in no address as itself: a secret one is fine.
+            return match eval(e, scope).map(|v| v.unmarked().0) {
                 Ok(Value::Number(n)) if n.fract() == 0.0 && (0.0..=100_000.0).contains(&n) =>
                 {
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -597,7 +639,12 @@ impl<'a> Walk<'a, '_> {
             };
         }
         if let Some(e) = for_each {
-            return match eval(e, scope) {
+            let evaluated = eval(e, scope);
+            if evaluated.as_ref().is_ok_and(Value::is_sensitive) {
+                diags.push(Diag::new(e.span.file, CheckError::SensitiveForEach { span: e.span.into() }));
+                return None;
+            }
+            return match evaluated {
                 Ok(Value::Map(m)) => Some(Expansion::ForEach(m.into_iter().collect())),
                 Ok(Value::List(items)) => {
                     let mut entries = Vec::new();
@@ -681,10 +728,12 @@ impl<'a> Walk<'a, '_> {
                 fill_known(&mut checked.attrs, reported);
             }
             let attrs = Arc::new(checked.attrs);
+            let sensitive = Arc::new(checked.sensitive);
             values.push(Value::Resource(Arc::new(ResourceValue {
                 type_name: type_name.into(),
                 address,
                 attrs: Arc::clone(&attrs),
+                sensitive: Arc::clone(&sensitive),
             })));
             created.push(ResourceInstance {
                 addr,
@@ -692,6 +741,7 @@ impl<'a> Walk<'a, '_> {
                 spans: checked.spans,
                 lifecycle: checked.lifecycle,
                 depends_on: BTreeSet::new(),
+                sensitive,
             });
         }
         let first = self.config.resources.len();

@@ -142,6 +142,9 @@ pub struct ResourceInstance {
     pub spans: Spans,
     pub lifecycle: Lifecycle,
     pub depends_on: BTreeSet<ResourceAddr>,
+    /// The attributes holding secrets: sensitive by the schema, or set
+    /// from a sensitive value. Their values in `attrs` carry no marks.
+    pub sensitive: std::sync::Arc<BTreeSet<String>>,
 }
 
 #[derive(Debug, Clone)]

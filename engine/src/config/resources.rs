@@ -20,7 +20,9 @@ pub const LIFECYCLE: &str = "lifecycle";
 type AttrSpans = BTreeMap<String, Span>;
 
 pub struct Checked {
+    /// Without sensitive marks; `sensitive` names the attributes that had one.
     pub attrs: BTreeMap<String, Value>,
+    pub sensitive: BTreeSet<String>,
     pub spans: Spans,
     pub lifecycle: Lifecycle,
 }
@@ -171,8 +173,25 @@ pub fn check_body(
     if !missing.is_empty() {
         diags.push(missing_error(address, &missing, name_span));
     }
-    let attrs = fill_defaults(&schema.attrs, attrs);
-    Checked { attrs, spans, lifecycle }
+    let (attrs, sensitive) = unmark(schema, fill_defaults(&schema.attrs, attrs));
+    Checked { attrs, sensitive, spans, lifecycle }
+}
+
+/// The attributes without their sensitive marks, and the names of those
+/// that are secret: marked anywhere inside, or sensitive by the schema.
+fn unmark(schema: &ResourceSchema, attrs: BTreeMap<String, Value>) -> (BTreeMap<String, Value>, BTreeSet<String>) {
+    let mut sensitive = BTreeSet::new();
+    let attrs = attrs
+        .into_iter()
+        .map(|(name, value)| {
+            let (value, marked) = value.unmarked();
+            if marked || schema.find_attr(&name).is_some_and(|a| a.sensitive) {
+                sensitive.insert(name.clone());
+            }
+            (name, value)
+        })
+        .collect();
+    (attrs, sensitive)
 }
 
 fn block_list(schema: &ResourceSchema) -> Option<String> {
@@ -328,7 +347,12 @@ fn convert(attr: &AttrSchema, value: &Value, span: Span, diags: &mut Diagnostics
 
 /// The maps of a block written as a value (`rules = [{…}]`).
 fn block_items(expr: &Expr, scope: &dyn Scope, diags: &mut Diagnostics, single: bool) -> Vec<(Value, Span)> {
-    match eval(expr, scope) {
+    // A secret list of blocks: each value of each block is secret.
+    let evaluated = eval(expr, scope).map(|v| match v {
+        Value::Sensitive(inner) => mark_inside(*inner),
+        other => other,
+    });
+    match evaluated {
         Ok(Value::List(items)) if !single => items.into_iter().map(|v| (v, expr.span)).collect(),
         Ok(v @ Value::Map(_)) => vec![(v, expr.span)],
         Ok(Value::Unknown(_)) => Vec::new(),
@@ -352,6 +376,16 @@ fn block_items(expr: &Expr, scope: &dyn Scope, diags: &mut Diagnostics, single: 
             diags.push(Diag::new(expr.span.file, e));
             Vec::new()
         }
+    }
+}
+
+/// The same list or map with each element (of a list, each map's values)
+/// marked, so that checking it block by block keeps the secret.
+fn mark_inside(value: Value) -> Value {
+    match value {
+        Value::List(items) => Value::List(items.into_iter().map(mark_inside).collect()),
+        Value::Map(items) => Value::Map(items.into_iter().map(|(k, v)| (k, v.sensitive())).collect()),
+        other => other.sensitive(),
     }
 }
 

@@ -89,7 +89,7 @@ fn changes(config: &Config, state: &State, providers: &Providers, replaced: &BTr
             }
             let forces = prior.is_some() && schema.find_attr(name).is_some_and(|a| a.forces_new);
             forces_new |= forces;
-            let sensitive = schema.find_attr(name).is_some_and(|a| a.sensitive);
+            let sensitive = r.sensitive.contains(name);
             attrs.push(AttrChange { name: name.clone(), before, after, forces_new: forces, sensitive }.redacted());
         }
         let rolling = r.lifecycle.rolling;
@@ -120,6 +120,7 @@ fn changes(config: &Config, state: &State, providers: &Providers, replaced: &BTr
             attrs,
             config: settable,
             depends_on,
+            sensitive: r.sensitive.iter().cloned().collect(),
             ignore_changes: r.lifecycle.ignore_changes.clone(),
             create_before_destroy: r.lifecycle.create_before_destroy
                 || rolling.is_some_and(|rolling| rolling.max_surge > 0),
@@ -147,14 +148,15 @@ fn finish(mut changes: Vec<Change>, state: &State, providers: &Providers) -> Pla
                 .attrs
                 .iter()
                 .map(|(k, v)| {
-                    let sensitive =
-                        providers.schema(&prior.type_name).and_then(|s| s.find_attr(k)).is_some_and(|a| a.sensitive);
+                    let sensitive = prior.sensitive.contains(k)
+                        || providers.schema(&prior.type_name).and_then(|s| s.find_attr(k)).is_some_and(|a| a.sensitive);
                     AttrChange { name: k.clone(), before: Some(v.clone()), after: None, forces_new: false, sensitive }
                         .redacted()
                 })
                 .collect(),
             config: BTreeMap::new(),
             depends_on: prior.dependencies.clone(),
+            sensitive: prior.sensitive.iter().cloned().collect(),
             ignore_changes: Vec::new(),
             create_before_destroy: false,
             rolling: None,

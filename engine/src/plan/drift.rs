@@ -57,7 +57,7 @@ pub fn drift(stored: &State, refreshed: &State, providers: &Providers, config: &
             }
             let (was, now) = (canonical(name, before.attrs.get(name)), canonical(name, Some(value)));
             if was != now {
-                let sensitive = attr.is_some_and(|a| a.sensitive);
+                let sensitive = attr.is_some_and(|a| a.sensitive) || before.sensitive.contains(name);
                 attrs.push(
                     AttrChange { name: name.clone(), before: was, after: now, forces_new: false, sensitive }.redacted(),
                 );

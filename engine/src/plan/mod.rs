@@ -113,6 +113,10 @@ pub struct Change {
     pub config: BTreeMap<String, Value>,
     /// Addresses of resources this one depends on.
     pub depends_on: Vec<String>,
+    /// Attributes that hold secrets: shown as `(sensitive)`, kept in the
+    /// state as such.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
     /// Attributes under `lifecycle { ignore_changes }`: an update sends
     /// what the state holds for them, not the configuration (as Terraform
     /// does), so whatever else manages them is left alone.

@@ -39,5 +39,7 @@ pub fn resolve_except(value: &Value, state: &State, replaced: &BTreeSet<String>)
         }
         Value::Resource(r) if replaced.contains(&r.address) => return None,
         Value::Resource(r) => J::String(state.resources.get(&r.address)?.id.clone()),
+        // Instances keep no marks; a value marked elsewhere resolves as is.
+        Value::Sensitive(inner) => return resolve(inner),
     })
 }

@@ -135,6 +135,7 @@ mod tests {
             }],
             config: Default::default(),
             depends_on: vec![],
+            sensitive: Vec::new(),
             create_before_destroy: false,
             rolling: None,
             ignore_changes: Vec::new(),

@@ -13,6 +13,7 @@ fn change(address: &str, action: Action, attrs: Vec<AttrChange>) -> Change {
         attrs,
         config: Default::default(),
         depends_on: vec![],
+        sensitive: Vec::new(),
         create_before_destroy: false,
         rolling: None,
         ignore_changes: Vec::new(),

@@ -74,6 +74,7 @@ mod tests {
                 id: "vpc-1".into(),
                 attrs: [("cidr".to_string(), serde_json::json!("10.0.0.0/16"))].into(),
                 dependencies: vec![],
+                sensitive: Default::default(),
             },
         );
         let bytes = encode(&state);

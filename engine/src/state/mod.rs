@@ -7,7 +7,7 @@ mod backend;
 mod file;
 mod local;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +46,9 @@ pub struct Pending {
     /// as this create's by being made after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<u64>,
+    /// The attributes that will hold secrets, for the resource adopted.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub sensitive: BTreeSet<String>,
 }
 
 /// One resource instance as the cloud reported it after the last change.
@@ -61,6 +64,10 @@ pub struct ResourceState {
     /// can be destroyed in the right order after it left the configuration.
     #[serde(default)]
     pub dependencies: Vec<String>,
+    /// Attributes holding secrets (by the schema or set from a sensitive
+    /// value when last applied): `state show` and plans never print them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub sensitive: BTreeSet<String>,
 }
 
 impl State {

@@ -247,17 +247,32 @@ pub fn call(name: &Ident, arg_exprs: &[Expr], span: Span, scope: &dyn Scope) -> 
         };
         return Err(EvalError::Arity { name: f.name.into(), expected, found: arg_exprs.len(), span: span.into() });
     }
-    let args = arg_exprs.iter().map(|e| eval(e, scope)).collect::<Result<Vec<_>, _>>()?;
+    // A function of a secret gives a secret: its arguments are unmarked,
+    // and its result marked if any of them carried a mark.
+    let mut secret = false;
+    let mut args = Vec::with_capacity(arg_exprs.len());
+    for e in arg_exprs {
+        let (arg, marked) = eval(e, scope)?.unmarked();
+        secret |= marked;
+        args.push(arg);
+    }
     let unknown = if f.deep_known {
         args.iter().any(|a| !a.is_known())
     } else {
         args.iter().any(|a| matches!(a, Value::Unknown(_)))
     };
     if unknown {
-        return Ok(Value::Unknown(f.returns.clone()));
+        return Ok(Value::Unknown(f.returns.clone()).sensitive_if(secret));
     }
     let call = Call { args, scope, blame: std::cell::Cell::new(None) };
-    (f.run)(&call).map_err(|message| {
+    let result = (f.run)(&call).map(|v| v.sensitive_if(secret));
+    result.map_err(|message| {
+        // The message may quote an argument; a secret one must not show.
+        let message = if secret {
+            "it cannot use one of its arguments (a sensitive value, not shown here)".to_string()
+        } else {
+            message
+        };
         let (label_span, label) = match call.blame.get().and_then(|i| arg_exprs.get(i)) {
             Some(arg) => (arg.span, "this argument".to_string()),
             None => (span, "in this call".to_string()),
@@ -467,7 +482,7 @@ fn jsonencode(c: &Call<'_>) -> Result<Value, String> {
     Ok(Value::String(to_json(c.arg(0)).to_string()))
 }
 
-/// A known value as JSON.
+/// A known value as JSON, marks taken off.
 #[must_use]
 pub fn to_json(v: &Value) -> serde_json::Value {
     use serde_json::Value as J;
@@ -485,6 +500,8 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         Value::List(items) => J::Array(items.iter().map(to_json).collect()),
         Value::Map(items) => J::Object(items.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
         Value::Resource(r) => J::String(r.address.clone()),
+        // Whoever shows the JSON knows where the secrets were.
+        Value::Sensitive(inner) => to_json(inner),
     }
 }
 

@@ -5,11 +5,19 @@
 //! Unknown values (known only after apply) pass through every operation and
 //! make its result unknown, so a configuration can be fully checked before
 //! anything exists.
+//!
+//! Secrets (`Value::Sensitive`) pass through every operation too: whatever
+//! is computed from a marked value is marked — a string built around it, a
+//! function's result, an attribute or element taken from it, the branch a
+//! secret condition chose. A list or map keeps its marks on the elements
+//! that carry them.
 
 mod cidr;
 mod error;
 mod functions;
 mod ops;
+#[cfg(test)]
+mod sensitive_tests;
 
 use std::collections::BTreeMap;
 
@@ -103,10 +111,15 @@ pub fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
         }
         ExprKind::Map { entries, .. } => {
             let mut map = BTreeMap::new();
+            let mut secret_key = false;
             for entry in entries {
                 let (key, key_span) = match &entry.key {
                     MapKey::Ident(i) => (i.name.clone(), i.span),
-                    MapKey::String(t, s) => (key_text(&template(t, scope)?, *s)?, *s),
+                    MapKey::String(t, s) => {
+                        let (key, secret) = template(t, scope)?.unmarked();
+                        secret_key |= secret;
+                        (key_text(&key, *s)?, *s)
+                    }
                 };
                 if map.insert(key.clone(), eval(&entry.value, scope)?).is_some() {
                     return Err(EvalError::Index {
@@ -116,7 +129,7 @@ pub fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
                     });
                 }
             }
-            Ok(Value::Map(map))
+            Ok(Value::Map(map).sensitive_if(secret_key))
         }
         ExprKind::For(f) => for_expr(f, scope),
         ExprKind::Variable(name) => scope.lookup(&name.name).ok_or_else(|| EvalError::UnknownName {
@@ -130,37 +143,62 @@ pub fn eval(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
                     return Ok(v);
                 }
             }
-            if is_splat_chain(base) {
-                return map_splat(eval(base, scope)?, |v| ops::get_attr(v, &name.name, name.span));
-            }
-            ops::get_attr(&eval(base, scope)?, &name.name, name.span)
+            let (base_value, secret) = peel(eval(base, scope)?);
+            let value = if is_splat_chain(base) {
+                map_splat(base_value, |v| ops::get_attr(v.peeled(), &name.name, name.span))?
+            } else {
+                ops::get_attr(&base_value, &name.name, name.span)?
+            };
+            Ok(value.sensitive_if(secret))
         }
         ExprKind::Index(base, index) => {
-            let index_value = eval(index, scope)?;
-            if is_splat_chain(base) {
-                return map_splat(eval(base, scope)?, |v| ops::index(v, &index_value, index.span));
-            }
-            ops::index(&eval(base, scope)?, &index_value, index.span)
+            let (index_value, secret_index) = eval(index, scope)?.unmarked();
+            let (base_value, secret) = peel(eval(base, scope)?);
+            let value = if is_splat_chain(base) {
+                map_splat(base_value, |v| ops::index(v.peeled(), &index_value, index.span))
+            } else {
+                ops::index(&base_value, &index_value, index.span)
+            };
+            let value = value.map_err(|e| match secret_index {
+                // The message would quote the key.
+                true => EvalError::mismatch("a sensitive index does not fit this value".to_string(), index.span),
+                false => e,
+            })?;
+            Ok(value.sensitive_if(secret || secret_index))
         }
-        ExprKind::Splat(base) => Ok(match eval(base, scope)? {
-            Value::List(items) => Value::List(items),
-            Value::Map(items) => Value::List(items.into_values().collect()),
-            Value::Null => Value::List(Vec::new()),
-            Value::Unknown(_) => Value::Unknown(Type::list(Type::Any)),
-            single => Value::List(vec![single]),
-        }),
+        ExprKind::Splat(base) => {
+            let (base_value, secret) = peel(eval(base, scope)?);
+            let value = match base_value {
+                Value::List(items) => Value::List(items),
+                Value::Map(items) => Value::List(items.into_values().collect()),
+                Value::Null => Value::List(Vec::new()),
+                Value::Unknown(_) => Value::Unknown(Type::list(Type::Any)),
+                single => Value::List(vec![single]),
+            };
+            Ok(value.sensitive_if(secret))
+        }
         ExprKind::Call { name, args, .. } => functions::call(name, args, span, scope),
-        ExprKind::Unary(op, operand) => ops::unary(*op, eval(operand, scope)?, operand.span),
+        ExprKind::Unary(op, operand) => {
+            let (value, secret) = eval(operand, scope)?.unmarked();
+            ops::unary(*op, value, operand.span).map(|v| v.sensitive_if(secret))
+        }
         ExprKind::Binary(op, lhs, rhs) => ops::binary(*op, lhs, rhs, scope),
-        ExprKind::Conditional(cond, then, otherwise) => match eval(cond, scope)? {
-            Value::Bool(true) => eval(then, scope),
-            Value::Bool(false) => eval(otherwise, scope),
-            Value::Unknown(_) => Ok(Value::Unknown(Type::Any)),
-            other => Err(EvalError::mismatch(
-                format!("a condition must be true or false, not {}", other.type_name()),
-                cond.span,
-            )),
-        },
+        ExprKind::Conditional(cond, then, otherwise) => {
+            // Which branch a secret chose tells something of the secret.
+            let (chosen, secret) = eval(cond, scope)?.unmarked();
+            let value = match chosen {
+                Value::Bool(true) => eval(then, scope)?,
+                Value::Bool(false) => eval(otherwise, scope)?,
+                Value::Unknown(_) => Value::Unknown(Type::Any),
+                other => {
+                    return Err(EvalError::mismatch(
+                        format!("a condition must be true or false, not {}", other.type_name()),
+                        cond.span,
+                    ))
+                }
+            };
+            Ok(value.sensitive_if(secret))
+        }
         ExprKind::Paren(inner) => eval(inner, scope),
     }
 }
@@ -172,6 +210,14 @@ fn is_splat_chain(expr: &Expr) -> bool {
         ExprKind::Splat(_) => true,
         ExprKind::GetAttr(base, _) | ExprKind::Index(base, _) => is_splat_chain(base),
         _ => false,
+    }
+}
+
+/// A value and whether it was marked as a whole (marks inside stay).
+fn peel(value: Value) -> (Value, bool) {
+    match value {
+        Value::Sensitive(inner) => (*inner, true),
+        other => (other, false),
     }
 }
 
@@ -190,20 +236,36 @@ fn key_text(value: &Value, span: Span) -> Result<String, EvalError> {
 pub fn template(t: &Template, scope: &dyn Scope) -> Result<Value, EvalError> {
     let mut out = String::new();
     let mut unknown = false;
+    let mut secret = false;
     for part in &t.parts {
         match part {
             TemplatePart::Literal(s) => out.push_str(s),
-            TemplatePart::Interpolation(e) => match eval(e, scope)? {
-                v if !v.is_known() && !matches!(v, Value::List(_) | Value::Map(_)) => unknown = true,
-                v => out.push_str(&v.to_template_text().map_err(|m| EvalError::mismatch(m.0, e.span))?),
-            },
+            TemplatePart::Interpolation(e) => {
+                let (value, marked) = eval(e, scope)?.unmarked();
+                secret |= marked;
+                match value {
+                    v if !v.is_known() && !matches!(v, Value::List(_) | Value::Map(_)) => unknown = true,
+                    v => out.push_str(&v.to_template_text().map_err(|m| EvalError::mismatch(m.0, e.span))?),
+                }
+            }
         }
     }
-    Ok(if unknown { Value::Unknown(Type::String) } else { Value::String(out) })
+    let value = if unknown { Value::Unknown(Type::String) } else { Value::String(out) };
+    Ok(value.sensitive_if(secret))
 }
 
+/// A `for` expression: marked as a whole if its collection was, or if a
+/// secret decided which elements or keys it has.
 fn for_expr(f: &ForExpr, scope: &dyn Scope) -> Result<Value, EvalError> {
-    let pairs: Vec<(Value, Value)> = match eval(&f.collection, scope)? {
+    let mut secret = false;
+    let value = for_elements(f, scope, &mut secret)?;
+    Ok(value.sensitive_if(secret))
+}
+
+fn for_elements(f: &ForExpr, scope: &dyn Scope, secret: &mut bool) -> Result<Value, EvalError> {
+    let (collection, marked) = peel(eval(&f.collection, scope)?);
+    *secret |= marked;
+    let pairs: Vec<(Value, Value)> = match collection {
         Value::List(items) => items.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect(),
         Value::Map(items) => items.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
         Value::Unknown(_) => {
@@ -226,7 +288,9 @@ fn for_expr(f: &ForExpr, scope: &dyn Scope) -> Result<Value, EvalError> {
         }
         let inner = Layered { parent: scope, vars };
         if let Some(cond) = &f.condition {
-            match eval(cond, &inner)? {
+            let (keep, marked) = eval(cond, &inner)?.unmarked();
+            *secret |= marked;
+            match keep {
                 Value::Bool(true) => {}
                 Value::Bool(false) => continue,
                 Value::Unknown(_) => return Ok(Value::Unknown(Type::Any)),
@@ -242,7 +306,9 @@ fn for_expr(f: &ForExpr, scope: &dyn Scope) -> Result<Value, EvalError> {
         match &f.key {
             None => list.push(value),
             Some(key_expr) => {
-                let key = match eval(key_expr, &inner)? {
+                let (key, marked) = eval(key_expr, &inner)?.unmarked();
+                *secret |= marked;
+                let key = match key {
                     Value::Unknown(_) => return Ok(Value::Unknown(Type::map(Type::Any))),
                     k => key_text(&k, key_expr.span)?,
                 };

@@ -17,35 +17,40 @@ pub fn unary(op: UnaryOp, value: Value, span: Span) -> Result<Value, EvalError> 
     }
 }
 
+/// A binary operation; its result is secret if either operand was.
 pub fn binary(op: BinaryOp, lhs: &Expr, rhs: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
-    let left = eval(lhs, scope)?;
+    let (left, secret_left) = eval(lhs, scope)?.unmarked();
     // `&&` and `||` stop early, so `x != null && x.y` is safe.
     match (op, &left) {
-        (BinaryOp::And, Value::Bool(false)) => return Ok(Value::Bool(false)),
-        (BinaryOp::Or, Value::Bool(true)) => return Ok(Value::Bool(true)),
+        (BinaryOp::And, Value::Bool(false)) => return Ok(Value::Bool(false).sensitive_if(secret_left)),
+        (BinaryOp::Or, Value::Bool(true)) => return Ok(Value::Bool(true).sensitive_if(secret_left)),
         _ => {}
     }
-    let right = eval(rhs, scope)?;
+    let (right, secret_right) = eval(rhs, scope)?.unmarked();
+    combine(op, &left, &right, lhs, rhs).map(|v| v.sensitive_if(secret_left || secret_right))
+}
+
+fn combine(op: BinaryOp, left: &Value, right: &Value, lhs: &Expr, rhs: &Expr) -> Result<Value, EvalError> {
     let span = lhs.span.to(rhs.span);
     match op {
         BinaryOp::Eq | BinaryOp::Ne => {
             if !left.is_known() || !right.is_known() {
                 return Ok(Value::Unknown(Type::Bool));
             }
-            let same = left == right || loosely_equal(&left, &right);
+            let same = left == right || loosely_equal(left, right);
             Ok(Value::Bool(if op == BinaryOp::Eq { same } else { !same }))
         }
         BinaryOp::And | BinaryOp::Or => {
-            let l = bool_operand(&left, op, lhs.span)?;
-            let r = bool_operand(&right, op, rhs.span)?;
+            let l = bool_operand(left, op, lhs.span)?;
+            let r = bool_operand(right, op, rhs.span)?;
             Ok(match (l, r) {
                 (Some(l), Some(r)) => Value::Bool(if op == BinaryOp::And { l && r } else { l || r }),
                 _ => Value::Unknown(Type::Bool),
             })
         }
         _ => {
-            let l = number_operand(&left, op, lhs.span)?;
-            let r = number_operand(&right, op, rhs.span)?;
+            let l = number_operand(left, op, lhs.span)?;
+            let r = number_operand(right, op, rhs.span)?;
             let (Some(l), Some(r)) = (l, r) else {
                 let ty = if matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge) {
                     Type::Bool
@@ -109,6 +114,7 @@ fn number_operand(v: &Value, op: BinaryOp, span: Span) -> Result<Option<f64>, Ev
     }
 }
 
+/// `value.name`. An attribute a resource keeps secret comes out marked.
 pub fn get_attr(value: &Value, name: &str, span: Span) -> Result<Value, EvalError> {
     let (map, on) = match value {
         Value::Map(m) => (m, "this map".to_string()),
@@ -121,7 +127,7 @@ pub fn get_attr(value: &Value, name: &str, span: Span) -> Result<Value, EvalErro
             ))
         }
     };
-    map.get(name).cloned().ok_or_else(|| EvalError::NoAttribute {
+    let found = map.get(name).cloned().ok_or_else(|| EvalError::NoAttribute {
         on,
         name: name.into(),
         span: span.into(),
@@ -129,7 +135,9 @@ pub fn get_attr(value: &Value, name: &str, span: Span) -> Result<Value, EvalErro
             let keys: Vec<&str> = map.keys().map(String::as_str).take(12).collect();
             (!keys.is_empty()).then(|| format!("it has: {}", keys.join(", ")))
         }),
-    })
+    })?;
+    let secret = matches!(value, Value::Resource(r) if r.sensitive.contains(name));
+    Ok(found.sensitive_if(secret))
 }
 
 pub fn index(value: &Value, index: &Value, span: Span) -> Result<Value, EvalError> {
