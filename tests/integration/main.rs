@@ -12,6 +12,8 @@
 //! - `refresh`: one describe call per type, counted by a relay (`proxy`);
 //! - `secrets`: sensitive values never printed, in any form;
 //! - `seed`: the seed chapter's whole infrastructure, state in S3;
+//! - `settle`: every example, stdlib module and benchmark shape, applied,
+//!   planned again to nothing and destroyed to nothing;
 //! - `state_s3`: the S3 backend against moto: init, locks, conditional writes.
 
 mod apply;
@@ -30,6 +32,7 @@ mod refresh;
 mod repository;
 mod secrets;
 mod seed;
+mod settle;
 mod snapshots;
 mod state_s3;
 mod support;

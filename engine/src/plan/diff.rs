@@ -64,6 +64,13 @@ fn changes(config: &Config, state: &State, providers: &Providers, replaced: &BTr
             if matches!(value, k8sinfra_lang::Value::Null) {
                 continue;
             }
+            // An attribute left unset takes its default, but the cloud may
+            // report nothing for it where the default does not apply (an
+            // alias record has no TTL): compared then, it would differ forever.
+            let reported_nothing = prior.is_some_and(|p| p.attrs.get(name).is_none_or(serde_json::Value::is_null));
+            if reported_nothing && schema.find_attr(name).is_some() && !r.spans.attrs.contains_key(name) {
+                continue;
+            }
             let unordered = schema.find_attr(name).is_some_and(|a| a.unordered)
                 || schema.find_block(name).is_some_and(|b| b.unordered);
             let as_set = |v: Option<serde_json::Value>| {

@@ -181,7 +181,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     .default(Value::String("gp3".into()))
                     .describe("standard, gp2, gp3, io1, io2, st1 or sc1"),
             )
-            .attr(AttrSchema::optional("encrypted", Type::Bool).forces_new().default(Value::Bool(false)))
+            .attr(AttrSchema::optional("encrypted", Type::Bool).forces_new().default(Value::Bool(true)))
             .attr(tags())
             .attr(id()),
         ResourceSchema::new("volume_attachment", "An EBS volume attached to an instance")

@@ -317,12 +317,20 @@ pub async fn delete(s3: &aws_sdk_s3::Client, name: &str, force: bool) -> Result<
 }
 
 async fn empty(s3: &aws_sdk_s3::Client, name: &str) -> Result<(), ProviderError> {
+    delete_versions(s3, name, None).await
+}
+
+/// Delete every version and delete marker in the bucket, or of one key:
+/// in a versioned bucket a plain DeleteObject only adds a marker, and the
+/// bucket stays "not empty" for DeleteBucket.
+pub async fn delete_versions(s3: &aws_sdk_s3::Client, name: &str, only: Option<&str>) -> Result<(), ProviderError> {
     let mut key_marker: Option<String> = None;
     let mut version_marker: Option<String> = None;
     loop {
         let page = match s3
             .list_object_versions()
             .bucket(name)
+            .set_prefix(only.map(str::to_string))
             .set_key_marker(key_marker.clone())
             .set_version_id_marker(version_marker.clone())
             .send()
@@ -336,7 +344,9 @@ async fn empty(s3: &aws_sdk_s3::Client, name: &str) -> Result<(), ProviderError>
             .versions()
             .iter()
             .filter_map(|v| Some((v.key()?, v.version_id())))
-            .chain(page.delete_markers().iter().filter_map(|m| Some((m.key()?, m.version_id()))));
+            .chain(page.delete_markers().iter().filter_map(|m| Some((m.key()?, m.version_id()))))
+            // A prefix also matches longer keys (`a.json` and `a.json.bak`).
+            .filter(|(key, _)| only.is_none_or(|only| only == *key));
         for (key, version) in versions {
             s3.delete_object()
                 .bucket(name)

@@ -205,13 +205,17 @@ pub async fn update(
     put(s3, bucket, key, after).await
 }
 
+/// The object goes with every version of it, as Terraform's does: in a
+/// versioned bucket a plain delete only hides it behind a marker, and the
+/// bucket could then never be destroyed without `force_destroy`.
 pub async fn delete(s3: &aws_sdk_s3::Client, id: &str) -> Result<(), ProviderError> {
     let Some((bucket, key)) = split(id) else { return Ok(()) };
     match s3.delete_object().bucket(bucket).key(key).send().await {
-        Ok(_) => Ok(()),
-        Err(e) if code(&e).as_deref() == Some("NoSuchBucket") => Ok(()),
-        Err(e) => Err(api("DeleteObject", e)),
+        Ok(_) => {}
+        Err(e) if code(&e).as_deref() == Some("NoSuchBucket") => return Ok(()),
+        Err(e) => return Err(api("DeleteObject", e)),
     }
+    super::bucket::delete_versions(s3, bucket, Some(key)).await
 }
 
 fn gone(id: &str) -> ProviderError {
