@@ -229,7 +229,14 @@ pub enum StateCommand {
         addresses: Vec<String>,
     },
     /// Rename an address (after renaming a resource or moving it into a module).
-    Mv { from: String, to: String },
+    Mv {
+        from: String,
+        to: String,
+        /// Move to an address the configuration does not declare (or of
+        /// another type): the next plan will destroy it there.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -23,7 +23,8 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
     let type_name = declared.addr.type_name.clone();
     let dependencies: Vec<String> = declared.depends_on.iter().map(ToString::to_string).collect();
     let sensitive = (*declared.sensitive).clone();
-    let access = session::StateAccess { backend: session.backend, runtime: session.runtime };
+    let declared = session.config.resources.iter().map(|r| (r.addr.to_string(), r.addr.type_name.clone())).collect();
+    let access = session::StateAccess { backend: session.backend, runtime: session.runtime, declared };
     let providers = session.providers;
     change(&access, args.lock, out, |state| {
         if let Some(r) = state.resources.get(&args.address) {

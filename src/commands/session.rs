@@ -125,6 +125,8 @@ pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session
 pub struct StateAccess {
     pub backend: Box<dyn StateBackend>,
     pub runtime: tokio::runtime::Runtime,
+    /// The configuration's resource addresses, with their types.
+    pub declared: BTreeMap<String, String>,
 }
 
 /// Open the backend the configuration in `dir` names. Inputs need not be
@@ -141,8 +143,9 @@ pub fn open_state(dir: &std::path::Path, out: &Output) -> Option<StateAccess> {
     }
     let config = config?;
     let runtime = runtime(out)?;
+    let declared = config.resources.iter().map(|r| (r.addr.to_string(), r.addr.type_name.clone())).collect();
     match runtime.block_on(backend::open(&config, &backend::config_dir(dir))) {
-        Ok(backend) => Some(StateAccess { backend, runtime }),
+        Ok(backend) => Some(StateAccess { backend, runtime, declared }),
         Err(e) => {
             backend::report(e, out);
             None

@@ -3,6 +3,8 @@
 //! keep running, unmanaged); `mv` renames an address after a refactor so
 //! the next plan does not destroy and recreate it.
 
+use std::collections::BTreeMap;
+
 use k8sinfra_engine::render::resource_text;
 use k8sinfra_engine::state::State;
 
@@ -47,7 +49,7 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
             }
             true
         }),
-        StateCommand::Mv { from, to } => change(&access, args.lock, out, |state| {
+        StateCommand::Mv { from, to, force } => change(&access, args.lock, out, |state| {
             if state.resources.contains_key(to) {
                 out.stderr(&format!("{to} is already in the state\n"));
                 return false;
@@ -56,6 +58,9 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
                 not_in_state(from, state, out);
                 return false;
             };
+            if !force && !declared_as(&access.declared, to, &resource.type_name, out) {
+                return false;
+            }
             state.resources.insert(to.clone(), resource);
             for r in state.resources.values_mut() {
                 for dependency in &mut r.dependencies {
@@ -106,6 +111,31 @@ pub fn change(
     });
     access.runtime.block_on(backend::unlock(backend, held, out));
     done
+}
+
+/// Whether the configuration declares `to` as a resource of `type_name`;
+/// says why not. A move anywhere else would be undone by the next plan
+/// (a destroy there and a create here), which is what a move is to avoid.
+fn declared_as(declared: &BTreeMap<String, String>, to: &str, type_name: &str, out: &Output) -> bool {
+    match declared.get(to) {
+        Some(t) if t == type_name => true,
+        Some(t) => {
+            out.stderr(&format!(
+                "{to} is a {t} in the configuration, and what moves is a {type_name}; nothing was changed \
+                 (--force moves it all the same)\n"
+            ));
+            false
+        }
+        None => {
+            let hint = k8sinfra_lang::suggest::help(to, declared.keys().map(String::as_str))
+                .unwrap_or_else(|| "declare it first, then move it".into());
+            out.stderr(&format!(
+                "{to} is not declared in the configuration: {hint}; nothing was changed (--force moves it all \
+                 the same, and the next plan destroys it there)\n"
+            ));
+            false
+        }
+    }
 }
 
 fn not_in_state(address: &str, state: &State, out: &Output) {

@@ -366,13 +366,44 @@ fn state_verbs_and_import_change_the_bookkeeping_not_the_cloud() {
     let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
 
-    // A rename after a refactor: the old address is gone, the new one has the id.
-    assert!(k8sinfra(&moto, dir.path(), &["state", "mv", "subnet.private", "subnet.inner"]).status.success());
+    // A move to an address no configuration declares would be undone by
+    // the next plan: refused, with the closest declared address; --force
+    // does it all the same.
+    let undeclared = k8sinfra(&moto, dir.path(), &["state", "mv", "subnet.private", "subnet.privat"]);
+    assert_eq!(undeclared.status.code(), Some(1));
+    assert!(
+        stderr(&undeclared).contains("subnet.privat is not declared in the configuration"),
+        "{}",
+        stderr(&undeclared)
+    );
+    assert_eq!(id(&state(dir.path()), "subnet.private"), subnet, "nothing moved");
+    assert!(k8sinfra(&moto, dir.path(), &["state", "mv", "--force", "subnet.private", "subnet.inner"])
+        .status
+        .success());
     assert_eq!(id(&state(dir.path()), "subnet.inner"), subnet);
     let plan = stdout(&k8sinfra(&moto, dir.path(), &["plan"]));
     assert!(plan.contains("# subnet.inner will be destroyed") && plan.contains("# subnet.private will be created"));
-    assert!(k8sinfra(&moto, dir.path(), &["state", "mv", "subnet.inner", "subnet.private"]).status.success());
-    assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));
+
+    // A rename after a refactor: the configuration says `subnet.inner`
+    // now, the state follows, and the default Name tag (the address it
+    // was created at) is no drift.
+    let main = dir.path().join("main.k8sinfra");
+    let text = std::fs::read_to_string(&main).expect("read");
+    std::fs::write(&main, text.replace("subnet private {", "subnet inner {").replace("subnet.private", "subnet.inner"))
+        .expect("write");
+    let renamed = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(renamed.status.code(), Some(0), "moved and renamed: nothing to do\n{}", stdout(&renamed));
+
+    // Nor to an address declared as another type.
+    assert!(k8sinfra(&moto, dir.path(), &["state", "rm", "route_table.private"]).status.success());
+    let other_type = k8sinfra(&moto, dir.path(), &["state", "mv", "subnet.inner", "route_table.private"]);
+    assert_eq!(other_type.status.code(), Some(1));
+    assert!(
+        stderr(&other_type)
+            .contains("route_table.private is a route_table in the configuration, and what moves is a subnet"),
+        "{}",
+        stderr(&other_type)
+    );
 }
 
 #[test]

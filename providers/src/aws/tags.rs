@@ -36,11 +36,16 @@ pub fn owned_tags(target: &Target<'_>, attrs: &Attrs) -> Vec<(String, String)> {
 }
 
 /// Tags read back, as the user wrote them: without the ownership markers,
-/// and without `Name` when it is the default.
+/// and without `Name` when it is the default: the address, now or when
+/// the resource was tagged (`k8sinfra:address` keeps it), so that a
+/// `state mv` shows no drift.
 pub fn tags_json<'a>(target: &Target<'_>, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> serde_json::Value {
+    let tags: Vec<(&str, &str)> = tags.into_iter().collect();
+    let tagged_as = tags.iter().find(|(k, _)| *k == ADDRESS).map(|(_, v)| *v);
+    let default_name = |v: &str| v == target.address || tagged_as == Some(v);
     let map: serde_json::Map<String, serde_json::Value> = tags
         .into_iter()
-        .filter(|(k, v)| !(k.starts_with("k8sinfra:") || (*k == "Name" && *v == target.address)))
+        .filter(|(k, v)| !(k.starts_with("k8sinfra:") || (*k == "Name" && default_name(v))))
         .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
         .collect();
     serde_json::Value::Object(map)
