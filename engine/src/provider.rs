@@ -31,6 +31,10 @@ pub struct Target<'a> {
     pub lineage: &'a str,
     /// For `find` on an interrupted create: when it started (Unix seconds).
     pub since: Option<u64>,
+    /// For `find` on an interrupted create: the id it asked for, where the
+    /// configuration names the resource (a bucket's name). Only that one
+    /// can be this create's.
+    pub expected_id: Option<&'a str>,
 }
 
 /// A resource as the state knows it, for reading in bulk: a provider may

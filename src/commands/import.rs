@@ -31,7 +31,13 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
             out.stderr(&format!("{} is already in the state, as {}\n", args.address, r.id));
             return false;
         }
-        let target = Target { type_name: &type_name, address: &args.address, lineage: &state.lineage, since: None };
+        let target = Target {
+            type_name: &type_name,
+            address: &args.address,
+            lineage: &state.lineage,
+            since: None,
+            expected_id: None,
+        };
         let Some(provider) = providers.for_type(&type_name) else { return false };
         let settings = session.config.providers.get(provider.name()).cloned().unwrap_or_default();
         let read = access.runtime.block_on(async {

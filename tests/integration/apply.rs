@@ -236,6 +236,55 @@ fn an_interrupted_create_is_adopted_not_duplicated() {
     assert_eq!(owned.vpcs().len(), 1, "no duplicate");
 }
 
+/// A run killed between CreateBucket and the tagging call leaves a bucket
+/// without ownership tags. The next refresh adopts an untagged bucket made
+/// since the create started only if it has the name the create asked for:
+/// the state's own bucket, made by `init` a moment before, is never taken.
+#[test]
+fn an_untagged_bucket_is_adopted_only_under_the_name_its_create_asked_for() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let s3 = moto.s3();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let pending = format!(
+        r#"{{"format_version": 1, "lineage": "lineage-1", "serial": 1, "resources": {{}}, "outputs": {{}},
+            "pending": {{"s3_bucket.files": {{"type": "s3_bucket", "since": {now}, "id": "adopt-files"}}}}}}"#
+    );
+    let config = "aws { region = \"us-east-1\" }\ns3_bucket files { name = \"adopt-files\" }\n";
+    let setup = |dir: &Path| {
+        std::fs::write(dir.join("main.k8sinfra"), config).expect("write");
+        std::fs::create_dir_all(dir.join(".k8sinfra")).expect("dir");
+        std::fs::write(dir.join(".k8sinfra/state.json"), &pending).expect("state");
+    };
+    let buckets = || {
+        let listed = rt.block_on(s3.list_buckets().send()).expect("list");
+        let mut names: Vec<String> = listed.buckets().iter().filter_map(|b| b.name()).map(str::to_string).collect();
+        names.sort();
+        names
+    };
+
+    // Killed before CreateBucket: only the state's bucket is new.
+    rt.block_on(s3.create_bucket().bucket("adopt-state").send()).expect("state bucket");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(dir.path());
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert_eq!(id(&state(dir.path()), "s3_bucket.files"), "adopt-files", "created, not the state's bucket");
+    assert_eq!(buckets(), ["adopt-files", "adopt-state"]);
+    assert!(k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]).status.success());
+    assert_eq!(buckets(), ["adopt-state"], "the state's bucket was never ours");
+
+    // Killed after CreateBucket, before its tags: that bucket is adopted.
+    rt.block_on(s3.create_bucket().bucket("adopt-files").send()).expect("the interrupted create");
+    let dir = tempfile::tempdir().expect("tempdir");
+    setup(dir.path());
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert!(!stdout(&apply).contains("will be created"), "adopted: {}", stdout(&apply));
+    assert_eq!(id(&state(dir.path()), "s3_bucket.files"), "adopt-files");
+    assert_eq!(buckets(), ["adopt-files", "adopt-state"]);
+}
+
 #[test]
 fn apply_killed_at_any_point_and_rerun_leaves_exactly_the_declared_resources() {
     use std::io::{BufRead as _, BufReader};

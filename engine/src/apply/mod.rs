@@ -251,6 +251,13 @@ async fn walk(
                     dependencies: change.depends_on.clone(),
                     since: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs()),
                     sensitive: change.sensitive.iter().cloned().collect(),
+                    id: context
+                        .providers
+                        .schema(&change.type_name)
+                        .and_then(|s| s.id_attr)
+                        .and_then(|attr| change.config.get(attr))
+                        .and_then(k8sinfra_lang::Value::as_str)
+                        .map(str::to_string),
                 },
             );
         }
@@ -479,7 +486,8 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
         let error = ProviderError::Unsupported(change.type_name.clone(), "nothing".into());
         return Ran { result: Err(error), old_kept: None };
     };
-    let target = Target { type_name: &change.type_name, address: &change.address, lineage, since: None };
+    let target =
+        Target { type_name: &change.type_name, address: &change.address, lineage, since: None, expected_id: None };
     let id = change.id.as_deref().unwrap_or_default();
     let result = match change.action {
         Action::Create => provider.create(target, &task.after).await.map(Some),
@@ -522,7 +530,13 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
     for (address, pending) in &state.pending {
         fresh.pending.remove(address);
         let Some(provider) = providers.for_type(&pending.type_name) else { continue };
-        let target = Target { type_name: &pending.type_name, address, lineage: &state.lineage, since: pending.since };
+        let target = Target {
+            type_name: &pending.type_name,
+            address,
+            lineage: &state.lineage,
+            since: pending.since,
+            expected_id: pending.id.as_deref(),
+        };
         if let Some(remote) = provider.find(target).await? {
             fresh.resources.insert(
                 address.clone(),
@@ -550,7 +564,7 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
             let stored: Vec<Stored<'_>> = resources
                 .iter()
                 .map(|(address, r)| Stored {
-                    target: Target { type_name, address, lineage: &state.lineage, since: None },
+                    target: Target { type_name, address, lineage: &state.lineage, since: None, expected_id: None },
                     id: r.id.as_str(),
                     attrs: &r.attrs,
                 })

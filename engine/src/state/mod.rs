@@ -46,6 +46,10 @@ pub struct Pending {
     /// as this create's by being made after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<u64>,
+    /// The id the create asks for, where the configuration sets it (a
+    /// bucket's name): what the next refresh may adopt, and nothing else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The attributes that will hold secrets, for the resource adopted.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub sensitive: BTreeSet<String>,

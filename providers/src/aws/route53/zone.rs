@@ -365,7 +365,13 @@ mod tests {
     use super::*;
 
     fn target(address: &str) -> Target<'_> {
-        Target { type_name: "dns_zone", address, lineage: "0b7c4a7e-1f1e-4c55-9d7e-2b8e7f0c9a11", since: None }
+        Target {
+            type_name: "dns_zone",
+            address,
+            lineage: "0b7c4a7e-1f1e-4c55-9d7e-2b8e7f0c9a11",
+            since: None,
+            expected_id: None,
+        }
     }
 
     #[test]

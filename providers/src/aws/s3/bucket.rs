@@ -217,8 +217,9 @@ async fn configure(
 /// The bucket an interrupted create made, if any. CreateBucket takes no
 /// tags, so a run killed between it and the tagging call leaves a bucket
 /// without its ownership tags: one such bucket made after the create
-/// started (`target.since`, a minute's grace for clocks) is taken as it,
-/// if there is exactly one. A bucket tagged as this resource's always is.
+/// started (`target.since`, a minute's grace for clocks) and named as the
+/// create asked (`target.expected_id`) is taken as it, if there is exactly
+/// one. A bucket tagged as this resource's always is.
 pub async fn find(s3: &aws_sdk_s3::Client, target: Target<'_>) -> Result<Option<Remote>, ProviderError> {
     let listed = s3.list_buckets().send().await.map_err(|e| api("ListBuckets", e))?;
     let mut untagged = Vec::new();
@@ -230,7 +231,11 @@ pub async fn find(s3: &aws_sdk_s3::Client, target: Target<'_>) -> Result<Option<
         }
         let made = bucket.creation_date().map(|d| d.secs());
         let after = matches!((made, target.since), (Some(made), Some(since)) if made + 60 >= since as i64);
-        if after && !tags.iter().any(|(k, _)| k.starts_with("k8sinfra:")) {
+        // The name the create asked for, when the state knows it: any other
+        // untagged bucket made in that minute (the state's own, made by
+        // `init` just before) is someone else's.
+        let named = target.expected_id.is_none_or(|id| id == name);
+        if after && named && !tags.iter().any(|(k, _)| k.starts_with("k8sinfra:")) {
             untagged.push(name.to_string());
         }
     }
