@@ -230,3 +230,19 @@ pub enum CheckError {
         help: Option<String>,
     },
 }
+
+/// Our form of a top-level block Terraform has and we spell otherwise (it
+/// parses as provider settings, `NAME { … }`).
+#[must_use]
+pub fn terraform_block(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "locals" => "named values are `let NAME = EXPR`, one per line at the top level",
+        "moved" => "there is no `moved` block yet: after renaming, move the state with `k8sinfra state mv OLD NEW`",
+        "terraform" => {
+            "the state's place is a top-level `backend s3 { bucket = \"…\", key = \"…\" }` (none: a local file)"
+        }
+        "variable" => "inputs are declared as `input NAME: TYPE [= DEFAULT]`",
+        "import" => "import a resource with `k8sinfra import ADDRESS ID`",
+        _ => return None,
+    })
+}

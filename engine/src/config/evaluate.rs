@@ -47,6 +47,10 @@ struct Walk<'a, 'o> {
     /// Expressions with a reference that resolved to nothing: already
     /// reported, and evaluated as unknown so they report nothing more.
     bad: BTreeSet<Span>,
+    /// Declarations whose value is unknown because of a mistake already
+    /// reported (an input given no value), and what depends on them: they
+    /// report no "must be known before apply" on top of it.
+    silenced: BTreeSet<usize>,
     config: Config,
     /// Declaration id → positions of its instances in `config.resources`.
     resource_instances: BTreeMap<usize, Vec<usize>>,
@@ -115,6 +119,7 @@ pub fn evaluate(
         graph: Dag::new(),
         broken: BTreeSet::new(),
         bad: BTreeSet::new(),
+        silenced: BTreeSet::new(),
         config: Config::default(),
         resource_instances: BTreeMap::new(),
     };
@@ -393,10 +398,14 @@ impl<'a> Walk<'a, '_> {
     fn eval_node(&mut self, id: usize, node: &Node, diags: &mut Diagnostics) {
         let instances = self.instances.get(&node.module).cloned().unwrap_or_default();
         let broken = self.broken.contains(node);
+        if self.graph.dependencies(&id).into_iter().any(|d| self.silenced.contains(d)) {
+            self.silenced.insert(id);
+        }
         for instance in instances {
             match &node.kind {
                 NodeKind::Input(name) => {
-                    let v = if broken { Value::Unknown(Type::Any) } else { self.input(node, &instance, name, diags) };
+                    let v =
+                        if broken { Value::Unknown(Type::Any) } else { self.input(id, node, &instance, name, diags) };
                     self.values_mut(&instance).inputs.insert(name.clone(), v);
                 }
                 NodeKind::Let(name) => {
@@ -432,7 +441,7 @@ impl<'a> Walk<'a, '_> {
                     };
                     self.values_mut(&instance).resources.entry(type_name.clone()).or_default().insert(name.clone(), v);
                 }
-                NodeKind::Module(name) => self.module_call(node, &instance, name, broken, diags),
+                NodeKind::Module(name) => self.module_call(id, node, &instance, name, broken, diags),
             }
         }
     }
@@ -461,12 +470,26 @@ impl<'a> Walk<'a, '_> {
 
     /// An input's value; a `sensitive input` is marked even when unknown
     /// (as `validate` sees it), so what it reaches is checked the same.
-    fn input(&mut self, node: &Node, instance: &ModuleInstance, name: &str, diags: &mut Diagnostics) -> Value {
+    fn input(
+        &mut self,
+        id: usize,
+        node: &Node,
+        instance: &ModuleInstance,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) -> Value {
         let secret = self.modules[&node.module].decls.inputs[name].sensitive;
-        self.input_value(node, instance, name, diags).sensitive_if(secret)
+        self.input_value(id, node, instance, name, diags).sensitive_if(secret)
     }
 
-    fn input_value(&mut self, node: &Node, instance: &ModuleInstance, name: &str, diags: &mut Diagnostics) -> Value {
+    fn input_value(
+        &mut self,
+        id: usize,
+        node: &Node,
+        instance: &ModuleInstance,
+        name: &str,
+        diags: &mut Diagnostics,
+    ) -> Value {
         let info = &self.modules[&node.module];
         let secret = info.decls.inputs[name].sensitive;
         let default: Option<&'a Expr> = info.decls.inputs[name].default;
@@ -498,6 +521,9 @@ impl<'a> Walk<'a, '_> {
                 }
             },
             (None, None) => {
+                // Reported once (here for the root, by the module call for
+                // a module); what depends on it stays quiet.
+                self.silenced.insert(id);
                 if instance.is_root() && self.options.require_inputs {
                     diags.push(Diag::new(
                         decl_span.file,
@@ -582,7 +608,10 @@ impl<'a> Walk<'a, '_> {
         }
     }
 
-    fn expansion(&self, body: &Block, scope: &dyn Scope, diags: &mut Diagnostics) -> Option<Expansion> {
+    /// `count`/`for_each` of a declaration; `None` when they cannot be
+    /// expanded (reported, unless `quiet`: unknown for a reason already
+    /// reported).
+    fn expansion(&self, body: &Block, scope: &dyn Scope, quiet: bool, diags: &mut Diagnostics) -> Option<Expansion> {
         let count = body.attribute("count");
         let for_each = body.attribute("for_each");
         if count.into_iter().chain(for_each).any(|e| self.bad.contains(&e.span)) {
@@ -614,6 +643,7 @@ impl<'a> Walk<'a, '_> {
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     Some(Expansion::Count(n as usize))
                 }
+                Ok(Value::Unknown(_)) if quiet => None,
                 Ok(Value::Unknown(_)) => {
                     meta_error(
                         diags,
@@ -676,6 +706,7 @@ impl<'a> Walk<'a, '_> {
                     entries.sort_by(|a, b| a.0.cmp(&b.0));
                     Some(Expansion::ForEach(entries))
                 }
+                Ok(Value::Unknown(_)) if quiet => None,
                 Ok(Value::Unknown(_)) => {
                     meta_error(
                         diags,
@@ -716,7 +747,8 @@ impl<'a> Walk<'a, '_> {
         let decl = &info.decls.resources[&(type_name.to_string(), name.to_string())];
         let Some(schema) = self.providers.schema(type_name) else { return Value::Unknown(Type::Any) };
         let scope = self.scope(instance, info);
-        let Some(expansion) = self.expansion(decl.body, &scope, diags) else { return Value::Unknown(Type::Any) };
+        let quiet = self.silenced.contains(&id);
+        let Some(expansion) = self.expansion(decl.body, &scope, quiet, diags) else { return Value::Unknown(Type::Any) };
         let mut values = Vec::new();
         let mut created = Vec::new();
         for (key, locals) in expansion.instances() {
@@ -752,12 +784,14 @@ impl<'a> Walk<'a, '_> {
 
     fn module_call(
         &mut self,
+        id: usize,
         node: &Node,
         instance: &ModuleInstance,
         name: &str,
         broken: bool,
         diags: &mut Diagnostics,
     ) {
+        let quiet = self.silenced.contains(&id);
         let mut child_path = node.module.clone();
         child_path.push(name.to_string());
         if broken || !self.modules.contains_key(&child_path) {
@@ -767,7 +801,7 @@ impl<'a> Walk<'a, '_> {
         let info = &self.modules[&node.module];
         let call = &info.decls.modules[name];
         let scope = self.scope(instance, info);
-        let Some(expansion) = self.expansion(call.body, &scope, diags) else {
+        let Some(expansion) = self.expansion(call.body, &scope, quiet, diags) else {
             self.values_mut(instance).calls.insert(name.into(), CallShape::Failed);
             return;
         };
@@ -821,7 +855,9 @@ impl<'a> Walk<'a, '_> {
                     CheckError::UnknownProvider {
                         name: name.name.clone(),
                         span: name.span.into(),
-                        help: suggest::help(&name.name, candidates),
+                        help: super::errors::terraform_block(&name.name)
+                            .map(str::to_string)
+                            .or_else(|| suggest::help(&name.name, candidates)),
                     },
                 ));
                 continue;

@@ -24,6 +24,9 @@ pub enum SyntaxError {
         close: char,
         #[label("opened here")]
         span: SourceSpan,
+        /// Where the file ends, still inside the bracket.
+        #[label("the file ends here, still inside it")]
+        end: Option<SourceSpan>,
     },
 
     #[error("`{found}` does not close `{open}`")]

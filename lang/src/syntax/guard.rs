@@ -10,8 +10,8 @@ pub const MAX_DEPTH: usize = 128;
 
 #[derive(Clone, Copy)]
 enum Frame {
-    /// `(`, `[` or `{` at a byte offset.
-    Bracket(char, usize),
+    /// `(`, `[` or `{` at a byte offset, and the indentation of its line.
+    Bracket(char, usize, usize),
     /// Inside string text that started at a byte offset.
     Str(usize),
     /// `${` inside a string: its `}` returns to string text.
@@ -38,6 +38,12 @@ pub fn scan(src: &str) -> Result<Vec<(usize, usize)>, Vec<SyntaxError>> {
 fn scan_into(src: &str, comments: &mut Vec<(usize, usize)>) -> Vec<SyntaxError> {
     let bytes = src.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
+    // The bracket most likely left open, by the layout: one whose closer
+    // is indented less than the line that opened it, or the outermost one
+    // when a new declaration starts in the first column inside it. Braces
+    // pair up with whatever is open, so the one left over at the end of
+    // the file is often not the one that was forgotten.
+    let mut suspect: Option<usize> = None;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -84,14 +90,25 @@ fn scan_into(src: &str, comments: &mut Vec<(usize, usize)>) -> Vec<SyntaxError> 
                 }
             },
             b'(' | b'[' | b'{' => {
-                stack.push(Frame::Bracket(b as char, i));
+                stack.push(Frame::Bracket(b as char, i, indent(bytes, i)));
+                i += 1;
+            }
+            _ if suspect.is_none() && starts_declaration(bytes, i) => {
+                if let Some(Frame::Bracket(_, at, _)) = stack.first() {
+                    suspect = Some(*at);
+                }
                 i += 1;
             }
             b')' | b']' | b'}' => {
                 let found = b as char;
                 let (open, at, len) = match stack.pop() {
                     None => return vec![SyntaxError::Unopened { found, span: (i, 1).into() }],
-                    Some(Frame::Bracket(open, at)) => (open, at, 1),
+                    Some(Frame::Bracket(open, at, opened_indent)) => {
+                        if suspect.is_none() && first_on_line(bytes, i) && indent(bytes, i) < opened_indent {
+                            suspect = Some(at);
+                        }
+                        (open, at, 1)
+                    }
                     Some(Frame::Interpolation(at)) => ('{', at, 2),
                     Some(Frame::Str(_)) => return vec![SyntaxError::Unopened { found, span: (i, 1).into() }],
                 };
@@ -112,10 +129,18 @@ fn scan_into(src: &str, comments: &mut Vec<(usize, usize)>) -> Vec<SyntaxError> 
     match stack.last() {
         None => Vec::new(),
         Some(&Frame::Str(at)) => vec![SyntaxError::UnterminatedString { span: (at, src.len() - at).into() }],
-        Some(&Frame::Bracket(open, at)) => {
-            vec![SyntaxError::Unclosed { open, close: closer(open), span: (at, 1).into() }]
+        Some(&Frame::Bracket(open, at, _)) => {
+            let blamed = suspect.filter(|&s| bytes.get(s) == Some(&(open as u8))).unwrap_or(at);
+            vec![SyntaxError::Unclosed {
+                open,
+                close: closer(open),
+                span: (blamed, 1).into(),
+                end: Some(last_char(src).into()),
+            }]
         }
-        Some(&Frame::Interpolation(at)) => vec![SyntaxError::Unclosed { open: '{', close: '}', span: (at, 2).into() }],
+        Some(&Frame::Interpolation(at)) => {
+            vec![SyntaxError::Unclosed { open: '{', close: '}', span: (at, 2).into(), end: None }]
+        }
     }
 }
 
@@ -125,6 +150,31 @@ fn closer(open: char) -> char {
         '[' => ']',
         _ => '}',
     }
+}
+
+/// The last character of the text that is not a blank: where the file
+/// ends, to a reader.
+fn last_char(src: &str) -> (usize, usize) {
+    let trimmed = src.trim_end();
+    trimmed.chars().next_back().map_or((0, 0), |c| (trimmed.len() - c.len_utf8(), c.len_utf8()))
+}
+
+/// The indentation of the line `at` is on.
+fn indent(bytes: &[u8], at: usize) -> usize {
+    let start = bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1);
+    bytes[start..].iter().take_while(|&&b| b == b' ' || b == b'\t').count()
+}
+
+/// Whether only blanks stand before `at` on its line.
+fn first_on_line(bytes: &[u8], at: usize) -> bool {
+    let start = bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1);
+    bytes[start..at].iter().all(|&b| b == b' ' || b == b'\t')
+}
+
+/// Whether a top-level declaration starts at `at`: a name in the first
+/// column (the formatter writes declarations there, and nothing else).
+fn starts_declaration(bytes: &[u8], at: usize) -> bool {
+    (at == 0 || bytes[at - 1] == b'\n') && (bytes[at].is_ascii_alphabetic() || bytes[at] == b'_')
 }
 
 fn skip_line(bytes: &[u8], from: usize) -> usize {
@@ -200,7 +250,7 @@ pub fn check_template(src: &str) -> Vec<SyntaxError> {
         }
         match end {
             Some(j) => i = at + 1 + j + 1,
-            None => return vec![SyntaxError::Unclosed { open: '{', close: '}', span: (at, 2).into() }],
+            None => return vec![SyntaxError::Unclosed { open: '{', close: '}', span: (at, 2).into(), end: None }],
         }
     }
     Vec::new()

@@ -73,25 +73,14 @@ pub fn parse_str(file: FileId, src: &str) -> Result<File, Vec<SyntaxError>> {
         errors: RefCell::new(Vec::new()),
         base: Cell::new(0),
     };
-    let mut lower = new_lower();
+    let lower = new_lower();
     let mut items = Vec::new();
-    let whole = each_item(src, |base, pair| {
+    let mut failures = Vec::new();
+    each_item(src, &mut failures, |base, pair| {
         lower.base.set(base);
         items.push(lower.item(pair));
     });
-    if !whole {
-        // Parsed whole, for pest's error as the file rule words it (and
-        // should the two ever disagree, for the file rule's reading).
-        let pairs = Grammar::parse(Rule::file, src).map_err(|e| vec![from_pest(src, &e)])?;
-        lower = new_lower();
-        items.clear();
-        for pair in pairs.flat_map(|p| kids(&p).collect::<Vec<_>>()) {
-            if pair.as_rule() == Rule::EOI {
-                continue;
-            }
-            items.push(lower.item(&pair));
-        }
-    }
+    lower.errors.borrow_mut().extend(failures);
     let trailing_comments = lower.trivia.borrow_mut().before(usize::MAX);
     let errors = lower.errors.into_inner();
     if errors.is_empty() {
@@ -104,24 +93,53 @@ pub fn parse_str(file: FileId, src: &str) -> Result<File, Vec<SyntaxError>> {
 /// Parse `src` an item at a time, as `file = (item ~ sep?)*` reads it, and
 /// hand each item to `lower` with where its text starts. pest keeps two
 /// tokens (80 bytes) for every pair of a parse until the parse is dropped:
-/// parsed whole, a 2 MB file held over 100 MB of them at once. `false`
-/// when the text is not such a sequence of items.
-fn each_item(src: &str, mut lower: impl FnMut(usize, &P<'_>)) -> bool {
+/// parsed whole, a 2 MB file held over 100 MB of them at once.
+///
+/// An item that does not parse is reported (worded as the `file` rule
+/// words it) and skipped to the next top-level declaration, so every
+/// syntax error of a file shows in one run.
+fn each_item(src: &str, errors: &mut Vec<SyntaxError>, mut lower: impl FnMut(usize, &P<'_>)) {
     let mut at = skip_trivia(src, 0);
     while at < src.len() {
-        let Ok(mut parsed) = Grammar::parse(Rule::lone_item, &src[at..]) else { return false };
-        let Some(lone) = parsed.next() else { return false };
+        let parsed = Grammar::parse(Rule::lone_item, &src[at..]);
+        let lone = parsed.ok().and_then(|mut p| p.next());
+        let item = lone.as_ref().and_then(|l| kids(l).next());
+        let (Some(lone), Some(item)) = (&lone, item) else {
+            let failed_at = match Grammar::parse(Rule::file, &src[at..]) {
+                Err(e) => {
+                    let error = from_pest_at(src, at, &e);
+                    let pos = at + pest_pos(&e);
+                    errors.push(error);
+                    pos
+                }
+                // The file rule reads on where one item could not: cannot
+                // happen with `file = (item ~ sep?)*`, but never loop.
+                Ok(_) => at,
+            };
+            at = next_declaration(src, failed_at);
+            continue;
+        };
         let end = at + lone.as_span().end();
-        match kids(&lone).next() {
-            Some(item) => lower(at, &item),
-            None => return false,
-        }
+        lower(at, &item);
         at = skip_trivia(src, end);
         if src[at..].starts_with([',', ';']) {
             at = skip_trivia(src, at + 1);
         }
     }
-    true
+}
+
+/// Where the next top-level declaration starts after `from`: the next line
+/// that begins with a name in the first column (the formatter writes every
+/// declaration there and indents everything inside one).
+fn next_declaration(src: &str, from: usize) -> usize {
+    let mut line = src[from.min(src.len())..].find('\n').map_or(src.len(), |n| from + n + 1);
+    while line < src.len() {
+        if src[line..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            return line;
+        }
+        line = src[line..].find('\n').map_or(src.len(), |n| line + n + 1);
+    }
+    src.len()
 }
 
 /// The end of the whitespace and comments from `at` (the grammar's
@@ -337,9 +355,18 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
 }
 
 pub(crate) fn from_pest(src: &str, err: &pest::error::Error<Rule>) -> SyntaxError {
-    let pos = match err.location {
+    from_pest_at(src, 0, err)
+}
+
+fn pest_pos(err: &pest::error::Error<Rule>) -> usize {
+    match err.location {
         InputLocation::Pos(p) | InputLocation::Span((p, _)) => p,
-    };
+    }
+}
+
+/// pest's error for text that starts at `base` in `src`.
+fn from_pest_at(src: &str, base: usize, err: &pest::error::Error<Rule>) -> SyntaxError {
+    let pos = base + pest_pos(err);
     let found = describe_at(src, pos);
     let mut expected: Vec<&str> = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(|r| rule_words(*r)).collect(),
@@ -394,9 +421,16 @@ fn join_or(words: &[&str]) -> String {
     }
 }
 
-/// Help for mistakes people coming from other tools make.
+/// Help for mistakes people coming from other tools make: a character
+/// where ours takes another, and Terraform's spellings of what we write
+/// our own way (read from the line the error is on).
 fn hint(src: &str, pos: usize) -> Option<String> {
     let rest = src.get(pos..)?;
+    let line_start = src[..pos].rfind('\n').map_or(0, |n| n + 1);
+    let line = src[line_start..].lines().next().unwrap_or_default().trim_start();
+    if let Some(help) = terraform_hint(line) {
+        return Some(help);
+    }
     if rest.starts_with(':') {
         return Some("attributes are set with `=`, as in `cidr = 10.0.0.0/16`".into());
     }
@@ -407,6 +441,56 @@ fn hint(src: &str, pos: usize) -> Option<String> {
         return Some("resources are declared as `TYPE NAME { … }`, e.g. `vpc main { cidr = 10.0.0.0/16 }`".into());
     }
     None
+}
+
+/// Our form of a line written as Terraform writes it.
+fn terraform_hint(line: &str) -> Option<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let quoted = |i: usize| words.get(i).map(|w| w.trim_matches('"')).filter(|w| !w.is_empty() && *w != "{");
+    let help = match words.first().copied()? {
+        "variable" => format!(
+            "inputs are declared as `input NAME: TYPE [= DEFAULT]`: write `input {}: string = …`",
+            quoted(1).unwrap_or("NAME")
+        ),
+        "resource" => match (quoted(1), quoted(2)) {
+            (Some(t), Some(n)) => format!("resources are declared as `TYPE NAME {{ … }}`: write `{t} {n} {{`"),
+            _ => "resources are declared as `TYPE NAME { … }`, e.g. `vpc main { cidr = 10.0.0.0/16 }`".into(),
+        },
+        "data" => "there are no data sources yet: give the id of what exists as an input (`input vpc_id: string`), \
+                   or manage it here with `k8sinfra import`"
+            .into(),
+        "locals" => "named values are `let NAME = EXPR`, one per line at the top level".into(),
+        "output" if line.contains('{') => format!(
+            "outputs are `output NAME = EXPR`: write `output {} = …` (`sensitive output …` for a secret)",
+            quoted(1).unwrap_or("NAME")
+        ),
+        "module" if line.contains('"') && !line.contains('=') => format!(
+            "modules are `module NAME = \"SOURCE\" {{ inputs }}`: write `module {} = \"./path\" {{`",
+            quoted(1).unwrap_or("NAME")
+        ),
+        "provider" => format!(
+            "provider settings are a block named after the provider: write `{} {{ region = \"…\" }}`",
+            quoted(1).unwrap_or("aws")
+        ),
+        "terraform" => "the state's place is a top-level `backend s3 { bucket = \"…\", key = \"…\" }` \
+                        (or none, for a local file)"
+            .into(),
+        "backend" if line.contains('"') => format!(
+            "the backend is a top-level `backend {} {{ … }}`, outside any other block",
+            quoted(1).unwrap_or("s3")
+        ),
+        "dynamic" => {
+            format!("give repeated blocks as a value: `{} = [for r in LIST: {{ … }}]`", quoted(1).unwrap_or("BLOCK"))
+        }
+        "moved" => {
+            "there is no `moved` block yet: after renaming, move the state with `k8sinfra state mv OLD NEW`".into()
+        }
+        _ if line.contains("%{") => "template directives (`%{ for }`, `%{ if }`) are not supported: build the text \
+                                    with a `for` expression and `join`, or a condition `? :`"
+            .into(),
+        _ => return None,
+    };
+    Some(help)
 }
 
 /// Parse a vars file (`name = value` lines) into its assignments.

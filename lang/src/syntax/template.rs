@@ -1,5 +1,7 @@
 //! Lowering of string literals and heredocs into templates: literal text
-//! (escapes decoded) interleaved with `${…}` interpolations.
+//! (escapes decoded) interleaved with `${…}` interpolations. Terraform's
+//! template directives (`%{ for }`, `%{ if }`) are refused with our form;
+//! `%%{` is a literal `%{`.
 
 use super::ast::{Heredoc, Template, TemplatePart};
 use super::error::SyntaxError;
@@ -14,7 +16,7 @@ impl Lower<'_> {
             match part.as_rule() {
                 Rule::interpolation => parts.push(self.interpolation(&part)),
                 _ => match unescape(part.as_str()) {
-                    Ok(text) => push_literal(&mut parts, &text),
+                    Ok(text) => push_literal(&mut parts, &self.literal(&text, part.as_str(), self.start(&part))),
                     Err((offset, len)) => {
                         let start = self.start(&part) + offset;
                         self.error(SyntaxError::Unexpected {
@@ -42,7 +44,10 @@ impl Lower<'_> {
                     for piece in kids(&part) {
                         match piece.as_rule() {
                             Rule::interpolation => line.push(self.interpolation(&piece)),
-                            _ => push_literal(&mut line, &piece.as_str().replace("$${", "${")),
+                            _ => {
+                                let text = piece.as_str().replace("$${", "${");
+                                push_literal(&mut line, &self.literal(&text, piece.as_str(), self.start(&piece)));
+                            }
                         }
                     }
                     push_literal(&mut line, "\n");
@@ -66,6 +71,24 @@ impl Lower<'_> {
         Heredoc { template: Template { parts, raw: pair.as_str().to_string() }, strip_indent }
     }
 
+    /// Literal text, with `%%{` for a literal `%{`; a lone `%{` (in `raw`,
+    /// which starts at `start`) is a directive, which we do not have.
+    fn literal(&self, text: &str, raw: &str, start: usize) -> String {
+        if let Some(at) = directive(raw) {
+            self.error(SyntaxError::Unexpected {
+                message: "template directives are not supported".into(),
+                span: (start + at, 2).into(),
+                label: "a directive".into(),
+                help: Some(
+                    "build the text with a `for` expression and `join(\"\", [for x in LIST: \"…${x}…\"])`, or a \
+                     condition `cond ? \"a\" : \"b\"`; write `%%{` for a literal `%{`"
+                        .into(),
+                ),
+            });
+        }
+        text.replace("%%{", "%{")
+    }
+
     fn interpolation(&self, pair: &P<'_>) -> TemplatePart {
         TemplatePart::Interpolation(self.expr(&kids(pair).next().expect("grammar: interpolation")))
     }
@@ -77,6 +100,13 @@ fn push_literal(parts: &mut Vec<TemplatePart>, text: &str) {
     } else if !text.is_empty() {
         parts.push(TemplatePart::Literal(text.to_string()));
     }
+}
+
+/// Where `%{` stands in `raw` without the `%` that escapes it.
+fn directive(raw: &str) -> Option<usize> {
+    let bytes = raw.as_bytes();
+    (0..bytes.len().saturating_sub(1))
+        .find(|&i| bytes[i] == b'%' && bytes[i + 1] == b'{' && (i == 0 || bytes[i - 1] != b'%'))
 }
 
 /// Decode escapes; on failure, the offset and length of the bad escape.
@@ -147,7 +177,10 @@ pub fn parse_template(file: crate::FileId, src: &str) -> Result<Template, Vec<Sy
     for pair in pairs.flat_map(|p| kids(&p).collect::<Vec<_>>()) {
         match pair.as_rule() {
             Rule::interpolation => parts.push(lower.interpolation(&pair)),
-            Rule::template_text => push_literal(&mut parts, &pair.as_str().replace("$${", "${")),
+            Rule::template_text => {
+                let text = pair.as_str().replace("$${", "${");
+                push_literal(&mut parts, &lower.literal(&text, pair.as_str(), lower.start(&pair)));
+            }
             _ => {}
         }
     }
