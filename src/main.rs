@@ -49,6 +49,7 @@ fn run(cli: &cli::Cli) -> ExitCode {
         cli::Command::State(args) => u8::from(!commands::state::run(args, &out)),
         cli::Command::Import(args) => u8::from(!commands::import::run(args, &out)),
     };
+    out.finish(code != 1);
     if cli.call_stats {
         out.stderr(&k8sinfra_providers::aws::calls::render(&k8sinfra_providers::aws::calls::table()));
     }

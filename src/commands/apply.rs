@@ -81,6 +81,9 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
         out.stderr("nothing was changed.\n");
         return false;
     }
+    if out.json {
+        out.result(serde_json::json!({ "plan": super::plan::plan_document(&plan), "applied": false }));
+    }
     out.stdout(plan_text(&plan, out.color).trim_end());
     if !session.allowed(&plan, out) {
         out.stderr("nothing was changed.\n");
@@ -118,6 +121,19 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
     };
     let (mut state, outcome) = session.runtime.block_on(apply(&plan, Arc::clone(&session.providers), state, run));
     watcher.abort();
+    if out.json {
+        let failed: serde_json::Map<String, serde_json::Value> =
+            outcome.failed.iter().map(|(a, e)| (a.clone(), serde_json::Value::String(e.to_string()))).collect();
+        out.result(serde_json::json!({
+            "plan": super::plan::plan_document(&plan),
+            "applied": outcome.ok() && outcome.state_error.is_none(),
+            "done": outcome.done.iter().map(|(a, _)| a).collect::<Vec<_>>(),
+            "failed": failed,
+            "skipped": outcome.skipped,
+            "interrupted": outcome.interrupted,
+            "state_error": outcome.state_error.as_ref().map(ToString::to_string),
+        }));
+    }
     if outcome.state_error.is_none() {
         record_outputs(session, &mut state, destroying);
         if let Err(e) = save(&state) {

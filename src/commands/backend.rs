@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use k8sinfra_engine::config::{self, Config};
 use k8sinfra_engine::state::{self, Backend, BackendError, LockInfo};
-use k8sinfra_lang::{Diag, SourceMap, Value};
+use k8sinfra_lang::{Diag, Value};
 use k8sinfra_providers::aws::state_s3::S3Backend;
 
 use crate::report::Output;
@@ -77,5 +77,5 @@ pub async fn unlock(backend: &dyn Backend, lock: Option<LockInfo>, out: &Output)
 }
 
 pub fn report(error: BackendError, out: &Output) {
-    out.stderr(&Diag::global(error).render(&SourceMap::new(), out.color, None));
+    out.error(Diag::global(error));
 }

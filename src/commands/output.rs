@@ -33,10 +33,11 @@ pub fn run(args: &OutputArgs, out: &Output) -> bool {
             return false;
         };
         let v = value(entry);
-        out.stdout(&match (&v, out.json) {
-            (serde_json::Value::String(s), false) => s.clone(),
-            _ => v.to_string(),
-        });
+        match (&v, out.json) {
+            (_, true) => out.bare_result(v),
+            (serde_json::Value::String(s), false) => out.stdout(s),
+            _ => out.stdout(&v.to_string()),
+        }
         return true;
     }
     if out.json {
@@ -45,7 +46,7 @@ pub fn run(args: &OutputArgs, out: &Output) -> bool {
             .iter()
             .map(|(k, e)| (k.clone(), serde_json::json!({ "value": if sensitive(e) { serde_json::Value::Null } else { value(e) }, "sensitive": sensitive(e) })))
             .collect();
-        out.stdout(&serde_json::to_string_pretty(&shown).unwrap_or_default());
+        out.bare_result(serde_json::Value::Object(shown));
         return true;
     }
     for (name, entry) in &state.outputs {

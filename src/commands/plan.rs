@@ -29,7 +29,11 @@ fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
     if !session.verified(&plan, out) {
         return 1;
     }
-    out.stdout(plan_text(&plan, out.color).trim_end());
+    if out.json {
+        out.result(serde_json::json!({ "plan": plan_document(&plan), "has_changes": plan.has_changes() }));
+    } else {
+        out.stdout(plan_text(&plan, out.color).trim_end());
+    }
     if !session.allowed(&plan, out) {
         return 1;
     }
@@ -50,6 +54,11 @@ fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
     } else {
         0
     }
+}
+
+/// The plan as its saved file has it (docs/plan-json.md), for `--json`.
+pub fn plan_document(plan: &k8sinfra_engine::plan::Plan) -> serde_json::Value {
+    serde_json::from_str(&plan.to_json()).unwrap_or_default()
 }
 
 /// Written whole or not at all: a temporary file renamed over.

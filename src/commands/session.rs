@@ -316,7 +316,7 @@ impl Session {
         for change in &protected {
             let action = if change.action == k8sinfra_engine::plan::Action::Replace { "replace" } else { "destroy" };
             let error = SessionError::PreventDestroy { address: change.address.clone(), action };
-            out.stderr(&Diag::global(error).render(&SourceMap::new(), out.color, None));
+            out.error(Diag::global(error));
         }
         protected.is_empty()
     }
@@ -344,7 +344,7 @@ impl Session {
 
 /// A provider error as a diagnostic on stderr.
 pub fn report(error: ProviderError, out: &Output) {
-    out.stderr(&Diag::global(error).render(&SourceMap::new(), out.color, None));
+    out.error(Diag::global(error));
 }
 
 /// What the state knows, but for the resources a plan replaces.

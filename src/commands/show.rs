@@ -3,7 +3,7 @@
 
 use k8sinfra_engine::plan::Plan;
 use k8sinfra_engine::render::{plan_markdown, plan_text};
-use k8sinfra_lang::{Diag, SourceMap};
+use k8sinfra_lang::Diag;
 
 use crate::cli::{ShowArgs, ShowFormat};
 use crate::report::Output;
@@ -20,7 +20,7 @@ pub fn read(path: &std::path::Path, out: &Output) -> Option<Plan> {
     match Plan::from_json(&text) {
         Ok(plan) => Some(plan),
         Err(e) => {
-            out.stderr(&Diag::global(e).render(&SourceMap::new(), out.color, None));
+            out.error(Diag::global(e));
             None
         }
     }
@@ -28,6 +28,10 @@ pub fn read(path: &std::path::Path, out: &Output) -> Option<Plan> {
 
 pub fn run(args: &ShowArgs, out: &Output) -> bool {
     let Some(plan) = read(&args.file, out) else { return false };
+    if out.json {
+        out.result(serde_json::json!({ "plan": super::plan::plan_document(&plan) }));
+        return true;
+    }
     match args.format {
         ShowFormat::Text => out.stdout(plan_text(&plan, out.color).trim_end()),
         ShowFormat::Json => out.stdout(plan.to_json().trim_end()),

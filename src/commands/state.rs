@@ -17,6 +17,15 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
     let Some(access) = open_state(&args.dir, out) else { return false };
     match &args.command {
         StateCommand::List => read(&access, out).is_some_and(|state| {
+            if out.json {
+                let resources: Vec<serde_json::Value> = state
+                    .resources
+                    .iter()
+                    .map(|(address, r)| serde_json::json!({ "address": address, "type": r.type_name, "id": r.id }))
+                    .collect();
+                out.result(serde_json::json!({ "resources": resources }));
+                return true;
+            }
             for (address, r) in &state.resources {
                 out.stdout(&format!("{address}  {}", r.id));
             }
@@ -31,6 +40,22 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
                 let sensitive = |name: &str| {
                     r.sensitive.contains(name) || schema.and_then(|s| s.find_attr(name)).is_some_and(|a| a.sensitive)
                 };
+                if out.json {
+                    let attributes: serde_json::Map<String, serde_json::Value> = r
+                        .attrs
+                        .iter()
+                        .map(|(k, v)| (k.clone(), if sensitive(k) { serde_json::Value::Null } else { v.clone() }))
+                        .collect();
+                    let hidden: Vec<&String> = r.attrs.keys().filter(|k| sensitive(k)).collect();
+                    out.result(serde_json::json!({ "resource": {
+                        "address": address,
+                        "type": r.type_name,
+                        "id": r.id,
+                        "attributes": attributes,
+                        "sensitive": hidden,
+                    }}));
+                    return true;
+                }
                 out.stdout(resource_text(address, &r.attrs, sensitive).trim_end());
                 true
             }

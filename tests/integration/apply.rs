@@ -586,3 +586,53 @@ fn a_bucket_someone_else_made_is_refused_not_silently_shared() {
     let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", stderr(&apply));
 }
+
+/// With `--json`, standard output is exactly one JSON document for every
+/// verb that prints; text for people goes to standard error.
+#[test]
+fn json_is_one_document_on_stdout_for_every_verb() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let document = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = k8sinfra(&moto, dir.path(), &all);
+        serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not one JSON document ({e}):\n{}", stdout(&out)))
+    };
+
+    let valid = document(&["validate"]);
+    assert_eq!(valid["valid"], true, "{valid}");
+    let planned = document(&["plan", "--detailed-exitcode"]);
+    assert_eq!(planned["plan"]["summary"]["add"], 8, "{planned}");
+    assert_eq!(planned["has_changes"], true);
+    assert!(planned["diagnostics"].is_array(), "{planned}");
+    let planned = document(&["plan", "--out", "saved.plan"]);
+    assert_eq!(planned["plan"]["format_version"], 1, "{planned}");
+    let shown = document(&["show", "saved.plan"]);
+    assert_eq!(shown["plan"]["summary"]["add"], 8, "{shown}");
+    let applied = document(&["apply", "--auto-approve"]);
+    assert_eq!(applied["applied"], true, "{applied}");
+    assert_eq!(applied["done"].as_array().map(Vec::len), Some(8), "{applied}");
+    let listed = document(&["state", "list"]);
+    assert_eq!(listed["resources"].as_array().map(Vec::len), Some(8), "{listed}");
+    assert!(listed["resources"][0]["id"].is_string(), "{listed}");
+    let resource = document(&["state", "show", "vpc.main"]);
+    assert_eq!(resource["resource"]["attributes"]["cidr"], "10.0.0.0/16", "{resource}");
+    let outputs = document(&["output"]);
+    assert!(outputs.is_object(), "{outputs}");
+    assert_eq!(outputs.get("success"), None, "outputs print as Terraform's `output -json`: {outputs}");
+    let missing = document(&["state", "show", "vpc.nope"]);
+    assert!(missing["resource"].is_null() && missing["success"] == false, "{missing}");
+    assert_eq!(resource["success"], true, "{resource}");
+    let destroyed = document(&["destroy", "--auto-approve"]);
+    assert_eq!(destroyed["applied"], true, "{destroyed}");
+    assert_eq!(destroyed["plan"]["summary"]["destroy"], 8, "{destroyed}");
+
+    // A configuration that does not check: the diagnostics alone.
+    std::fs::write(dir.path().join("broken.k8sinfra"), "vpc broken { cidr = 10.0.0.0/40 }\n").expect("write");
+    let invalid = document(&["plan"]);
+    assert_eq!(invalid["valid"], false, "{invalid}");
+    assert_eq!(invalid["success"], false, "{invalid}");
+    assert_eq!(invalid["diagnostics"][0]["code"], "net::malformed_cidr", "{invalid}");
+}
