@@ -107,3 +107,80 @@ fn a_rolling_group_is_replaced_in_order_and_what_refers_to_it_follows() {
     );
     assert!(text.contains("instance.web[10] will be replaced, rolling 11 of 11"), "{text}");
 }
+
+/// A plan shows what is known: a block with one unknown part shows its
+/// known parts, and an id not made yet shows the resource it comes from,
+/// so a reviewer sees which zone each host lands in.
+#[test]
+fn a_plan_shows_the_known_parts_of_what_is_known_only_after_apply() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = r#"aws { region = "us-east-1" }
+
+vpc main {
+  cidr = 10.0.0.0/16
+}
+
+subnet private {
+  for_each = ["us-east-1a", "us-east-1b"]
+  vpc      = vpc.main
+  cidr     = cidrsubnet(vpc.main.cidr, 8, each.key == "us-east-1a" ? 1 : 2)
+  zone     = each.key
+}
+
+internet_gateway main {
+  vpc = vpc.main
+}
+
+subnet public {
+  vpc  = vpc.main
+  cidr = 10.0.0.0/24
+  zone = "us-east-1a"
+}
+
+route_table public {
+  vpc     = vpc.main
+  subnets = [subnet.public]
+
+  route {
+    cidr             = 0.0.0.0/0
+    internet_gateway = internet_gateway.main
+  }
+}
+
+elastic_ip nat {}
+
+nat_gateway main {
+  subnet     = subnet.public
+  elastic_ip = elastic_ip.nat
+}
+
+route_table private {
+  vpc     = vpc.main
+  subnets = [subnet.private["us-east-1a"], subnet.private["us-east-1b"]]
+
+  route {
+    cidr        = 0.0.0.0/0
+    nat_gateway = nat_gateway.main
+  }
+}
+
+instance node {
+  for_each = subnet.private
+  image    = "ami-12c6146b"
+  type     = "t2.medium"
+  subnet   = each.value
+}
+"#;
+    std::fs::write(dir.path().join("main.k8sinfra"), config).expect("written");
+    let (loaded, diags, _) = support::load(dir.path());
+    let loaded = loaded.unwrap_or_else(|| panic!("valid: {diags:?}"));
+    let planned = plan(&loaded, &State::new(), &k8sinfra_providers::all());
+    let text = plan_text(&planned, false);
+    let flat = support::flat(&text);
+    assert!(flat.contains(r#"subnet = subnet.private["us-east-1b"] (known after apply)"#), "{text}");
+    assert!(
+        flat.contains(r#"route = [{ cidr = "0.0.0.0/0", nat_gateway = nat_gateway.main (known after apply) }]"#),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}

@@ -13,7 +13,7 @@ use crate::provider::Providers;
 use crate::schema::{AttrKind, ResourceSchema};
 use crate::state::State;
 
-use super::values::resolve_except;
+use super::values::{known_parts, resolve_except};
 use super::{Action, AttrChange, Change, Plan, RollingGroup};
 
 #[must_use]
@@ -97,7 +97,10 @@ fn changes(config: &Config, state: &State, providers: &Providers, replaced: &BTr
             let forces = prior.is_some() && schema.find_attr(name).is_some_and(|a| a.forces_new);
             forces_new |= forces;
             let sensitive = r.sensitive.contains(name);
-            attrs.push(AttrChange { name: name.clone(), before, after, forces_new: forces, sensitive }.redacted());
+            let after_known = if after.is_none() { known_parts(value, state, replaced) } else { None };
+            attrs.push(
+                AttrChange { name: name.clone(), before, after, forces_new: forces, sensitive, after_known }.redacted(),
+            );
         }
         let rolling = r.lifecycle.rolling;
         let action = match prior {
@@ -115,6 +118,7 @@ fn changes(config: &Config, state: &State, providers: &Providers, replaced: &BTr
                     after: None,
                     forces_new: false,
                     sensitive: computed.sensitive,
+                    after_known: None,
                 });
             }
             attrs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -157,8 +161,15 @@ fn finish(mut changes: Vec<Change>, state: &State, providers: &Providers) -> Pla
                 .map(|(k, v)| {
                     let sensitive = prior.sensitive.contains(k)
                         || providers.schema(&prior.type_name).and_then(|s| s.find_attr(k)).is_some_and(|a| a.sensitive);
-                    AttrChange { name: k.clone(), before: Some(v.clone()), after: None, forces_new: false, sensitive }
-                        .redacted()
+                    AttrChange {
+                        name: k.clone(),
+                        before: Some(v.clone()),
+                        after: None,
+                        forces_new: false,
+                        sensitive,
+                        after_known: None,
+                    }
+                    .redacted()
                 })
                 .collect(),
             config: BTreeMap::new(),

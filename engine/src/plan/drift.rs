@@ -59,7 +59,15 @@ pub fn drift(stored: &State, refreshed: &State, providers: &Providers, config: &
             if was != now {
                 let sensitive = attr.is_some_and(|a| a.sensitive) || before.sensitive.contains(name);
                 attrs.push(
-                    AttrChange { name: name.clone(), before: was, after: now, forces_new: false, sensitive }.redacted(),
+                    AttrChange {
+                        name: name.clone(),
+                        before: was,
+                        after: now,
+                        forces_new: false,
+                        sensitive,
+                        after_known: None,
+                    }
+                    .redacted(),
                 );
             }
         }

@@ -74,6 +74,12 @@ pub struct AttrChange {
     pub forces_new: bool,
     #[serde(default)]
     pub sensitive: bool,
+    /// When `after` is known only after apply: what is known of it already,
+    /// for the reader (a block with one unknown part; the resource an
+    /// unknown id comes from). Unknown parts are `{"unknown": true}`, with
+    /// `"from": ADDRESS` when they are a resource's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_known: Option<serde_json::Value>,
 }
 
 /// A field that is there holds a value, even `null` (a sensitive one).
@@ -89,6 +95,7 @@ impl AttrChange {
         if self.sensitive {
             self.before = self.before.map(|_| serde_json::Value::Null);
             self.after = self.after.map(|_| serde_json::Value::Null);
+            self.after_known = None;
         }
         self
     }

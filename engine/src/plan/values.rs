@@ -9,6 +9,38 @@ use k8sinfra_lang::Value;
 
 use crate::state::State;
 
+/// What is known of a value some part of which is known only after apply:
+/// its known parts as JSON, each unknown part `{"unknown": true}` (with
+/// `"from": ADDRESS` for a resource's id). `None` when nothing is known
+/// beyond "unknown" itself.
+#[must_use]
+pub fn known_parts(value: &Value, state: &State, replaced: &BTreeSet<String>) -> Option<serde_json::Value> {
+    let shown = parts(value, state, replaced);
+    (shown != serde_json::json!({ "unknown": true })).then_some(shown)
+}
+
+fn parts(value: &Value, state: &State, replaced: &BTreeSet<String>) -> serde_json::Value {
+    use serde_json::Value as J;
+    if let Some(known) = resolve_except(value, state, replaced) {
+        return known;
+    }
+    match value {
+        Value::List(items) => J::Array(items.iter().map(|v| parts(v, state, replaced)).collect()),
+        // Unset entries (`instance = null` beside the route's target) say
+        // nothing a reader needs.
+        Value::Map(items) => J::Object(
+            items
+                .iter()
+                .filter(|(_, v)| !matches!(v, Value::Null))
+                .map(|(k, v)| (k.clone(), parts(v, state, replaced)))
+                .collect(),
+        ),
+        Value::Resource(r) => serde_json::json!({ "unknown": true, "from": r.address }),
+        Value::Sensitive(inner) => parts(inner, state, replaced),
+        _ => serde_json::json!({ "unknown": true }),
+    }
+}
+
 /// The value as JSON, or `None` if some part is known only after apply.
 #[must_use]
 pub fn resolve(value: &Value, state: &State) -> Option<serde_json::Value> {

@@ -132,6 +132,7 @@ mod tests {
                 after: Some(serde_json::json!(format!("10.{}.{}.0/24", i / 256, i % 256))),
                 forces_new: false,
                 sensitive: false,
+                after_known: None,
             }],
             config: Default::default(),
             depends_on: vec![],

@@ -26,7 +26,7 @@ fn attr(
     after: Option<serde_json::Value>,
     forces_new: bool,
 ) -> AttrChange {
-    AttrChange { name: name.into(), before, after, forces_new, sensitive: false }
+    AttrChange { name: name.into(), before, after, forces_new, sensitive: false, after_known: None }
 }
 
 pub fn plan() -> Plan {
@@ -39,6 +39,20 @@ pub fn plan() -> Plan {
                     attr("cidr", None, Some(json!("10.0.0.0/16")), false),
                     attr("id", None, None, false),
                     attr("tags", None, Some(json!({"Project": "k8s", "kubernetes.io/role/elb": "1"})), false),
+                ],
+            ),
+            change(
+                "route_table.private",
+                Action::Create,
+                vec![
+                    AttrChange {
+                        after_known: Some(json!([{ "cidr": "0.0.0.0/0", "nat_gateway": { "unknown": true } }])),
+                        ..attr("route", None, None, false)
+                    },
+                    AttrChange {
+                        after_known: Some(json!({ "unknown": true, "from": "vpc.main" })),
+                        ..attr("vpc", None, None, false)
+                    },
                 ],
             ),
             change(
@@ -68,6 +82,7 @@ pub fn plan() -> Plan {
                     after: Some(json!(null)),
                     forces_new: false,
                     sensitive: true,
+                    after_known: None,
                 }],
             ),
             change("subnet.old", Action::Delete, vec![attr("zone", Some(json!("us-east-1a")), None, false)]),

@@ -109,6 +109,9 @@ pub(super) fn attr_line(attr: &AttrChange, action: Action, width: usize, color: 
             let (symbol, value) = if action == Action::Create { ("+", &attr.after) } else { ("-", &attr.before) };
             match text(value) {
                 Some(s) => format!("{} {name} = {}", paint(symbol, action, color), heredoc(s, None)),
+                None if action == Action::Create => {
+                    format!("{} {name} = {}", paint(symbol, action, color), show_after(attr))
+                }
                 None => format!("{} {name} = {}", paint(symbol, action, color), show(value)),
             }
         }
@@ -121,7 +124,7 @@ pub(super) fn attr_line(attr: &AttrChange, action: Action, width: usize, color: 
             "{} {name} = {} -> {}{note}",
             paint("~", Action::Update, color),
             show(&attr.before),
-            show(&attr.after)
+            show_after(attr)
         ),
     }
 }
@@ -131,12 +134,26 @@ fn show(value: &Option<serde_json::Value>) -> String {
     value.as_ref().map_or_else(|| "(known after apply)".to_string(), dsl)
 }
 
+/// The value after, or what is known of it: a block with its known parts,
+/// an unknown id with the resource it comes from.
+fn show_after(attr: &AttrChange) -> String {
+    match (&attr.after, &attr.after_known) {
+        (None, Some(parts)) => dsl(parts),
+        _ => show(&attr.after),
+    }
+}
+
 fn dsl(value: &serde_json::Value) -> String {
     use serde_json::Value as J;
     match value {
         J::String(s) => k8sinfra_lang::value::quote(s),
         J::Array(items) => format!("[{}]", items.iter().map(dsl).collect::<Vec<_>>().join(", ")),
         J::Object(map) if map.is_empty() => "{}".into(),
+        // A part known only after apply (see `AttrChange::after_known`).
+        J::Object(map) if map.get("unknown") == Some(&J::Bool(true)) => match map.get("from").and_then(J::as_str) {
+            Some(from) => format!("{from} (known after apply)"),
+            None => "(known after apply)".into(),
+        },
         J::Object(map) => {
             let entries: Vec<String> = map
                 .iter()
