@@ -13,6 +13,7 @@ pub mod plan;
 pub mod provider;
 pub mod render;
 pub mod schema;
+pub mod schema_doc;
 pub mod state;
 
 pub use addr::{InstanceKey, ModuleInstance, ResourceAddr};

@@ -6,6 +6,7 @@
 //! - `snapshots`: rendered diagnostics, as a user sees them (insta);
 //! - `repository`: every `.k8sinfra` file in the repository parses, is
 //!   formatted, and every example validates;
+//! - `docs`: docs/resources.md's tables are the schemas';
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;

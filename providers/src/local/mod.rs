@@ -41,8 +41,8 @@ fn schemas() -> Vec<ResourceSchema> {
     let pem = |name: &'static str, what: &'static str| AttrSchema::computed(name, Type::String).describe(what);
     vec![
         ResourceSchema::new("tls_ca", "A certificate authority: an ECDSA P-256 key and its self-signed certificate")
-            .attr(AttrSchema::required("common_name", Type::String).forces_new())
-            .attr(AttrSchema::optional("organization", Type::String).forces_new())
+            .attr(AttrSchema::required("common_name", Type::String).forces_new().describe("The subject's CN"))
+            .attr(AttrSchema::optional("organization", Type::String).forces_new().describe("The subject's O"))
             .attr(validity(3650.0))
             .attr(AttrSchema::computed("id", Type::String).describe("The certificate's serial number"))
             .attr(pem("cert_pem", "The certificate, PEM"))
@@ -57,13 +57,17 @@ fn schemas() -> Vec<ResourceSchema> {
                 AttrSchema::required("ca_key_pem", Type::String)
                     .forces_new()
                     .sensitive()
-                    .describe("The CA's `key_pem`"),
+                    .describe("The CA's `key_pem`; sensitive"),
             )
-            .attr(AttrSchema::required("common_name", Type::String).forces_new())
+            .attr(
+                AttrSchema::required("common_name", Type::String)
+                    .forces_new()
+                    .describe("The subject's CN (a Kubernetes user name)"),
+            )
             .attr(
                 AttrSchema::optional("organization", Type::String)
                     .forces_new()
-                    .describe("`system:masters` makes a Kubernetes admin"),
+                    .describe("The subject's O (a Kubernetes group: `system:masters` makes an admin)"),
             )
             .attr(
                 AttrSchema::optional("names", Type::list(Type::String))
@@ -83,7 +87,7 @@ fn schemas() -> Vec<ResourceSchema> {
             .attr(pem("key_pem", "The private key, PKCS#8 PEM").sensitive()),
         ResourceSchema::new("bootstrap_token", "A kubeadm bootstrap token (`[a-z0-9]{6}.[a-z0-9]{16}`)")
             .attr(AttrSchema::computed("id", Type::String).describe("The token's public half"))
-            .attr(AttrSchema::computed("token", Type::String).sensitive().describe("`ID.SECRET`")),
+            .attr(AttrSchema::computed("token", Type::String).sensitive().describe("`ID.SECRET`; sensitive")),
     ]
 }
 

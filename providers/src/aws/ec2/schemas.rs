@@ -30,7 +30,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
             )
             .attr(AttrSchema::computed("main_route_table", Type::String).describe("Id of the VPC's main route table")),
         ResourceSchema::new("subnet", "A range of a VPC in one availability zone")
-            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new())
+            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new().describe("The VPC the subnet is part of"))
             .attr(
                 AttrSchema::required("cidr", Type::Cidr)
                     .forces_new()
@@ -47,11 +47,11 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(tags())
             .attr(id()),
         ResourceSchema::new("internet_gateway", "An internet gateway, attached to a VPC")
-            .attr(AttrSchema::required("vpc", reference("vpc")))
+            .attr(AttrSchema::required("vpc", reference("vpc")).describe("The VPC to attach the gateway to"))
             .attr(tags())
             .attr(id()),
         ResourceSchema::new("route_table", "A route table and the subnets associated with it")
-            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new())
+            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new().describe("The VPC of the table"))
             .attr(
                 AttrSchema::optional("subnets", Type::list(reference("subnet")))
                     .default(Value::List(Vec::new()))
@@ -63,9 +63,9 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     "route",
                     vec![
                         AttrSchema::required("cidr", Type::Cidr).describe("Destination, e.g. 0.0.0.0/0"),
-                        AttrSchema::optional("internet_gateway", reference("internet_gateway")),
-                        AttrSchema::optional("nat_gateway", reference("nat_gateway")),
-                        AttrSchema::optional("instance", reference("instance")),
+                        AttrSchema::optional("internet_gateway", reference("internet_gateway")).describe("Target: an internet gateway"),
+                        AttrSchema::optional("nat_gateway", reference("nat_gateway")).describe("Target: a NAT gateway"),
+                        AttrSchema::optional("instance", reference("instance")).describe("Target: an instance"),
                     ],
                 )
                 .unordered()
@@ -77,20 +77,20 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(AttrSchema::optional("instance", reference("instance")).describe("Instance to associate it with"))
             .attr(tags())
             .attr(id())
-            .attr(AttrSchema::computed("public_ip", Type::Ip)),
+            .attr(AttrSchema::computed("public_ip", Type::Ip).describe("The address AWS allocates")),
         ResourceSchema::new("nat_gateway", "A NAT gateway giving private subnets outbound internet access")
             .attr(
                 AttrSchema::required("subnet", reference("subnet"))
                     .forces_new()
                     .describe("A public subnet (one routed to an internet gateway)"),
             )
-            .attr(AttrSchema::required("elastic_ip", reference("elastic_ip")).forces_new())
+            .attr(AttrSchema::required("elastic_ip", reference("elastic_ip")).forces_new().describe("The address the gateway uses"))
             .attr(tags())
             .attr(id())
-            .attr(AttrSchema::computed("public_ip", Type::Ip))
-            .attr(AttrSchema::computed("private_ip", Type::Ip)),
+            .attr(AttrSchema::computed("public_ip", Type::Ip).describe("Its public address"))
+            .attr(AttrSchema::computed("private_ip", Type::Ip).describe("Its address in the subnet")),
         ResourceSchema::new("security_group", "A stateful firewall for instances and load balancers")
-            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new())
+            .attr(AttrSchema::required("vpc", reference("vpc")).forces_new().describe("The VPC of the group"))
             .attr(
                 AttrSchema::optional_computed("name", Type::String)
                     .forces_new()
@@ -99,7 +99,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(
                 AttrSchema::optional("description", Type::String)
                     .forces_new()
-                    .default(Value::String("Managed by k8sinfra".into())),
+                    .default(Value::String("Managed by k8sinfra".into())).describe("Group description"),
             )
             .block(rule_block("ingress"))
             .block(rule_block("egress"))
@@ -116,37 +116,37 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(
                 AttrSchema::required("public_key", Type::String)
                     .forces_new()
-                    .describe("OpenSSH public key text, e.g. file(\"id_rsa.pub\")"),
+                    .describe("OpenSSH public key text, e.g. `file(\"id_rsa.pub\")`"),
             )
             .attr(tags())
             .attr(id())
-            .attr(AttrSchema::computed("fingerprint", Type::String)),
+            .attr(AttrSchema::computed("fingerprint", Type::String).describe("Fingerprint of the key")),
         ResourceSchema::new("instance", "An EC2 instance")
-            .attr(AttrSchema::required("image", Type::String).forces_new().describe("AMI id"))
+            .attr(AttrSchema::required("image", Type::String).forces_new().describe("AMI id. A plan that launches an instance looks the image up (DescribeImages): an image the region lacks is an error (`plan::cloud`) before anything is made"))
             .attr(
                 AttrSchema::required("type", Type::String)
                     .describe("Instance type, e.g. t2.nano; changed in place by stop/modify/start"),
             )
-            .attr(AttrSchema::optional("key_pair", reference("key_pair")).forces_new())
-            .attr(AttrSchema::required("subnet", reference("subnet")).forces_new())
+            .attr(AttrSchema::optional("key_pair", reference("key_pair")).forces_new().describe("SSH key pair for the instance"))
+            .attr(AttrSchema::required("subnet", reference("subnet")).forces_new().describe("Subnet to launch in"))
             .attr(
                 AttrSchema::optional_computed("security_groups", Type::list(reference("security_group")))
                     .unordered()
-                    .describe("Security groups; AWS assigns the VPC's default group if none are given"),
+                    .describe("Security groups of the instance; AWS assigns the VPC's default group if none are given"),
             )
             .attr(
                 AttrSchema::optional("user_data", Type::String)
                     .forces_new()
                     .sensitive()
-                    .describe("cloud-init script or data; never shown in plans, as it often carries keys"),
+                    .describe("Cloud-init script or data; sensitive: plans show `(sensitive)`, as it often carries keys"),
             )
             .attr(
                 AttrSchema::optional("load_balancers", Type::list(reference("load_balancer")))
                     .default(Value::List(Vec::new()))
                     .unordered()
-                    .describe("Classic ELBs the instance registers with once running, and leaves before it stops"),
+                    .describe("Classic ELBs the instance registers with once running, and leaves before it is terminated"),
             )
-            .attr(AttrSchema::optional_computed("private_ip", Type::Ip).forces_new())
+            .attr(AttrSchema::optional_computed("private_ip", Type::Ip).forces_new().describe("Private address in the subnet; AWS picks one if unset"))
             .attr(
                 AttrSchema::optional("require_imdsv2", Type::Bool)
                     .default(Value::Bool(true))
@@ -156,37 +156,37 @@ pub fn schemas() -> Vec<ResourceSchema> {
                 BlockSchema::new(
                     "root_volume",
                     vec![
-                        AttrSchema::optional("size", Type::Number).describe("GiB"),
-                        AttrSchema::optional("type", Type::String).default(Value::String("gp3".into())),
-                        AttrSchema::optional("encrypted", Type::Bool).default(Value::Bool(true)),
+                        AttrSchema::optional("size", Type::Number).describe("Size in GiB"),
+                        AttrSchema::optional("type", Type::String).default(Value::String("gp3".into())).describe("Volume type"),
+                        AttrSchema::optional("encrypted", Type::Bool).default(Value::Bool(true)).describe("Encrypt the volume"),
                     ],
                 )
                 .single(),
             )
             .attr(tags())
             .attr(id())
-            .attr(AttrSchema::computed("public_ip", Type::Ip))
-            .attr(AttrSchema::computed("private_dns", Type::String))
-            .attr(AttrSchema::computed("public_dns", Type::String))
-            .attr(AttrSchema::computed("zone", Type::String)),
+            .attr(AttrSchema::computed("public_ip", Type::Ip).describe("Public address, if it has one"))
+            .attr(AttrSchema::computed("private_dns", Type::String).describe("Private DNS name"))
+            .attr(AttrSchema::computed("public_dns", Type::String).describe("Public DNS name"))
+            .attr(AttrSchema::computed("zone", Type::String).describe("Availability zone it runs in")),
         ResourceSchema::new("ebs_volume", "An EBS block storage volume")
             .attr(
                 AttrSchema::required("zone", Type::String)
                     .forces_new()
                     .describe("Availability zone; must be the zone of the instance it attaches to"),
             )
-            .attr(AttrSchema::required("size", Type::Number).describe("GiB"))
+            .attr(AttrSchema::required("size", Type::Number).describe("Size in GiB"))
             .attr(
                 AttrSchema::optional("type", Type::String)
                     .default(Value::String("gp3".into()))
-                    .describe("standard, gp2, gp3, io1, io2, st1 or sc1"),
+                    .describe("Volume type: standard, gp2, gp3, io1, io2, st1 or sc1"),
             )
-            .attr(AttrSchema::optional("encrypted", Type::Bool).forces_new().default(Value::Bool(true)))
+            .attr(AttrSchema::optional("encrypted", Type::Bool).forces_new().default(Value::Bool(true)).describe("Encrypt the volume"))
             .attr(tags())
             .attr(id()),
         ResourceSchema::new("volume_attachment", "An EBS volume attached to an instance")
-            .attr(AttrSchema::required("volume", reference("ebs_volume")).forces_new())
-            .attr(AttrSchema::required("instance", reference("instance")).forces_new())
+            .attr(AttrSchema::required("volume", reference("ebs_volume")).forces_new().describe("The volume to attach"))
+            .attr(AttrSchema::required("instance", reference("instance")).forces_new().describe("The instance to attach it to"))
             .attr(
                 AttrSchema::required("device", Type::String)
                     .forces_new()
@@ -201,7 +201,11 @@ pub fn schemas() -> Vec<ResourceSchema> {
 fn security_group_rule() -> ResourceSchema {
     let mut schema =
         ResourceSchema::new("security_group_rule", "One rule of a security group, for groups that refer to each other")
-            .attr(AttrSchema::required("group", reference("security_group")).forces_new())
+            .attr(
+                AttrSchema::required("group", reference("security_group"))
+                    .forces_new()
+                    .describe("The group the rule belongs to"),
+            )
             .attr(
                 AttrSchema::optional("direction", Type::String)
                     .forces_new()
@@ -211,7 +215,10 @@ fn security_group_rule() -> ResourceSchema {
     for attr in rule_block("ingress").attrs {
         schema = schema.attr(attr.forces_new());
     }
-    schema.attr(id())
+    schema.attr(
+        AttrSchema::computed("id", Type::String)
+            .describe("`GROUP_DIRECTION_PROTOCOL_FROM_TO_SOURCES`, Terraform's import form"),
+    )
 }
 
 /// An `ingress` or `egress` rule of a security group.
@@ -219,16 +226,19 @@ fn rule_block(name: &'static str) -> BlockSchema {
     BlockSchema::new(
         name,
         vec![
-            AttrSchema::required("protocol", Type::String).describe("tcp, udp, icmp, all, or an IP protocol number"),
+            AttrSchema::required("protocol", Type::String)
+                .describe("Protocol: tcp, udp, icmp, all, or an IP protocol number"),
             AttrSchema::optional("port", Type::PortRange)
                 .describe("A port (22) or a range (30000..32767); all ports when absent"),
-            AttrSchema::optional("cidrs", Type::list(Type::Cidr)).default(Value::List(Vec::new())),
+            AttrSchema::optional("cidrs", Type::list(Type::Cidr))
+                .default(Value::List(Vec::new()))
+                .describe("Networks: the sources of an ingress rule, the destinations of an egress rule"),
             AttrSchema::optional("from", Type::Ref("security_group".into()))
                 .describe("Another security group as the source (or destination)"),
             AttrSchema::optional("self", Type::Bool)
                 .default(Value::Bool(false))
                 .describe("The group itself as the source"),
-            AttrSchema::optional("description", Type::String),
+            AttrSchema::optional("description", Type::String).describe("Rule description"),
         ],
     )
     .unordered()

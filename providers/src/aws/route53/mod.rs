@@ -13,7 +13,11 @@ pub fn schemas() -> Vec<ResourceSchema> {
     vec![
         ResourceSchema::new("dns_zone", "A Route53 hosted zone")
             .attr(AttrSchema::required("name", Type::String).forces_new().describe("Domain, e.g. k8s-devops.net"))
-            .attr(AttrSchema::optional("comment", Type::String).default(Value::String("Managed by k8sinfra".into())))
+            .attr(
+                AttrSchema::optional("comment", Type::String)
+                    .default(Value::String("Managed by k8sinfra".into()))
+                    .describe("Comment on the zone"),
+            )
             .attr(
                 AttrSchema::optional("vpc", reference("vpc"))
                     .forces_new()
@@ -21,31 +25,43 @@ pub fn schemas() -> Vec<ResourceSchema> {
             )
             .attr(tags())
             .attr(id())
-            .attr(AttrSchema::computed("name_servers", Type::list(Type::String))),
+            .attr(AttrSchema::computed("name_servers", Type::list(Type::String)).describe("The zone's name servers")),
         ResourceSchema::new("dns_record", "A record set in a hosted zone, written with UPSERT")
-            .attr(AttrSchema::required("zone", reference("dns_zone")).forces_new())
+            .attr(AttrSchema::required("zone", reference("dns_zone")).forces_new().describe("The hosted zone"))
             .attr(
                 AttrSchema::required("name", Type::String)
                     .forces_new()
                     .describe("Full name, e.g. public.k8s-devops.net"),
             )
-            .attr(AttrSchema::required("type", Type::String).forces_new().describe("A, AAAA, CNAME or TXT"))
-            .attr(AttrSchema::optional("ttl", Type::Number).default(Value::Number(300.0)))
             .attr(
-                AttrSchema::optional("records", Type::list(Type::String)).default(Value::List(Vec::new())).unordered(),
+                AttrSchema::required("type", Type::String).forces_new().describe("Record type: A, AAAA, CNAME or TXT"),
+            )
+            .attr(
+                AttrSchema::optional("ttl", Type::Number)
+                    .default(Value::Number(300.0))
+                    .describe("Time to live, in seconds"),
+            )
+            .attr(
+                AttrSchema::optional("records", Type::list(Type::String))
+                    .default(Value::List(Vec::new()))
+                    .unordered()
+                    .describe("Values of the record"),
             )
             .block(
                 BlockSchema::new(
                     "alias",
                     vec![
-                        AttrSchema::required("load_balancer", reference("load_balancer")),
-                        AttrSchema::optional("evaluate_health", Type::Bool).default(Value::Bool(false)),
+                        AttrSchema::required("load_balancer", reference("load_balancer"))
+                            .describe("The load balancer the name points to"),
+                        AttrSchema::optional("evaluate_health", Type::Bool)
+                            .default(Value::Bool(false))
+                            .describe("Evaluate the load balancer's health"),
                     ],
                 )
                 .single()
                 .describe("Alias to a load balancer instead of records"),
             )
-            .attr(AttrSchema::computed("fqdn", Type::String)),
+            .attr(AttrSchema::computed("fqdn", Type::String).describe("Fully qualified name of the record")),
     ]
 }
 

@@ -14,13 +14,21 @@ pub fn schemas() -> Vec<ResourceSchema> {
         ResourceSchema::new("s3_bucket", "An S3 bucket")
             .id_is("name")
             .attr(AttrSchema::required("name", Type::String).forces_new().describe("Globally unique bucket name"))
-            .attr(AttrSchema::optional("versioning", Type::Bool).default(Value::Bool(false)))
+            .attr(
+                AttrSchema::optional("versioning", Type::Bool)
+                    .default(Value::Bool(false))
+                    .describe("Keep every version of each object"),
+            )
             .attr(
                 AttrSchema::optional("encryption", Type::String)
                     .default(Value::String("AES256".into()))
-                    .describe("AES256 or aws:kms"),
+                    .describe("Server-side encryption: AES256 or aws:kms"),
             )
-            .attr(AttrSchema::optional("block_public_access", Type::Bool).default(Value::Bool(true)))
+            .attr(
+                AttrSchema::optional("block_public_access", Type::Bool)
+                    .default(Value::Bool(true))
+                    .describe("Block public access to the bucket"),
+            )
             .attr(
                 AttrSchema::optional("force_destroy", Type::Bool)
                     .default(Value::Bool(false))
@@ -28,18 +36,18 @@ pub fn schemas() -> Vec<ResourceSchema> {
             )
             .attr(tags())
             .attr(id())
-            .attr(AttrSchema::computed("arn", Type::String)),
+            .attr(AttrSchema::computed("arn", Type::String).describe("The bucket's ARN")),
         ResourceSchema::new("s3_object", "An object in a bucket, from inline text or a file")
-            .attr(AttrSchema::required("bucket", reference("s3_bucket")).forces_new())
-            .attr(AttrSchema::required("key", Type::String).forces_new())
+            .attr(AttrSchema::required("bucket", reference("s3_bucket")).forces_new().describe("The bucket"))
+            .attr(AttrSchema::required("key", Type::String).forces_new().describe("Object key: its path in the bucket"))
             .attr(AttrSchema::optional("content", Type::String).describe("Inline content; or use `source`"))
             .attr(
                 AttrSchema::optional("source", Type::String)
                     .describe("Path of a file to upload, relative to the configuration"),
             )
-            .attr(AttrSchema::optional("content_type", Type::String))
+            .attr(AttrSchema::optional("content_type", Type::String).describe("MIME type, e.g. application/json"))
             .attr(id())
-            .attr(AttrSchema::computed("etag", Type::String)),
+            .attr(AttrSchema::computed("etag", Type::String).describe("Entity tag of the stored object")),
     ]
 }
 

@@ -1,0 +1,55 @@
+//! `docs/resources.md` is written from the schemas: every resource type and
+//! every nested block has its attribute table between markers, and each
+//! table is exactly what the schema gives. `K8SINFRA_BLESS_DOCS=1 cargo
+//! test docs::` rewrites the tables after a schema change.
+
+use k8sinfra_engine::schema_doc::{attribute_table, begin, END};
+
+use crate::support;
+
+/// The document with every marked table written anew; the names of the
+/// schemas and blocks that have no marker.
+fn regenerated(text: &str) -> (String, Vec<String>) {
+    let providers = k8sinfra_providers::all();
+    let mut tables: Vec<(String, String)> = Vec::new();
+    for type_name in providers.type_names() {
+        let Some(schema) = providers.schema(type_name) else { continue };
+        tables.push((type_name.to_string(), attribute_table(&schema.attrs)));
+        for block in &schema.blocks {
+            tables.push((format!("{type_name}.{}", block.name), attribute_table(&block.attrs)));
+        }
+    }
+    let mut out = text.to_string();
+    let mut missing = Vec::new();
+    for (name, table) in tables {
+        let start_marker = begin(&name);
+        let Some(start) = out.find(&start_marker) else {
+            missing.push(name);
+            continue;
+        };
+        let body = start + start_marker.len();
+        let Some(end) = out[body..].find(END).map(|e| body + e) else {
+            missing.push(format!("{name} (no end marker)"));
+            continue;
+        };
+        out.replace_range(body..end, &format!("\n{table}"));
+    }
+    (out, missing)
+}
+
+#[test]
+fn the_resource_reference_is_the_schemas() {
+    let path = support::root().join("docs/resources.md");
+    let text = std::fs::read_to_string(&path).expect("docs/resources.md");
+    let (fresh, missing) = regenerated(&text);
+    assert!(missing.is_empty(), "docs/resources.md has no table for: {missing:?}");
+    if std::env::var_os("K8SINFRA_BLESS_DOCS").is_some() {
+        std::fs::write(&path, &fresh).expect("write docs/resources.md");
+        return;
+    }
+    if fresh != text {
+        let diff =
+            similar::TextDiff::from_lines(&text, &fresh).unified_diff().header("committed", "schemas").to_string();
+        panic!("docs/resources.md differs from the schemas; run K8SINFRA_BLESS_DOCS=1 cargo test docs::\n{diff}");
+    }
+}
