@@ -11,8 +11,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Declarative infrastructure for Kubernetes on AWS",
     long_about = "k8sinfra reads .k8sinfra files describing AWS infrastructure — VPCs, subnets, gateways, \
-                  security groups, instances, volumes, DNS, load balancers, buckets — checks them, and shows \
-                  their dependency graph.",
+                  security groups, instances, volumes, DNS, load balancers, buckets, a whole Kubernetes cluster — \
+                  and makes the cloud match them.\n\n\
+                  validate checks a configuration without touching anything; plan reads what exists and shows \
+                  what apply would change (save it with --out for review); apply carries the plan out, asking \
+                  first, in dependency order and in parallel, keeping every step in the state (local, or in S3 \
+                  with a lock); destroy deletes everything the state holds.\n\n\
+                  Every verb takes the configuration's folder as DIR (default: the current folder; --dir DIR \
+                  works too). Start with: k8sinfra init DIR; k8sinfra plan DIR; k8sinfra apply DIR.",
     propagate_version = true
 )]
 pub struct Cli {
@@ -20,19 +26,9 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 
-    /// Print diagnostics as JSON on stdout, for editors and CI tools.
+    /// Print one JSON document on stdout (the result and the diagnostics), for editors and CI tools.
     #[arg(long, global = true)]
     pub json: bool,
-
-    /// Fail (exit 1) on warnings too: security-lint findings not accepted
-    /// with `lifecycle { accept = { RULE = "why" } }`. For CI.
-    #[arg(long, global = true)]
-    pub deny_warnings: bool,
-
-    /// Print the AWS API calls the run made on stderr at the end: per
-    /// resource type and operation, calls, attempts and time.
-    #[arg(long, global = true, env = "K8SINFRA_CALL_STATS")]
-    pub call_stats: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -73,12 +69,34 @@ pub enum Command {
     Import(ImportArgs),
 }
 
+/// `--deny-warnings`, on the verbs that check a configuration.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct LintArgs {
+    /// Fail (exit 1) on warnings too: security-lint findings not accepted
+    /// with `lifecycle { accept = { RULE = "why" } }`. For CI.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// `--call-stats`, on the verbs that call AWS.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct StatsArgs {
+    /// Print the AWS API calls the run made on stderr at the end: per
+    /// resource type and operation, calls, attempts and time.
+    #[arg(long, env = "K8SINFRA_CALL_STATS")]
+    pub call_stats: bool,
+}
+
 /// Where a configuration is and what its inputs are.
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Folder of .k8sinfra files (or a single file).
-    #[arg(default_value = ".")]
+    #[arg(default_value = ".", value_name = "DIR")]
     pub dir: PathBuf,
+
+    /// The folder, as a flag: the same as DIR.
+    #[arg(long = "dir", value_name = "DIR", conflicts_with = "dir")]
+    pub dir_flag: Option<PathBuf>,
 
     /// Set an input: `--var name=value`. Repeatable; wins over files and environment.
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -93,6 +111,9 @@ pub struct ConfigArgs {
 pub struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub lint: LintArgs,
 }
 
 #[derive(Debug, Args)]
@@ -155,6 +176,12 @@ pub struct PlanArgs {
     /// Plan from the state as stored, without reading the cloud first.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
+
+    #[command(flatten)]
+    pub lint: LintArgs,
+
+    #[command(flatten)]
+    pub stats: StatsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +203,12 @@ pub struct ApplyArgs {
     /// Plan from the state as stored, without reading the cloud first.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
+
+    #[command(flatten)]
+    pub lint: LintArgs,
+
+    #[command(flatten)]
+    pub stats: StatsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -183,8 +216,12 @@ pub struct OutputArgs {
     /// One output to print (its value alone, sensitive or not).
     pub name: Option<String>,
 
+    /// Folder of the configuration whose state to read (after NAME, or as --dir).
+    #[arg(value_name = "DIR")]
+    pub dir_arg: Option<PathBuf>,
+
     /// Folder of the configuration whose state to read.
-    #[arg(long, default_value = ".")]
+    #[arg(long, default_value = ".", conflicts_with = "dir_arg")]
     pub dir: PathBuf,
 }
 
@@ -199,8 +236,12 @@ pub struct ForceUnlockArgs {
     /// The id of the lock to remove, as the "locked" error showed it.
     pub lock_id: String,
 
+    /// Folder of the configuration whose state is locked (or as --dir).
+    #[arg(value_name = "DIR")]
+    pub dir_arg: Option<PathBuf>,
+
     /// Folder of the configuration whose state is locked.
-    #[arg(long, default_value = ".")]
+    #[arg(long, default_value = ".", conflicts_with = "dir_arg")]
     pub dir: PathBuf,
 }
 
@@ -220,9 +261,18 @@ pub struct StateArgs {
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {
     /// Every address in the state, with its cloud id.
-    List,
+    List {
+        /// Folder of the configuration (or as --dir).
+        #[arg(value_name = "DIR")]
+        dir_arg: Option<PathBuf>,
+    },
     /// One resource's attributes as last read.
-    Show { address: String },
+    Show {
+        address: String,
+        /// Folder of the configuration (or as --dir).
+        #[arg(value_name = "DIR")]
+        dir_arg: Option<PathBuf>,
+    },
     /// Forget resources: they keep running in the cloud, unmanaged.
     Rm {
         #[arg(required = true)]
@@ -232,6 +282,9 @@ pub enum StateCommand {
     Mv {
         from: String,
         to: String,
+        /// Folder of the configuration (or as --dir).
+        #[arg(value_name = "DIR")]
+        dir_arg: Option<PathBuf>,
         /// Move to an address the configuration does not declare (or of
         /// another type): the next plan will destroy it there.
         #[arg(long)]
@@ -252,6 +305,9 @@ pub struct ImportArgs {
 
     #[command(flatten)]
     pub lock: LockArgs,
+
+    #[command(flatten)]
+    pub stats: StatsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -269,4 +325,63 @@ pub struct ShowArgs {
     /// text for a terminal, markdown for a pull-request comment (split in parts under 65,000 characters), json for tools.
     #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
     pub format: ShowFormat,
+}
+
+impl Cli {
+    /// The folder given as `--dir` or as a positional DIR, in the one field
+    /// each verb reads.
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        match &mut self.command {
+            Command::Validate(a) => a.config.settle(),
+            Command::Graph(a) => a.config.settle(),
+            Command::Plan(a) => a.config.settle(),
+            Command::Apply(a) | Command::Destroy(a) => a.config.settle(),
+            Command::Init(a) => a.config.settle(),
+            Command::Import(a) => a.config.settle(),
+            Command::Output(a) => {
+                if let Some(dir) = a.dir_arg.take() {
+                    a.dir = dir;
+                }
+            }
+            Command::ForceUnlock(a) => {
+                if let Some(dir) = a.dir_arg.take() {
+                    a.dir = dir;
+                }
+            }
+            Command::State(a) => {
+                let given = match &mut a.command {
+                    StateCommand::List { dir_arg }
+                    | StateCommand::Show { dir_arg, .. }
+                    | StateCommand::Mv { dir_arg, .. } => dir_arg.take(),
+                    StateCommand::Rm { .. } => None,
+                };
+                if let Some(dir) = given {
+                    a.dir = dir;
+                }
+            }
+            Command::Fmt(_) | Command::Show(_) => {}
+        }
+        self
+    }
+
+    /// `--deny-warnings` and `--call-stats`, on the verbs that take them.
+    #[must_use]
+    pub fn run_flags(&self) -> (LintArgs, StatsArgs) {
+        match &self.command {
+            Command::Validate(a) => (a.lint, StatsArgs::default()),
+            Command::Plan(a) => (a.lint, a.stats),
+            Command::Apply(a) | Command::Destroy(a) => (a.lint, a.stats),
+            Command::Import(a) => (LintArgs::default(), a.stats),
+            _ => (LintArgs::default(), StatsArgs::default()),
+        }
+    }
+}
+
+impl ConfigArgs {
+    fn settle(&mut self) {
+        if let Some(dir) = self.dir_flag.take() {
+            self.dir = dir;
+        }
+    }
 }

@@ -20,7 +20,7 @@ use clap::Parser as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse().normalized();
     // Configurations are checked on a thread with a generous stack: the
     // parser bounds nesting, but an evaluator walking a deep (legal) tree
     // should never meet the main thread's small default stack.
@@ -34,7 +34,8 @@ fn main() -> ExitCode {
 
 fn run(cli: &cli::Cli) -> ExitCode {
     let mut out = report::Output::new(cli.color, cli.json);
-    out.deny_warnings = cli.deny_warnings;
+    let (lint, stats) = cli.run_flags();
+    out.deny_warnings = lint.deny_warnings;
     let code = match &cli.command {
         cli::Command::Validate(args) => u8::from(!commands::validate::run(args, &out)),
         cli::Command::Fmt(args) => u8::from(!commands::fmt::run(args, &out)),
@@ -50,7 +51,7 @@ fn run(cli: &cli::Cli) -> ExitCode {
         cli::Command::Import(args) => u8::from(!commands::import::run(args, &out)),
     };
     out.finish(code != 1);
-    if cli.call_stats {
+    if stats.call_stats {
         out.stderr(&k8sinfra_providers::aws::calls::render(&k8sinfra_providers::aws::calls::table()));
     }
     ExitCode::from(code)

@@ -132,7 +132,7 @@ pub struct StateAccess {
 /// Open the backend the configuration in `dir` names. Inputs need not be
 /// set: only the `backend` and `aws` blocks matter here.
 pub fn open_state(dir: &std::path::Path, out: &Output) -> Option<StateAccess> {
-    let args = ConfigArgs { dir: dir.to_path_buf(), vars: Vec::new(), var_files: Vec::new() };
+    let args = ConfigArgs { dir: dir.to_path_buf(), dir_flag: None, vars: Vec::new(), var_files: Vec::new() };
     let mut sources = SourceMap::new();
     let (config, diags) = super::load(&args, false, &mut sources);
     // Only errors matter here: warnings belong to validate and plan, and

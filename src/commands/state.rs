@@ -16,7 +16,7 @@ use crate::report::Output;
 pub fn run(args: &StateArgs, out: &Output) -> bool {
     let Some(access) = open_state(&args.dir, out) else { return false };
     match &args.command {
-        StateCommand::List => read(&access, out).is_some_and(|state| {
+        StateCommand::List { .. } => read(&access, out).is_some_and(|state| {
             if out.json {
                 let resources: Vec<serde_json::Value> = state
                     .resources
@@ -31,39 +31,42 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
             }
             true
         }),
-        StateCommand::Show { address } => read(&access, out).is_some_and(|state| match state.resources.get(address) {
-            Some(r) => {
-                // Secrets stay in the state file; `state show` is read on
-                // screens and in CI logs.
-                let providers = k8sinfra_providers::all();
-                let schema = providers.schema(&r.type_name);
-                let sensitive = |name: &str| {
-                    r.sensitive.contains(name) || schema.and_then(|s| s.find_attr(name)).is_some_and(|a| a.sensitive)
-                };
-                if out.json {
-                    let attributes: serde_json::Map<String, serde_json::Value> = r
-                        .attrs
-                        .iter()
-                        .map(|(k, v)| (k.clone(), if sensitive(k) { serde_json::Value::Null } else { v.clone() }))
-                        .collect();
-                    let hidden: Vec<&String> = r.attrs.keys().filter(|k| sensitive(k)).collect();
-                    out.result(serde_json::json!({ "resource": {
-                        "address": address,
-                        "type": r.type_name,
-                        "id": r.id,
-                        "attributes": attributes,
-                        "sensitive": hidden,
-                    }}));
-                    return true;
+        StateCommand::Show { address, .. } => {
+            read(&access, out).is_some_and(|state| match state.resources.get(address) {
+                Some(r) => {
+                    // Secrets stay in the state file; `state show` is read on
+                    // screens and in CI logs.
+                    let providers = k8sinfra_providers::all();
+                    let schema = providers.schema(&r.type_name);
+                    let sensitive = |name: &str| {
+                        r.sensitive.contains(name)
+                            || schema.and_then(|s| s.find_attr(name)).is_some_and(|a| a.sensitive)
+                    };
+                    if out.json {
+                        let attributes: serde_json::Map<String, serde_json::Value> = r
+                            .attrs
+                            .iter()
+                            .map(|(k, v)| (k.clone(), if sensitive(k) { serde_json::Value::Null } else { v.clone() }))
+                            .collect();
+                        let hidden: Vec<&String> = r.attrs.keys().filter(|k| sensitive(k)).collect();
+                        out.result(serde_json::json!({ "resource": {
+                            "address": address,
+                            "type": r.type_name,
+                            "id": r.id,
+                            "attributes": attributes,
+                            "sensitive": hidden,
+                        }}));
+                        return true;
+                    }
+                    out.stdout(resource_text(address, &r.attrs, sensitive).trim_end());
+                    true
                 }
-                out.stdout(resource_text(address, &r.attrs, sensitive).trim_end());
-                true
-            }
-            None => {
-                not_in_state(address, &state, out);
-                false
-            }
-        }),
+                None => {
+                    not_in_state(address, &state, out);
+                    false
+                }
+            })
+        }
         StateCommand::Rm { addresses } => change(&access, args.lock, out, |state| {
             for address in addresses {
                 if state.resources.remove(address).is_none() {
@@ -74,7 +77,7 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
             }
             true
         }),
-        StateCommand::Mv { from, to, force } => change(&access, args.lock, out, |state| {
+        StateCommand::Mv { from, to, force, .. } => change(&access, args.lock, out, |state| {
             if state.resources.contains_key(to) {
                 out.stderr(&format!("{to} is already in the state\n"));
                 return false;

@@ -178,3 +178,37 @@ fn color_is_off_with_no_color_and_on_when_asked() {
     let colored = run(&support::root(), &["--color", "always", "validate", "tests/fixtures/errors/cycle.k8sinfra"]);
     assert!(stderr(&colored).contains('\x1b'));
 }
+
+/// Every verb takes the configuration's folder the same way: a positional
+/// DIR, or `--dir DIR`; flags that mean nothing to a verb are refused.
+#[test]
+fn every_verb_takes_the_folder_as_dir_or_dash_dash_dir() {
+    let root = support::root();
+    let example = "examples/vpc";
+    for args in [
+        vec!["validate", example],
+        vec!["validate", "--dir", example],
+        vec!["graph", example],
+        vec!["graph", "--dir", example],
+        vec!["state", "list", example],
+        vec!["state", "list", "--dir", example],
+        vec!["output", "--dir", example],
+    ] {
+        let out = run(&root, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    // A named output, then the folder.
+    let out = run(&root, &["output", "vpc_id", example]);
+    assert!(stderr(&out).contains("no output `vpc_id`"), "{}", stderr(&out));
+    // Both at once is a mistake, not a guess.
+    let both = run(&root, &["validate", example, "--dir", example]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+    for misplaced in [vec!["fmt", "--deny-warnings", example], vec!["state", "list", "--call-stats"]] {
+        let out = run(&root, &misplaced);
+        assert_eq!(out.status.code(), Some(2), "{misplaced:?} takes no such flag: {}", stderr(&out));
+    }
+    let help = stdout(&run(&root, &["--help"]));
+    for verb in ["plan reads what exists", "apply carries the plan out", "destroy deletes everything"] {
+        assert!(support::flat(&help).contains(verb), "{help}");
+    }
+}

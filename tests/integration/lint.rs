@@ -107,7 +107,7 @@ fn every_rule_fires_once_an_accepted_finding_is_quiet_and_deny_warnings_fails() 
     assert!(text.contains("lifecycle { accept = { open_ssh = \"…\" } }"), "{text}");
 
     for verb in ["validate", "plan"] {
-        let denied = run(dir.path(), &["--deny-warnings", verb]);
+        let denied = run(dir.path(), &[verb, "--deny-warnings"]);
         assert_eq!(denied.status.code(), Some(1), "{verb}: {}", stderr(&denied));
         assert!(
             stderr(&denied).contains("13 warnings and --deny-warnings; nothing was changed."),

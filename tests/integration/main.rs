@@ -20,6 +20,7 @@
 mod apply;
 mod cli;
 mod cluster;
+mod docs;
 mod faults;
 mod fixtures;
 mod hosts;
