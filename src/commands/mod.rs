@@ -13,7 +13,7 @@ pub mod show;
 pub mod state;
 pub mod validate;
 
-use k8sinfra_engine::config::{load_and_evaluate, Config, LoadOptions};
+use k8sinfra_engine::config::{check_what_parsed, load_and_evaluate, Config, LoadOptions, ParseOutcome};
 use k8sinfra_lang::{Diagnostics, SourceMap};
 
 use crate::cli::ConfigArgs;
@@ -73,9 +73,17 @@ pub fn load_kept(
         return (None, diags);
     }
     let providers = k8sinfra_providers::all();
-    let (parsed, more) = k8sinfra_engine::config::parse(&args.dir, crate::stdlib::FILES, sources);
+    let (outcome, more) = k8sinfra_engine::config::parse_outcome(&args.dir, crate::stdlib::FILES, sources);
     diags.extend(more);
-    let Some(parsed) = parsed else { return (None, diags) };
+    let parsed = match outcome {
+        ParseOutcome::Whole(parsed) => parsed,
+        ParseOutcome::Partial(parsed, broken) => {
+            let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs, known: None };
+            diags.extend(check_what_parsed(&parsed, &broken, &options, &providers, sources));
+            return (None, diags);
+        }
+        ParseOutcome::Nothing => return (None, diags),
+    };
     let state = known(&parsed);
     let known = state.as_ref().map(|s| s as &dyn k8sinfra_engine::config::Known);
     let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs, known };

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use k8sinfra_lang::syntax::ast::{File, ItemKind};
-use k8sinfra_lang::syntax::parse_file;
+use k8sinfra_lang::syntax::{parse_bytes, parse_recovering};
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap, Span};
 
 use super::errors::CheckError;
@@ -47,6 +47,9 @@ pub struct Loader<'a> {
     /// Set when a file did not parse: its declarations are missing, so
     /// evaluating the rest would report names that do exist as unknown.
     pub parse_failed: bool,
+    /// Whether a file lost declarations to a syntax error (not only a
+    /// malformed value): names may then resolve to nothing.
+    pub incomplete: bool,
     pub sources: &'a mut SourceMap,
     pub stdlib: Embedded,
     pub diags: &'a mut Diagnostics,
@@ -234,13 +237,8 @@ impl Loader<'_> {
                 for (path, text) in self.stdlib {
                     let direct_child = path.strip_prefix(&prefix).is_some_and(|rest| !rest.contains('/'));
                     if *path == single || (direct_child && path.ends_with(&format!(".{EXTENSION}"))) {
-                        let (id, parsed) = parse_file(self.sources, &format!("stdlib/{path}"), text.as_bytes());
-                        match parsed {
-                            Ok(file) => files.push(file),
-                            Err(errors) => {
-                                self.parse_failed = true;
-                                errors.into_iter().for_each(|e| self.diags.push(Diag::new(id, e)));
-                            }
+                        if let Some(file) = self.parse(&format!("stdlib/{path}"), text.as_bytes()) {
+                            files.push(file);
                         }
                     }
                 }
@@ -296,15 +294,31 @@ impl Loader<'_> {
                 return None;
             }
         };
-        let (id, parsed) = parse_file(self.sources, &path.display().to_string(), &bytes);
-        match parsed {
-            Ok(file) => Some(file),
-            Err(errors) => {
+        self.parse(&path.display().to_string(), &bytes)
+    }
+
+    /// Parse one file, keeping what parsed when something did not: it is
+    /// checked, never planned (`parse_failed`).
+    fn parse(&mut self, name: &str, bytes: &[u8]) -> Option<File> {
+        let text = match parse_bytes(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                // Keep what is readable so the diagnostic shows the context.
+                let id = self.sources.add(name, String::from_utf8_lossy(bytes).replace('\0', "\u{FFFD}"));
                 self.parse_failed = true;
-                errors.into_iter().for_each(|e| self.diags.push(Diag::new(id, e)));
-                None
+                self.incomplete = true;
+                self.diags.push(Diag::new(id, e));
+                return None;
             }
+        };
+        let id = self.sources.add(name, text);
+        let recovered = parse_recovering(id, text);
+        if !recovered.errors.is_empty() {
+            self.parse_failed = true;
+            self.incomplete |= !recovered.whole;
+            recovered.errors.into_iter().for_each(|e| self.diags.push(Diag::new(id, e)));
         }
+        Some(recovered.file)
     }
 }
 

@@ -206,15 +206,18 @@ pub fn load_and_evaluate(
     providers: &Providers,
     sources: &mut SourceMap,
 ) -> (Option<Config>, Diagnostics) {
-    let (parsed, diags) = parse(path, options.stdlib, sources);
+    let (parsed, mut diags) = parse_outcome(path, options.stdlib, sources);
     match parsed {
-        Some(parsed) => {
+        ParseOutcome::Whole(parsed) => {
             let (config, more) = evaluate_parsed(&parsed, options, providers, sources);
-            let mut all = diags;
-            all.extend(more);
-            (config, all)
+            diags.extend(more);
+            (config, diags)
         }
-        None => (None, diags),
+        ParseOutcome::Partial(parsed, broken) => {
+            diags.extend(check_what_parsed(&parsed, &broken, options, providers, sources));
+            (None, diags)
+        }
+        ParseOutcome::Nothing => (None, diags),
     }
 }
 
@@ -259,13 +262,82 @@ impl Parsed {
 /// Read and parse the configuration at `path` and the modules it calls;
 /// `None` when something could not be read or parsed.
 pub fn parse(path: &Path, stdlib: Embedded, sources: &mut SourceMap) -> (Option<Parsed>, Diagnostics) {
+    match parse_outcome(path, stdlib, sources) {
+        (ParseOutcome::Whole(parsed), diags) => (Some(parsed), diags),
+        (_, diags) => (None, diags),
+    }
+}
+
+/// What reading a configuration gave.
+pub enum ParseOutcome {
+    Whole(Parsed),
+    /// Some files did not parse whole: what did, and where the errors are.
+    /// Not to be planned, only checked (`check_what_parsed`).
+    Partial(Parsed, Broken),
+    Nothing,
+}
+
+/// Where a configuration did not parse.
+pub struct Broken {
+    /// A declaration was lost (not only a malformed value).
+    incomplete: bool,
+    /// The syntax errors' places: what evaluation says there is their echo.
+    places: Vec<ErrorPlace>,
+}
+
+/// A diagnostic's file and the byte ranges of its labels.
+type ErrorPlace = (Option<k8sinfra_lang::FileId>, Vec<(usize, usize)>);
+
+pub fn parse_outcome(path: &Path, stdlib: Embedded, sources: &mut SourceMap) -> (ParseOutcome, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let mut loader = loader::Loader { parse_failed: false, sources, stdlib, diags: &mut diags };
+    let mut loader = loader::Loader { parse_failed: false, incomplete: false, sources, stdlib, diags: &mut diags };
     let tree = loader.load_root(path);
     // A module that failed to load is skipped (its call is unknown), but a
-    // file that failed to parse hides declarations: stop at syntax errors.
-    let parsed = if loader.parse_failed { None } else { tree.map(|tree| Parsed { tree }) };
-    (parsed, diags)
+    // file that failed to parse may hide declarations: what parsed is only
+    // checked, never planned.
+    let (failed, incomplete) = (loader.parse_failed, loader.incomplete);
+    let outcome = match (tree, failed) {
+        (Some(tree), false) => ParseOutcome::Whole(Parsed { tree }),
+        (Some(tree), true) => {
+            let places = diags.iter().map(|d| (d.file, d.label_ranges())).collect();
+            ParseOutcome::Partial(Parsed { tree }, Broken { incomplete, places })
+        }
+        (None, _) => ParseOutcome::Nothing,
+    };
+    (outcome, diags)
+}
+
+/// The problems of what parsed, when something did not, so that one run
+/// reports the syntax errors and the type and reference errors together.
+/// Left out: what evaluation says at a syntax error's place (a malformed
+/// CIDR reads as null there), what a lost declaration could cause (a name
+/// that resolves to nothing, an input not declared), and the providers'
+/// checks (a NAT gateway's route may be in what did not parse).
+pub fn check_what_parsed(
+    partial: &Parsed,
+    broken: &Broken,
+    options: &LoadOptions<'_>,
+    providers: &Providers,
+    sources: &mut SourceMap,
+) -> Diagnostics {
+    const MAYBE_MISSING: &[&str] =
+        &["check::unknown_reference", "check::unknown_input", "check::missing_input", "check::unknown_module"];
+    let mut diags = Diagnostics::new();
+    let _ = evaluate::evaluate(&partial.tree, options, providers, sources, &mut diags);
+    let overlaps = |a: &(usize, usize), b: &(usize, usize)| a.0 < b.1.max(b.0 + 1) && b.0 < a.1.max(a.0 + 1);
+    let mut kept = Diagnostics::new();
+    for diag in diags.into_sorted() {
+        let ranges = diag.label_ranges();
+        let echo = broken
+            .places
+            .iter()
+            .any(|(file, places)| *file == diag.file && places.iter().any(|p| ranges.iter().any(|r| overlaps(p, r))));
+        let maybe_missing = broken.incomplete && diag.code().is_some_and(|c| MAYBE_MISSING.contains(&c.as_str()));
+        if !echo && !maybe_missing {
+            kept.push(diag);
+        }
+    }
+    kept
 }
 
 /// Evaluate and check a parsed configuration (`sources` must be the map it

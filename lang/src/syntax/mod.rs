@@ -12,7 +12,7 @@ mod template;
 mod trivia;
 
 pub use error::SyntaxError;
-pub use parser::{parse_bytes, parse_file, parse_str, parse_vars};
+pub use parser::{parse_bytes, parse_file, parse_recovering, parse_str, parse_vars, Recovered};
 pub use template::parse_template;
 
 #[derive(pest_derive::Parser)]

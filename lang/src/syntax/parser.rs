@@ -63,10 +63,36 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<&str, SyntaxError> {
 
 /// Parse one file's text. All errors found are returned together.
 pub fn parse_str(file: FileId, src: &str) -> Result<File, Vec<SyntaxError>> {
-    if let Some(at) = src.find('\0') {
-        return Err(vec![SyntaxError::NulByte { span: (at, 1).into() }]);
+    match parse_recovering(file, src) {
+        Recovered { file, errors, .. } if errors.is_empty() => Ok(file),
+        Recovered { errors, .. } => Err(errors),
     }
-    let comments = guard::scan(src)?;
+}
+
+/// A file parsed as far as it goes.
+pub struct Recovered {
+    /// The items that parsed (a malformed literal lowered to `null`).
+    pub file: File,
+    pub errors: Vec<SyntaxError>,
+    /// Every declaration of the text is in `file`: the errors are only
+    /// in values (a malformed CIDR, an unknown escape), not in structure.
+    pub whole: bool,
+}
+
+/// Parse one file's text, keeping what parsed beside the errors.
+pub fn parse_recovering(file: FileId, src: &str) -> Recovered {
+    let empty = |errors| Recovered {
+        file: File { id: file, items: Vec::new(), trailing_comments: Vec::new() },
+        errors,
+        whole: false,
+    };
+    if let Some(at) = src.find('\0') {
+        return empty(vec![SyntaxError::NulByte { span: (at, 1).into() }]);
+    }
+    let comments = match guard::scan(src) {
+        Ok(comments) => comments,
+        Err(errors) => return empty(errors),
+    };
     let new_lower = || Lower {
         file,
         trivia: RefCell::new(TriviaCursor::new(src, file, comments.clone())),
@@ -80,14 +106,11 @@ pub fn parse_str(file: FileId, src: &str) -> Result<File, Vec<SyntaxError>> {
         lower.base.set(base);
         items.push(lower.item(pair));
     });
+    let whole = failures.is_empty();
     lower.errors.borrow_mut().extend(failures);
     let trailing_comments = lower.trivia.borrow_mut().before(usize::MAX);
     let errors = lower.errors.into_inner();
-    if errors.is_empty() {
-        Ok(File { id: file, items, trailing_comments })
-    } else {
-        Err(errors)
-    }
+    Recovered { file: File { id: file, items, trailing_comments }, errors, whole }
 }
 
 /// Parse `src` an item at a time, as `file = (item ~ sep?)*` reads it, and
