@@ -35,6 +35,10 @@ pub struct Target<'a> {
     /// configuration names the resource (a bucket's name). Only that one
     /// can be this create's.
     pub expected_id: Option<&'a str>,
+    /// For `find` on an interrupted create: the id the state holds at the
+    /// address already (the resource a replacement replaces, tagged alike),
+    /// which is not this create's.
+    pub not_id: Option<&'a str>,
 }
 
 /// A resource as the state knows it, for reading in bulk: a provider may

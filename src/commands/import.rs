@@ -37,6 +37,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
             lineage: &state.lineage,
             since: None,
             expected_id: None,
+            not_id: None,
         };
         let Some(provider) = providers.for_type(&type_name) else { return false };
         let settings = session.config.providers.get(provider.name()).cloned().unwrap_or_default();

@@ -285,6 +285,76 @@ fn an_untagged_bucket_is_adopted_only_under_the_name_its_create_asked_for() {
     assert_eq!(buckets(), ["adopt-files", "adopt-state"]);
 }
 
+/// A replacement killed after its create: the new instance carries the
+/// same ownership tags as the old one (and its address has brackets, which
+/// moto reads as a pattern). The next refresh adopts the new one, not the
+/// old, and keeps the old as deposed for the plan to destroy: one host is
+/// left, the new one.
+#[test]
+fn an_interrupted_replacement_adopts_the_new_resource_and_destroys_the_old() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let ec2 = moto.ec2();
+    let dir = example("vpc");
+    std::fs::write(
+        dir.path().join("host.k8sinfra"),
+        "instance web {\n  count  = 1\n  image  = \"ami-a4c7edb2\"\n  type   = \"t2.nano\"\n  subnet = subnet.private\n}\n",
+    )
+    .expect("host");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let before = state(dir.path());
+    let old = id(&before, "instance.web[0]");
+    let lineage = before["lineage"].as_str().expect("lineage").to_string();
+
+    // What the killed run left: the new instance, tagged, and a pending create.
+    let tag = |k: &str, v: &str| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build();
+    let subnet = id(&before, "subnet.private");
+    let run = rt
+        .block_on(
+            ec2.run_instances()
+                .image_id("ami-a4c7edb2")
+                .instance_type(aws_sdk_ec2::types::InstanceType::T2Nano)
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(&subnet)
+                .tag_specifications(
+                    aws_sdk_ec2::types::TagSpecification::builder()
+                        .resource_type(aws_sdk_ec2::types::ResourceType::Instance)
+                        .tags(tag("k8sinfra:address", "instance.web[0]"))
+                        .tags(tag("k8sinfra:lineage", &lineage))
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("run");
+    let new = run.instances()[0].instance_id().expect("id").to_string();
+    let mut edited = before.clone();
+    edited["pending"] = serde_json::json!({ "instance.web[0]": { "type": "instance" } });
+    std::fs::write(dir.path().join(".k8sinfra/state.json"), serde_json::to_vec_pretty(&edited).expect("json"))
+        .expect("state");
+
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    assert!(stdout(&plan).contains("# instance.web[0] (deposed) will be destroyed"), "{}", stdout(&plan));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert_eq!(id(&state(dir.path()), "instance.web[0]"), new, "the new instance was adopted");
+    let described =
+        rt.block_on(ec2.describe_instances().instance_ids(&old).instance_ids(&new).send()).expect("describe");
+    let states: std::collections::BTreeMap<String, String> = described
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .map(|i| {
+            let name = i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default();
+            (i.instance_id().unwrap_or_default().to_string(), name)
+        })
+        .collect();
+    assert_eq!(states.get(&new).map(String::as_str), Some("running"), "{states:?}");
+    assert_eq!(states.get(&old).map(String::as_str), Some("terminated"), "the old one went: {states:?}");
+    assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));
+}
+
 #[test]
 fn apply_killed_at_any_point_and_rerun_leaves_exactly_the_declared_resources() {
     use std::io::{BufRead as _, BufReader};

@@ -486,8 +486,14 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
         let error = ProviderError::Unsupported(change.type_name.clone(), "nothing".into());
         return Ran { result: Err(error), old_kept: None };
     };
-    let target =
-        Target { type_name: &change.type_name, address: &change.address, lineage, since: None, expected_id: None };
+    let target = Target {
+        type_name: &change.type_name,
+        address: &change.address,
+        lineage,
+        since: None,
+        expected_id: None,
+        not_id: None,
+    };
     let id = change.id.as_deref().unwrap_or_default();
     let result = match change.action {
         Action::Create => provider.create(target, &task.after).await.map(Some),
@@ -536,8 +542,15 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
             lineage: &state.lineage,
             since: pending.since,
             expected_id: pending.id.as_deref(),
+            not_id: state.resources.get(address).map(|r| r.id.as_str()),
         };
         if let Some(remote) = provider.find(target).await? {
+            // A replacement interrupted after its create: the old resource
+            // is still in the state at this address. It goes on as deposed,
+            // for the next plan to destroy, and the new one takes its place.
+            if let Some(old) = fresh.resources.remove(address) {
+                fresh.resources.insert(deposed(address), old);
+            }
             fresh.resources.insert(
                 address.clone(),
                 ResourceState {
@@ -564,7 +577,14 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
             let stored: Vec<Stored<'_>> = resources
                 .iter()
                 .map(|(address, r)| Stored {
-                    target: Target { type_name, address, lineage: &state.lineage, since: None, expected_id: None },
+                    target: Target {
+                        type_name,
+                        address,
+                        lineage: &state.lineage,
+                        since: None,
+                        expected_id: None,
+                        not_id: None,
+                    },
                     id: r.id.as_str(),
                     attrs: &r.attrs,
                 })

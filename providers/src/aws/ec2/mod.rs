@@ -89,108 +89,74 @@ pub fn read<'a>(
     })
 }
 
-/// The resource tagged with this address and lineage, if any.
+/// The resource tagged with this address and lineage, if any: how an
+/// interrupted create is adopted. Not the one the state already holds at
+/// the address (`target.not_id`): a replacement's new resource carries the
+/// same tags as the old one it replaces.
 pub fn find<'a>(
     ec2: &'a aws_sdk_ec2::Client,
     target: Target<'a>,
 ) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
     Box::pin(async move {
-        let owned =
-            vec![filter("tag:k8sinfra:address", target.address), filter("tag:k8sinfra:lineage", target.lineage)];
+        let owned = vec![
+            filter("tag:k8sinfra:address", &tag_pattern(target.address)),
+            filter("tag:k8sinfra:lineage", target.lineage),
+        ];
+        let t = &target;
         let id = match target.type_name {
-            "vpc" => ec2
-                .describe_vpcs()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeVpcs", e))?
-                .vpcs()
-                .first()
-                .and_then(|v| v.vpc_id().map(str::to_string)),
-            "subnet" => ec2
-                .describe_subnets()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeSubnets", e))?
-                .subnets()
-                .first()
-                .and_then(|v| v.subnet_id().map(str::to_string)),
-            "internet_gateway" => ec2
-                .describe_internet_gateways()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeInternetGateways", e))?
-                .internet_gateways()
-                .first()
-                .and_then(|v| v.internet_gateway_id().map(str::to_string)),
-            "route_table" => ec2
-                .describe_route_tables()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeRouteTables", e))?
-                .route_tables()
-                .first()
-                .and_then(|v| v.route_table_id().map(str::to_string)),
-            "elastic_ip" => ec2
-                .describe_addresses()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeAddresses", e))?
-                .addresses()
-                .first()
-                .and_then(|v| v.allocation_id().map(str::to_string)),
-            "nat_gateway" => ec2
-                .describe_nat_gateways()
-                .set_filter(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeNatGateways", e))?
-                .nat_gateways()
-                .iter()
-                .find(|g| !matches!(g.state(), Some(aws_sdk_ec2::types::NatGatewayState::Deleted)))
-                .and_then(|v| v.nat_gateway_id().map(str::to_string)),
-            "security_group" => ec2
-                .describe_security_groups()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeSecurityGroups", e))?
-                .security_groups()
-                .first()
-                .and_then(|v| v.group_id().map(str::to_string)),
-            "key_pair" => ec2
-                .describe_key_pairs()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeKeyPairs", e))?
-                .key_pairs()
-                .first()
-                .and_then(|v| v.key_name().map(str::to_string)),
-            "instance" => ec2
-                .describe_instances()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeInstances", e))?
-                .reservations()
-                .iter()
-                .flat_map(|r| r.instances())
-                .find(|i| !instance::terminated(i))
-                .and_then(|v| v.instance_id().map(str::to_string)),
-            "ebs_volume" => ec2
-                .describe_volumes()
-                .set_filters(Some(owned))
-                .send()
-                .await
-                .map_err(|e| api("DescribeVolumes", e))?
-                .volumes()
-                .first()
-                .and_then(|v| v.volume_id().map(str::to_string)),
+            "vpc" => {
+                let out = ec2.describe_vpcs().set_filters(Some(owned)).send().await;
+                pick(out.map_err(|e| api("DescribeVpcs", e))?.vpcs(), |v| (v.tags(), v.vpc_id()), t)
+            }
+            "subnet" => {
+                let out = ec2.describe_subnets().set_filters(Some(owned)).send().await;
+                pick(out.map_err(|e| api("DescribeSubnets", e))?.subnets(), |v| (v.tags(), v.subnet_id()), t)
+            }
+            "internet_gateway" => {
+                let out = ec2.describe_internet_gateways().set_filters(Some(owned)).send().await;
+                let out = out.map_err(|e| api("DescribeInternetGateways", e))?;
+                pick(out.internet_gateways(), |v| (v.tags(), v.internet_gateway_id()), t)
+            }
+            "route_table" => {
+                let out = ec2.describe_route_tables().set_filters(Some(owned)).send().await;
+                pick(
+                    out.map_err(|e| api("DescribeRouteTables", e))?.route_tables(),
+                    |v| (v.tags(), v.route_table_id()),
+                    t,
+                )
+            }
+            "elastic_ip" => {
+                let out = ec2.describe_addresses().set_filters(Some(owned)).send().await;
+                pick(out.map_err(|e| api("DescribeAddresses", e))?.addresses(), |v| (v.tags(), v.allocation_id()), t)
+            }
+            "nat_gateway" => {
+                let out = ec2.describe_nat_gateways().set_filter(Some(owned)).send().await;
+                let out = out.map_err(|e| api("DescribeNatGateways", e))?;
+                let live = out
+                    .nat_gateways()
+                    .iter()
+                    .filter(|g| !matches!(g.state(), Some(aws_sdk_ec2::types::NatGatewayState::Deleted)));
+                pick(live, |v| (v.tags(), v.nat_gateway_id()), t)
+            }
+            "security_group" => {
+                let out = ec2.describe_security_groups().set_filters(Some(owned)).send().await;
+                let out = out.map_err(|e| api("DescribeSecurityGroups", e))?;
+                pick(out.security_groups(), |v| (v.tags(), v.group_id()), t)
+            }
+            "key_pair" => {
+                let out = ec2.describe_key_pairs().set_filters(Some(owned)).send().await;
+                pick(out.map_err(|e| api("DescribeKeyPairs", e))?.key_pairs(), |v| (v.tags(), v.key_name()), t)
+            }
+            "instance" => {
+                let out = ec2.describe_instances().set_filters(Some(owned)).send().await;
+                let out = out.map_err(|e| api("DescribeInstances", e))?;
+                let live = out.reservations().iter().flat_map(|r| r.instances()).filter(|i| !instance::terminated(i));
+                pick(live, |v| (v.tags(), v.instance_id()), t)
+            }
+            "ebs_volume" => {
+                let out = ec2.describe_volumes().set_filters(Some(owned)).send().await;
+                pick(out.map_err(|e| api("DescribeVolumes", e))?.volumes(), |v| (v.tags(), v.volume_id()), t)
+            }
             // No tags: an interrupted attach is recognised by `create`.
             "volume_attachment" | "security_group_rule" => None,
             other => return Err(unsupported(other)),
@@ -199,6 +165,30 @@ pub fn find<'a>(
             Some(id) => read(ec2, target, &id).await,
             None => Ok(None),
         }
+    })
+}
+
+/// A tag filter's value for an address. EC2 matches `*` and `?` as
+/// wildcards and everything else as itself; moto matches fnmatch patterns,
+/// where `[…]` is a character class, so `node[0]` never finds `node[0]`.
+/// Each bracket becomes `?`, which both read alike, and `pick` checks the
+/// exact value.
+fn tag_pattern(address: &str) -> String {
+    address.replace(['[', ']'], "?")
+}
+
+/// The id of the first item tagged exactly as `target`'s, other than the
+/// one the state holds already.
+fn pick<'i, T: 'i>(
+    items: impl IntoIterator<Item = &'i T>,
+    parts: impl Fn(&'i T) -> (&'i [Tag], Option<&'i str>),
+    target: &Target<'_>,
+) -> Option<String> {
+    items.into_iter().find_map(|item| {
+        let (tags, id) = parts(item);
+        let pairs: Vec<(&str, &str)> = tags.iter().filter_map(|t| Some((t.key()?, t.value()?))).collect();
+        let ours = super::tags::owned_by(&pairs, target);
+        (ours && id != target.not_id).then(|| id.map(str::to_string)).flatten()
     })
 }
 

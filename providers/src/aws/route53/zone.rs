@@ -371,6 +371,7 @@ mod tests {
             lineage: "0b7c4a7e-1f1e-4c55-9d7e-2b8e7f0c9a11",
             since: None,
             expected_id: None,
+            not_id: None,
         }
     }
 
