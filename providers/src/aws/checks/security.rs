@@ -116,14 +116,6 @@ pub const RULES: &[Rule] = &[
         checkov: "CKV2_AWS_6",
     },
     Rule {
-        id: "bucket_unencrypted",
-        severity: "high",
-        title: "a bucket without default encryption",
-        fix: "set `encryption = \"AES256\"` or `\"aws:kms\"`",
-        trivy: "AVD-AWS-0088",
-        checkov: "CKV_AWS_19",
-    },
-    Rule {
         id: "bucket_versioning",
         severity: "medium",
         title: "a bucket without versioning: an overwritten or deleted object is gone",
@@ -277,9 +269,6 @@ fn findings(r: &ResourceInstance, found: &mut Found) {
         "s3_bucket" => {
             if is("block_public_access", false) {
                 found.push(("bucket_public_access", attr_span(r, "block_public_access"), "not blocked".into()));
-            }
-            if matches!(attr("encryption"), Some(Value::Null) | None) {
-                found.push(("bucket_unencrypted", r.spans.decl, "no default encryption".into()));
             }
             if !is("versioning", true) {
                 found.push(("bucket_versioning", attr_span(r, "versioning"), "not versioned".into()));
