@@ -372,12 +372,15 @@ fn apply_killed_at_any_point_and_rerun_leaves_exactly_the_declared_resources() {
     let mut child =
         command.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("spawn");
     let stderr_pipe = child.stderr.take().expect("stderr");
-    for line in BufReader::new(stderr_pipe).lines() {
-        if line.expect("line").contains("subnet.") {
-            break;
-        }
-    }
-    let _ = child.kill();
+    let mut seen = Vec::new();
+    let marked = BufReader::new(stderr_pipe).lines().map_while(Result::ok).any(|line| {
+        seen.push(line.clone());
+        line.contains("subnet.")
+    });
+    assert!(marked, "the apply never reached the subnets:\n{}", seen.join("\n"));
+    let finished = child.try_wait().expect("status");
+    assert!(finished.is_none(), "the apply ended before the kill: {finished:?}");
+    child.kill().expect("SIGKILL");
     let _ = child.wait();
 
     let rerun = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
@@ -655,6 +658,65 @@ fn a_bucket_someone_else_made_is_refused_not_silently_shared() {
     assert!(import.status.success(), "{}", stderr(&import));
     let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", stderr(&apply));
+}
+
+/// A saved plan is what a reviewer approved: `apply FILE` refuses it when
+/// planning again gives other changes, whatever moved since — the
+/// configuration, the inputs, or the cloud — and writes nothing.
+#[test]
+fn a_saved_plan_is_refused_when_planning_again_gives_other_changes() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let main = dir.path().join("main.k8sinfra");
+    let text = std::fs::read_to_string(&main).expect("read");
+    std::fs::write(
+        &main,
+        text.replace(
+            "tags                 = { Project = \"k8s-devops\" }",
+            "tags                 = { Project = \"k8s-devops\", Team = input.team }",
+        ),
+    )
+    .expect("edit");
+    std::fs::write(dir.path().join("inputs.k8sinfra"), "input team: string = \"infra\"\n").expect("input");
+    assert!(k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]).status.success());
+    let refused = |plan: &str, args: &[&str], what: &str| {
+        let serial = state(dir.path())["serial"].clone();
+        let mut all = vec!["apply", plan];
+        all.extend_from_slice(args);
+        let out = k8sinfra(&moto, dir.path(), &all);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}{}", stdout(&out), stderr(&out));
+        assert!(stderr(&out).contains("planning again now gives different changes"), "{what}: {}", stderr(&out));
+        assert_eq!(state(dir.path())["serial"], serial, "{what}: nothing written");
+    };
+    let save = |name: &str, args: &[&str]| {
+        let mut all = vec!["plan", "--out", name];
+        all.extend_from_slice(args);
+        let out = k8sinfra(&moto, dir.path(), &all);
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+
+    // The configuration edited after review.
+    save("edited.plan", &["--var", "team=platform"]);
+    let now = std::fs::read_to_string(&main).expect("read");
+    std::fs::write(&main, now.replace("enable_dns_hostnames = true", "enable_dns_hostnames = false")).expect("edit");
+    refused("edited.plan", &["--var", "team=platform"], "an edited configuration");
+    std::fs::write(&main, now).expect("restore");
+
+    // Other inputs at apply than at plan.
+    refused("edited.plan", &["--var", "team=data"], "other inputs");
+
+    // The cloud changed after review.
+    let subnet = id(&state(dir.path()), "subnet.public");
+    let off = aws_sdk_ec2::types::AttributeBooleanValue::builder().value(false).build();
+    runtime()
+        .block_on(moto.ec2().modify_subnet_attribute().subnet_id(&subnet).map_public_ip_on_launch(off).send())
+        .expect("drift");
+    refused("edited.plan", &["--var", "team=platform"], "a drifted cloud");
+
+    // Planned again as it is now, it applies.
+    save("current.plan", &["--var", "team=platform"]);
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "current.plan", "--var", "team=platform"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
 }
 
 /// With `--json`, standard output is exactly one JSON document for every

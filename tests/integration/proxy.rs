@@ -26,6 +26,9 @@ pub struct Faults {
     pub drops_after: f64,
     /// Seeds the choice, so a failing run can be replayed.
     pub seed: u64,
+    /// Operations whose first answer is always lost after the cloud acted
+    /// on it: a fault certain to hit the creates that matter.
+    pub lose_first: &'static [&'static str],
 }
 
 /// A fault the relay injected: its kind and the operation it hit.
@@ -224,7 +227,10 @@ fn relay(
             }
             *log.counts.entry(operation.clone()).or_default() += 1;
             let toss = log.toss();
-            let fault = if toss < faults.errors {
+            let first = log.counts.get(&operation) == Some(&1);
+            let fault = if first && faults.lose_first.contains(&operation.as_str()) {
+                Some("drop after")
+            } else if toss < faults.errors {
                 Some("error")
             } else if toss < faults.errors + faults.drops_before {
                 Some("drop before")

@@ -237,6 +237,7 @@ fn ten_concurrent_applies_take_turns_and_the_serial_only_grows() {
     let outcomes = ten_applies(&moto, dir.path(), &[]);
     let applied = outcomes.iter().filter(|o| o.status.success()).count();
     assert!(applied >= 1, "one run held the lock");
+    assert!(applied < outcomes.len(), "runs that started together met the lock: {applied} of 10 applied");
     for refused in outcomes.iter().filter(|o| !o.status.success()) {
         let message = flat(&stderr(refused));
         assert!(message.contains("is locked") && message.contains("lock id"), "refused, naming the holder: {message}");
@@ -274,8 +275,21 @@ fn without_the_lock_conditional_writes_still_refuse_every_stale_write() {
     let serials = stored_serials(&moto);
     assert_eq!(serials, (1..=state.serial).collect::<Vec<u64>>(), "one write per serial, none clobbered");
 
+    assert!(outcomes.iter().any(|o| !o.status.success()), "ten runs on one state without a lock: some were refused");
+
     // With the lock again, the next apply finishes whatever is left.
     assert!(ok(&k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"])));
     let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    // A refused run stopped before its creates: nothing is in the cloud twice.
+    let ec2 = moto.ec2();
+    let vpcs = rt.block_on(ec2.describe_vpcs().send()).expect("vpcs");
+    assert_eq!(vpcs.vpcs().iter().filter(|v| v.is_default() != Some(true)).count(), 1, "one VPC");
+    let ours = aws_sdk_ec2::types::Filter::builder().name("tag-key").values("k8sinfra:address").build();
+    let subnets = rt.block_on(ec2.describe_subnets().filters(ours.clone()).send()).expect("subnets");
+    assert_eq!(subnets.subnets().len(), 2, "two subnets");
+    let gateways = rt.block_on(ec2.describe_nat_gateways().filter(ours.clone()).send()).expect("nat gateways");
+    assert_eq!(gateways.nat_gateways().len(), 1, "one NAT gateway");
+    let addresses = rt.block_on(ec2.describe_addresses().filters(ours).send()).expect("addresses");
+    assert_eq!(addresses.addresses().len(), 1, "one address");
 }

@@ -264,6 +264,9 @@ mod tests {
     fn a_plan_survives_its_json_and_keeps_no_secret() {
         let plan = crate::render::sample_plan();
         let json = plan.to_json();
+        for secret in [crate::render::sample::SECRET_BEFORE, crate::render::sample::SECRET_AFTER] {
+            assert!(!json.contains(secret), "the saved plan holds a secret:\n{json}");
+        }
         insta::assert_snapshot!(json);
         let back = Plan::from_json(&json).expect("reads back");
         assert!(back.same_changes(&plan));

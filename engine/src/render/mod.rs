@@ -4,7 +4,7 @@
 
 mod markdown;
 #[cfg(test)]
-mod sample;
+pub(crate) mod sample;
 mod text;
 
 pub use markdown::{plan_markdown, PART_LIMIT};

@@ -4,6 +4,11 @@ use serde_json::json;
 
 use crate::plan::{Action, AttrChange, Change, Drift, Plan};
 
+/// The secret values the sample's sensitive change had before redaction:
+/// nothing rendered from the sample may contain them.
+pub const SECRET_BEFORE: &str = "token-before-s3cr3t";
+pub const SECRET_AFTER: &str = "token-after-s3cr3t";
+
 fn change(address: &str, action: Action, attrs: Vec<AttrChange>) -> Change {
     Change {
         address: address.into(),
@@ -76,14 +81,16 @@ pub fn plan() -> Plan {
             change(
                 "s3_object.token",
                 Action::Update,
+                // As the planner makes it: real values, then redacted.
                 vec![AttrChange {
                     name: "content".into(),
-                    before: Some(json!(null)),
-                    after: Some(json!(null)),
+                    before: Some(json!(SECRET_BEFORE)),
+                    after: Some(json!(SECRET_AFTER)),
                     forces_new: false,
                     sensitive: true,
                     after_known: None,
-                }],
+                }
+                .redacted()],
             ),
             change("subnet.old", Action::Delete, vec![attr("zone", Some(json!("us-east-1a")), None, false)]),
             change("vpc.same", Action::NoOp, vec![]),

@@ -214,6 +214,10 @@ mod tests {
 
     #[test]
     fn a_plan_reads_like_the_language() {
-        insta::assert_snapshot!(plan_text(&super::super::sample::plan(), false));
+        let text = plan_text(&super::super::sample::plan(), false);
+        for secret in [super::super::sample::SECRET_BEFORE, super::super::sample::SECRET_AFTER] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        insta::assert_snapshot!(text);
     }
 }

@@ -376,3 +376,71 @@ fn http_status<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Opti
 fn gone(name: &str) -> ProviderError {
     ProviderError::Api { operation: "CreateBucket".into(), message: format!("bucket {name} cannot be read back") }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpListener;
+
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
+    /// A one-answer S3: every request gets `body` with status 200, as AWS
+    /// documents GetBucketVersioning's answer (or as moto gives it).
+    fn answering(body: &'static str) -> aws_sdk_s3::Client {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut rest = vec![0; length];
+                let _ = reader.read_exact(&mut rest);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut stream = stream;
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .force_path_style(true)
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    #[tokio::test]
+    async fn versioning_is_read_from_s3s_own_answer_and_from_motos() {
+        // What AWS documents (and the SDK parses).
+        let aws = answering(
+            r#"<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>"#,
+        );
+        assert!(super::versioning(&aws, "b").await.expect("parsed"));
+        let suspended = answering(
+            r#"<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Suspended</Status></VersioningConfiguration>"#,
+        );
+        assert!(!super::versioning(&suspended, "b").await.expect("parsed"));
+        let never = answering(
+            r#"<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#,
+        );
+        assert!(!super::versioning(&never, "b").await.expect("parsed"));
+        // moto 5.2.5's root element, which the SDK refuses.
+        let moto = answering(
+            r#"<?xml version="1.0" encoding="UTF-8"?><GetBucketVersioningResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></GetBucketVersioningResponse>"#,
+        );
+        assert!(super::versioning(&moto, "b").await.expect("read from the body"));
+    }
+}
