@@ -111,12 +111,13 @@ impl LocalBackend {
         check_descends(&location, base.as_ref().map(|(l, s)| (l.as_str(), *s)), state)?;
         if let Some((bytes, _)) = stored {
             let backup = self.path.with_extension("json.backup");
-            std::fs::write(&backup, &bytes).map_err(|e| io("write", &backup, &e))?;
+            let mut file = private_file(&backup).map_err(|e| io("create", &backup, &e))?;
+            file.write_all(&bytes).map_err(|e| io("write", &backup, &e))?;
         }
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| io("create", dir, &e))?;
+        private_dir(dir).map_err(|e| io("create", dir, &e))?;
         let tmp = self.path.with_extension("json.tmp");
-        let mut file = std::fs::File::create(&tmp).map_err(|e| io("create", &tmp, &e))?;
+        let mut file = private_file(&tmp).map_err(|e| io("create", &tmp, &e))?;
         file.write_all(&encode(state)).map_err(|e| io("write", &tmp, &e))?;
         file.sync_all().map_err(|e| io("flush", &tmp, &e))?;
         std::fs::rename(&tmp, &self.path).map_err(|e| io("replace", &self.path, &e))?;
@@ -215,7 +216,7 @@ impl Backend for LocalBackend {
             if dir.is_dir() {
                 return Ok(vec![format!("{} is ready", dir.display())]);
             }
-            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, &e))?;
+            private_dir(dir).map_err(|e| io("create", dir, &e))?;
             Ok(vec![format!("created {}", dir.display())])
         })
     }
@@ -239,6 +240,38 @@ impl Backend for LocalBackend {
     fn force_unlock<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<LockInfo, BackendError>> {
         Box::pin(async move { self.force_unlock_now(id) })
     }
+}
+
+/// A state file, readable by its owner alone (0600): it holds private
+/// keys and tokens. Truncated if it exists, with its mode set anew.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
+/// The state's folder: made 0700 when this creates it (a folder the user
+/// named and made is left as it is).
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -265,6 +298,15 @@ mod tests {
         state.serial = 2;
         backend.save_now(&state).expect("second write");
         assert!(backend.path().with_extension("json.backup").exists());
+        // It holds private keys: the owner's alone, in a folder of theirs.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = |p: &Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+            assert_eq!(mode(backend.path()), 0o600, "the state");
+            assert_eq!(mode(&backend.path().with_extension("json.backup")), 0o600, "its backup");
+            assert_eq!(mode(backend.path().parent().expect("folder")), 0o700, "its folder");
+        }
 
         // A second reader that saw serial 2 cannot write once the first
         // has moved on to 3, even though its serial 3 is "higher".
