@@ -132,10 +132,7 @@ pub fn find<'a>(
             "nat_gateway" => {
                 let out = ec2.describe_nat_gateways().set_filter(Some(owned)).send().await;
                 let out = out.map_err(|e| api("DescribeNatGateways", e))?;
-                let live = out
-                    .nat_gateways()
-                    .iter()
-                    .filter(|g| !matches!(g.state(), Some(aws_sdk_ec2::types::NatGatewayState::Deleted)));
+                let live = out.nat_gateways().iter().filter(|g| nat_gateway::live(g));
                 pick(live, |v| (v.tags(), v.nat_gateway_id()), t)
             }
             "security_group" => {

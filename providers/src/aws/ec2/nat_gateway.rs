@@ -34,7 +34,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         let gateway = described(ec2, &id).await?;
         Ok(match gateway.as_ref().and_then(|g| g.state().cloned()) {
             Some(NatGatewayState::Available) => Poll::Ready(gateway),
-            Some(NatGatewayState::Failed) => Poll::Failed(format!("{id} failed to become available")),
+            Some(NatGatewayState::Failed) => Poll::Failed(failure(&id, gateway.as_ref())),
             Some(other) => Poll::Waiting(other.as_str().to_string()),
             None => Poll::Waiting("not visible yet".into()),
         })
@@ -66,9 +66,24 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
     Ok(out.nat_gateways().first().and_then(|gateway| remote(&target, gateway)))
 }
 
-/// A gateway as the state keeps it; `None` once it is being deleted.
+/// Why a gateway failed, as AWS says it (`Gateway.NotAttached`: made
+/// before its VPC's internet gateway was attached).
+fn failure(id: &str, gateway: Option<&NatGateway>) -> String {
+    let code = gateway.and_then(NatGateway::failure_code).unwrap_or("no failure code");
+    let message = gateway.and_then(NatGateway::failure_message).unwrap_or("");
+    format!("{id} failed to become available: {code}: {message}").trim_end_matches([':', ' ']).to_string()
+}
+
+/// Whether a gateway still counts: not deleted or being deleted, and not
+/// failed (AWS shows a failed one for about an hour; it never carries
+/// traffic, so the next plan makes a new one).
+pub fn live(gateway: &NatGateway) -> bool {
+    !matches!(gateway.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting | NatGatewayState::Failed))
+}
+
+/// A gateway as the state keeps it; `None` once it is gone or failed.
 pub fn remote(target: &Target<'_>, gateway: &NatGateway) -> Option<Remote> {
-    if matches!(gateway.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) {
+    if !live(gateway) {
         return None;
     }
     let id = gateway.nat_gateway_id().unwrap_or_default();
@@ -96,4 +111,37 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderE
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::types::{NatGateway, NatGatewayState};
+    use k8sinfra_engine::provider::Target;
+
+    #[test]
+    fn a_failed_gateway_counts_as_gone_and_says_why() {
+        let target = Target {
+            type_name: "nat_gateway",
+            address: "nat_gateway.main",
+            lineage: "l",
+            since: None,
+            expected_id: None,
+            not_id: None,
+        };
+        let gateway = |state| NatGateway::builder().nat_gateway_id("nat-1").state(state).build();
+        assert!(super::remote(&target, &gateway(NatGatewayState::Available)).is_some());
+        assert!(super::remote(&target, &gateway(NatGatewayState::Pending)).is_some());
+        for gone in [NatGatewayState::Failed, NatGatewayState::Deleting, NatGatewayState::Deleted] {
+            assert!(super::remote(&target, &gateway(gone.clone())).is_none(), "{gone:?}");
+        }
+        let failed = NatGateway::builder()
+            .state(NatGatewayState::Failed)
+            .failure_code("Gateway.NotAttached")
+            .failure_message("Network vpc-1 has no Internet gateway attached")
+            .build();
+        assert_eq!(
+            super::failure("nat-1", Some(&failed)),
+            "nat-1 failed to become available: Gateway.NotAttached: Network vpc-1 has no Internet gateway attached"
+        );
+    }
 }
