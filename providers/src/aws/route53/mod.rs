@@ -26,7 +26,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(tags())
             .attr(id())
             .attr(AttrSchema::computed("name_servers", Type::list(Type::String)).describe("The zone's name servers")),
-        ResourceSchema::new("dns_record", "A record set in a hosted zone, written with UPSERT")
+        ResourceSchema::new("dns_record", "A record set in a hosted zone")
             .attr(AttrSchema::required("zone", reference("dns_zone")).forces_new().describe("The hosted zone"))
             .attr(
                 AttrSchema::required("name", Type::String)
@@ -41,6 +41,9 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     .default(Value::Number(300.0))
                     .describe("Time to live, in seconds"),
             )
+            .attr(AttrSchema::optional("allow_overwrite", Type::Bool).default(Value::Bool(false)).describe(
+                "Take over a record set that exists already (UPSERT); without it, creating over one is an error",
+            ))
             .attr(
                 AttrSchema::optional("records", Type::list(Type::String))
                     .default(Value::List(Vec::new()))

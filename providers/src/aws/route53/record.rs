@@ -1,7 +1,9 @@
 //! `dns_record`: one record set in a hosted zone — values with a TTL, or
-//! an alias to a classic load balancer — written with an UPSERT (create
-//! and update alike), read back with ListResourceRecordSets, and deleted
-//! with exactly the values read, as Route53 requires.
+//! an alias to a classic load balancer — created with CREATE (so a record
+//! set someone else made is refused, not overwritten and later deleted;
+//! `allow_overwrite` takes it over with UPSERT), changed with UPSERT, read
+//! back with ListResourceRecordSets, and deleted with exactly the values
+//! read, as Route53 requires.
 //!
 //! Its id is `{zone}_{name}_{type}`: Route53 has no id of its own for a
 //! record set, and these three name it within the account.
@@ -80,7 +82,9 @@ pub async fn create(
     let zone = bare(text(attrs, "zone"));
     let name = text(attrs, "name").trim_end_matches('.');
     let kind = text(attrs, "type").to_ascii_uppercase();
-    upsert(r53, elb, zone, name, &kind, attrs).await?;
+    let overwrite = attrs.get("allow_overwrite").and_then(Value::as_bool).unwrap_or(false);
+    let action = if overwrite { ChangeAction::Upsert } else { ChangeAction::Create };
+    write(r53, elb, zone, name, &kind, attrs, action).await?;
     let id = record_id(zone, name, &kind);
     read(r53, target, &id).await?.ok_or_else(|| gone(&id))
 }
@@ -95,33 +99,67 @@ pub async fn update(
 ) -> Result<Remote, ProviderError> {
     // Zone, name and type force a new record, so the id still names it.
     let (zone, name, kind) = parse_id(id)?;
-    upsert(r53, elb, zone, name, kind, after).await?;
+    write(r53, elb, zone, name, kind, after, ChangeAction::Upsert).await?;
     read(r53, target, id).await?.ok_or_else(|| gone(id))
 }
 
 /// Write the record set as `attrs` describe it, and wait until Route53's
-/// name servers answer with it.
-async fn upsert(
+/// name servers answer with it. A CREATE that finds the record set there
+/// already is fine if it holds exactly what was asked (this create's own
+/// answer lost on the way); anything else is someone's record.
+async fn write(
     r53: &aws_sdk_route53::Client,
     elb: &aws_sdk_elasticloadbalancing::Client,
     zone: &str,
     name: &str,
     kind: &str,
     attrs: &Attrs,
+    action: ChangeAction,
 ) -> Result<(), ProviderError> {
     let set = desired(elb, name, kind, attrs).await?;
-    let batch = single_change(ChangeAction::Upsert, set)?;
-    let out = retry_while(OPERATION, transient, || async {
-        r53.change_resource_record_sets()
-            .hosted_zone_id(zone)
-            .change_batch(batch.clone())
-            .send()
-            .await
-            .map_err(|e| (code(&e), api(OPERATION, e)))
+    let batch = single_change(action, set.clone())?;
+    let sent = retry_while(OPERATION, transient, || async {
+        match r53.change_resource_record_sets().hosted_zone_id(zone).change_batch(batch.clone()).send().await {
+            Ok(out) => Ok(Some(out.change_info().map(ChangeInfo::id).unwrap_or_default().to_string())),
+            Err(e) if code(&e).as_deref() == Some("InvalidChangeBatch") && message(&e).contains("already exists") => {
+                Ok(None)
+            }
+            Err(e) => Err((code(&e), api(OPERATION, e))),
+        }
     })
     .await?;
-    let change = out.change_info().map(ChangeInfo::id).unwrap_or_default();
-    wait_insync(r53, change).await
+    match sent {
+        Some(change) => wait_insync(r53, &change).await,
+        None => match current(r53, zone, name, kind).await? {
+            Some(there) if same_set(&there, &set) => Ok(()),
+            _ => Err(exists(name, kind)),
+        },
+    }
+}
+
+/// Whether two record sets hold the same: values (in any order) and TTL,
+/// or the same alias target.
+fn same_set(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
+    let values = |s: &ResourceRecordSet| {
+        let mut v: Vec<String> = s.resource_records().iter().map(|r| r.value().to_string()).collect();
+        v.sort();
+        v
+    };
+    let alias = |s: &ResourceRecordSet| {
+        s.alias_target().map(|t| (t.hosted_zone_id().to_string(), normal(t.dns_name()), t.evaluate_target_health()))
+    };
+    values(a) == values(b) && alias(a) == alias(b) && (a.alias_target().is_some() || a.ttl() == b.ttl())
+}
+
+fn exists(name: &str, kind: &str) -> ProviderError {
+    ProviderError::Api {
+        operation: OPERATION.into(),
+        message: format!(
+            "a {kind} record set for {name} exists already and holds something else: this configuration did not \
+             make it. Manage it here with `k8sinfra import ADDRESS ZONE_{name}_{kind}`, or set \
+             `allow_overwrite = true` to take it over"
+        ),
+    }
 }
 
 /// A batch of one change.
@@ -485,6 +523,25 @@ fn gone(id: &str) -> ProviderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn set(ttl: i64, values: &[&str]) -> ResourceRecordSet {
+        let mut set = ResourceRecordSet::builder().name("www.example.com.").r#type(RrType::A).ttl(ttl);
+        for v in values {
+            set = set.resource_records(ResourceRecord::builder().value(*v).build().expect("record"));
+        }
+        set.build().expect("set")
+    }
+
+    #[test]
+    fn a_create_that_meets_a_record_set_takes_it_only_if_it_holds_what_was_asked() {
+        // Our own CREATE, answered but the answer lost: the same, in any order.
+        assert!(same_set(&set(300, &["192.0.2.1", "192.0.2.2"]), &set(300, &["192.0.2.2", "192.0.2.1"])));
+        // Someone else's: other values, or another TTL.
+        assert!(!same_set(&set(300, &["192.0.2.1"]), &set(300, &["198.51.100.7"])));
+        assert!(!same_set(&set(60, &["192.0.2.1"]), &set(300, &["192.0.2.1"])));
+        let message = exists("www.example.com", "A").to_string();
+        assert!(message.contains("k8sinfra import") && message.contains("allow_overwrite = true"), "{message}");
+    }
 
     #[test]
     fn ids_round_trip_with_underscores_in_names() {
