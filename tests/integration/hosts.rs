@@ -232,3 +232,33 @@ fn an_image_the_region_lacks_is_a_plan_error_before_anything_is_made() {
     let vpcs = rt.block_on(moto.ec2().describe_vpcs().filters(owned("vpc.main")).send()).expect("vpcs");
     assert!(vpcs.vpcs().is_empty(), "nothing was made: {vpcs:?}");
 }
+
+/// A subnet moved from one route table to another: the table it joins
+/// moves its association (ReplaceRouteTableAssociation) before the table it
+/// leaves lets go (forced by `depends_on`). AWS refuses AssociateRouteTable
+/// for a subnet another table holds; moto answers it with the old
+/// association and leaves the subnet where it was.
+#[test]
+fn a_subnet_moves_between_route_tables() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let dir = example("vpc");
+    assert!(k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]).status.success());
+    let main = dir.path().join("main.k8sinfra");
+    let text = std::fs::read_to_string(&main).expect("read");
+    let moved = text
+        .replace("  subnets = [subnet.public]\n", "  subnets = [subnet.public, subnet.private]\n")
+        .replace("  subnets = [subnet.private]\n", "  subnets    = []\n  depends_on = [route_table.public]\n");
+    assert_ne!(moved, text);
+    std::fs::write(&main, moved).expect("write");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "moved for good:\n{}", stdout(&plan));
+    let st = state(dir.path());
+    let (subnet, public) = (id(&st, "subnet.private"), id(&st, "route_table.public"));
+    let filter = Filter::builder().name("association.subnet-id").values(&subnet).build();
+    let tables = rt.block_on(moto.ec2().describe_route_tables().filters(filter).send()).expect("tables");
+    let holders: Vec<&str> = tables.route_tables().iter().filter_map(|t| t.route_table_id()).collect();
+    assert_eq!(holders, [public.as_str()], "the private subnet is the public table's now");
+}

@@ -115,18 +115,60 @@ async fn associate(ec2: &aws_sdk_ec2::Client, table: &str, subnet: &str) -> Resu
         || async {
             match ec2.associate_route_table().route_table_id(table).subnet_id(subnet).send().await {
                 Ok(_) => Ok(()),
-                // Associated already with this table: a lost answer's retry.
-                Err(e)
-                    if code(&e).as_deref() == Some("Resource.AlreadyAssociated")
-                        && associations(ec2, table).await.ok().flatten().is_some_and(|a| a.contains_key(subnet)) =>
-                {
-                    Ok(())
+                // Associated already: with this table (a lost answer's
+                // retry), or with another, from which it moves.
+                Err(e) if code(&e).as_deref() == Some("Resource.AlreadyAssociated") => {
+                    match elsewhere(ec2, table, &[subnet.to_string()]).await {
+                        Ok(moving) => move_here(ec2, table, &moving).await.map_err(|e| (None, e)),
+                        Err(e) => Err((None, e)),
+                    }
                 }
                 Err(e) => Err((code(&e), api("AssociateRouteTable", e))),
             }
         },
     )
     .await
+}
+
+/// Of `subnets`, those associated with a table other than `table`: subnet →
+/// association id. AWS refuses AssociateRouteTable for them
+/// (`Resource.AlreadyAssociated`) and moto answers it with the old
+/// association, leaving the subnet where it was: either way they move with
+/// ReplaceRouteTableAssociation.
+async fn elsewhere(
+    ec2: &aws_sdk_ec2::Client,
+    table: &str,
+    subnets: &[String],
+) -> Result<BTreeMap<String, String>, ProviderError> {
+    let filter =
+        aws_sdk_ec2::types::Filter::builder().name("association.subnet-id").set_values(Some(subnets.to_vec())).build();
+    let out = ec2.describe_route_tables().filters(filter).send().await.map_err(|e| api("DescribeRouteTables", e))?;
+    Ok(out
+        .route_tables()
+        .iter()
+        .filter(|t| t.route_table_id() != Some(table))
+        .flat_map(|t| t.associations())
+        .filter(|a| a.main() != Some(true))
+        .filter_map(|a| Some((a.subnet_id()?.to_string(), a.route_table_association_id()?.to_string())))
+        .filter(|(subnet, _)| subnets.contains(subnet))
+        .collect())
+}
+
+/// Move each subnet's association to `table`.
+async fn move_here(
+    ec2: &aws_sdk_ec2::Client,
+    table: &str,
+    moving: &BTreeMap<String, String>,
+) -> Result<(), ProviderError> {
+    for association in moving.values() {
+        ec2.replace_route_table_association()
+            .association_id(association)
+            .route_table_id(table)
+            .send()
+            .await
+            .map_err(|e| api("ReplaceRouteTableAssociation", e))?;
+    }
+    Ok(())
 }
 
 /// Subnet → association id, for the table's explicit associations.
@@ -221,7 +263,12 @@ pub async fn update(
                 .map_err(|e| api("DisassociateRouteTable", e))?;
         }
     }
-    for subnet in wanted.iter().filter(|s| !current.contains_key(*s)) {
+    // A subnet added here may still be another table's (a move): one look
+    // finds those, which move; the others are associated.
+    let added: Vec<String> = wanted.iter().filter(|s| !current.contains_key(*s)).cloned().collect();
+    let moving = if added.is_empty() { BTreeMap::new() } else { elsewhere(ec2, id, &added).await? };
+    move_here(ec2, id, &moving).await?;
+    for subnet in added.iter().filter(|s| !moving.contains_key(*s)) {
         associate(ec2, id, subnet).await?;
     }
     retag(ec2, id, &target, before, after).await?;
