@@ -267,27 +267,80 @@ pub enum Poll<T = ()> {
     Failed(String),
 }
 
-/// Poll until the resource is ready, fails, or the attempts run out. The
-/// local emulator answers "available" at once; AWS takes minutes for a
-/// NAT gateway, so this is the path real runs take.
-pub async fn wait_for<T, F, Fut>(operation: &str, attempts: u32, poll: F) -> Result<T, ProviderError>
+/// Poll until the resource is ready, fails, or `budget` has passed (a last
+/// check is made at its end). The local emulator answers "available" at
+/// once; AWS takes minutes for a NAT gateway, so this is the path real
+/// runs take. Budgets are Terraform's defaults for the same waits.
+pub async fn wait_for<T, F, Fut>(operation: &str, budget: Duration, poll: F) -> Result<T, ProviderError>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Poll<T>, ProviderError>>,
 {
-    let mut last = String::new();
-    for attempt in 1..=attempts {
-        match poll().await? {
+    let started = tokio::time::Instant::now();
+    let mut attempt = 1;
+    loop {
+        let last = match poll().await? {
             Poll::Ready(seen) => return Ok(seen),
             Poll::Failed(why) => return Err(ProviderError::Api { operation: operation.into(), message: why }),
-            Poll::Waiting(state) => last = state,
+            Poll::Waiting(state) => state,
+        };
+        let waited = started.elapsed();
+        if waited >= budget {
+            return Err(ProviderError::Api {
+                operation: operation.into(),
+                message: format!(
+                    "still {last} after {}; it may finish later: run plan again",
+                    humantime::format_duration(Duration::from_secs(waited.as_secs()))
+                ),
+            });
         }
-        tokio::time::sleep(backoff(attempt).min(Duration::from_secs(15))).await;
+        tokio::time::sleep(backoff(attempt).min(Duration::from_secs(15)).min(budget - waited)).await;
+        attempt += 1;
     }
-    Err(ProviderError::Api {
-        operation: operation.into(),
-        message: format!("still {last} after {attempts} checks; it may finish later: run plan again"),
-    })
+}
+
+/// How long a delete retries `DependencyViolation`: AWS releases what
+/// hangs on a resource in its own time (a load balancer's interfaces
+/// outlive it by minutes); Terraform allows 20 minutes for a subnet or a
+/// security group.
+pub const DEPENDENTS_BUDGET: Duration = Duration::from_secs(20 * 60);
+
+/// `retry_while`, bounded by time rather than attempts: the backoff grows
+/// to 15 s between calls, and a last call is made when `budget` is spent.
+pub async fn retry_until<F, Fut, T>(
+    operation: &str,
+    retryable: impl Fn(&str) -> bool,
+    budget: Duration,
+    call: F,
+) -> Result<T, ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, (Option<String>, ProviderError)>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err((Some(code), _)) if retryable(&code) && started.elapsed() < budget => {
+                let left = budget.saturating_sub(started.elapsed());
+                tokio::time::sleep(backoff(attempt).min(Duration::from_secs(15)).min(left)).await;
+                attempt += 1;
+            }
+            Err((_, e)) => {
+                return Err(match e {
+                    ProviderError::Api { message, .. } if attempt > 1 => ProviderError::Api {
+                        operation: operation.into(),
+                        message: format!(
+                            "{message} (still, after {})",
+                            humantime::format_duration(Duration::from_secs(started.elapsed().as_secs()))
+                        ),
+                    },
+                    other => other,
+                })
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -303,22 +356,76 @@ mod wait_tests {
             let n = polls.fetch_add(1, Ordering::SeqCst);
             async move { Ok(if n < 2 { Poll::Waiting("pending".into()) } else { Poll::Ready(()) }) }
         };
-        wait_for("CreateNatGateway", 10, ready_on_third).await.expect("ready");
+        let minute = Duration::from_secs(60);
+        wait_for("CreateNatGateway", minute, ready_on_third).await.expect("ready");
         assert_eq!(polls.load(Ordering::SeqCst), 3);
 
         let failed =
-            wait_for("CreateNatGateway", 10, || async { Ok(Poll::<()>::Failed("Gateway.NotAttached".into())) }).await;
+            wait_for("CreateNatGateway", minute, || async { Ok(Poll::<()>::Failed("Gateway.NotAttached".into())) })
+                .await;
         assert!(matches!(failed, Err(ProviderError::Api { message, .. }) if message == "Gateway.NotAttached"));
 
+        // Ten minutes of `pending`, as AWS can take for a NAT gateway: the
+        // wait lasts exactly its budget, polling every 8 s once the backoff
+        // has grown.
         polls.store(0, Ordering::SeqCst);
         let never = || {
             polls.fetch_add(1, Ordering::SeqCst);
             async { Ok(Poll::<()>::Waiting("pending".into())) }
         };
-        let gave_up = wait_for("CreateNatGateway", 4, never).await;
+        let started = tokio::time::Instant::now();
+        let gave_up = wait_for("CreateNatGateway", 10 * minute, never).await;
+        assert_eq!(started.elapsed(), 10 * minute);
         assert!(
-            matches!(gave_up, Err(ProviderError::Api { message, .. }) if message.starts_with("still pending after 4 checks"))
+            matches!(gave_up, Err(ProviderError::Api { message, .. }) if message == "still pending after 10m; it may finish later: run plan again")
         );
-        assert_eq!(polls.load(Ordering::SeqCst), 4);
+        let polled = polls.load(Ordering::SeqCst);
+        assert!((75..=85).contains(&polled), "{polled} checks in ten minutes");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dependents_are_waited_for_by_time_not_by_count() {
+        let calls = AtomicU32::new(0);
+        let started = tokio::time::Instant::now();
+        // AWS still sees a load balancer's interfaces for five minutes.
+        let result = retry_until(
+            "DeleteSubnet",
+            |c| c == "DependencyViolation",
+            DEPENDENTS_BUDGET,
+            || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                let elapsed = started.elapsed();
+                async move {
+                    if elapsed < Duration::from_secs(300) {
+                        Err((
+                            Some("DependencyViolation".to_string()),
+                            ProviderError::Api { operation: "DeleteSubnet".into(), message: "in use".into() },
+                        ))
+                    } else {
+                        Ok(())
+                    }
+                }
+            },
+        )
+        .await;
+        assert!(result.is_ok(), "{result:?}");
+        assert!(started.elapsed() >= Duration::from_secs(300) && started.elapsed() < Duration::from_secs(320));
+        // Never released: the budget, then the error.
+        let result: Result<(), _> = retry_until(
+            "DeleteSubnet",
+            |c| c == "DependencyViolation",
+            DEPENDENTS_BUDGET,
+            || async {
+                Err((
+                    Some("DependencyViolation".to_string()),
+                    ProviderError::Api { operation: "DeleteSubnet".into(), message: "in use".into() },
+                ))
+            },
+        )
+        .await;
+        assert!(
+            matches!(result, Err(ProviderError::Api { ref message, .. }) if message == "in use (still, after 20m)"),
+            "{result:?}"
+        );
     }
 }

@@ -12,7 +12,8 @@ use super::{flag, found, once, retag, string, tag_spec, tags_attr};
 
 pub(super) const NOT_FOUND: &str = "InvalidVolume.NotFound";
 
-const CHECKS: u32 = 30;
+/// How long a volume may take to become available or go (Terraform: 5 min).
+const CHECKS: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 #[allow(clippy::cast_possible_truncation)]
 fn size(attrs: &Attrs) -> Option<i32> {

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once_answered, retry_while};
+use super::super::errors::{api, code, create_once_answered, retry_until, retry_while, DEPENDENTS_BUDGET};
 use super::vpc::gone;
 use super::{found, once, retag_and_read, sent_tags, string, tag_spec, tags_attr};
 
@@ -129,9 +129,11 @@ fn remote_of(id: &str, public_ip: &str, instance: Option<&str>, tags: serde_json
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
     disassociate(ec2, id).await?;
-    retry_while(
+    // A NAT gateway being deleted holds its address for minutes.
+    retry_until(
         "ReleaseAddress",
         |code| matches!(code, "InvalidIPAddress.InUse" | "AuthFailure" | "DependencyViolation"),
+        DEPENDENTS_BUDGET,
         || async {
             match ec2.release_address().allocation_id(id).send().await {
                 Ok(_) => Ok(()),

@@ -20,8 +20,8 @@ use super::{flag, found, once, retag, string, tag_spec, tags_attr};
 
 const NOT_FOUND: &str = "InvalidInstanceID.NotFound";
 
-/// Checks before giving up on a state change (minutes, with the backoff).
-const CHECKS: u32 = 40;
+/// How long an instance may take to run, stop or go (Terraform: 10 and 20 min).
+const CHECKS: std::time::Duration = std::time::Duration::from_secs(20 * 60);
 
 fn root_volume(attrs: &Attrs) -> Option<&serde_json::Map<String, Value>> {
     attrs.get("root_volume").and_then(Value::as_object)

@@ -25,7 +25,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
 
 use super::attrs::{flag, string};
-use super::errors::{api, code, retry_while};
+use super::errors::{api, code, retry_until, DEPENDENTS_BUDGET};
 use super::tags::{owned_tags, removed_tag_keys, tags_json};
 
 /// The types whose API calls are implemented.
@@ -337,8 +337,8 @@ async fn retag(
 
 /// Delete (or detach) idempotently: a resource already gone (`not_found`)
 /// counts as done, and `DependencyViolation` — AWS still seeing dependents
-/// that are going away (instances terminating, a gateway detaching) — is
-/// retried with backoff.
+/// that are going away (instances terminating, a gateway detaching, a load
+/// balancer's interfaces) — is retried for up to `DEPENDENTS_BUDGET`.
 async fn delete_idempotent<T, E, R, F, Fut>(operation: &str, not_found: &[&str], call: F) -> Result<(), ProviderError>
 where
     F: Fn() -> Fut,
@@ -346,9 +346,10 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    retry_while(
+    retry_until(
         operation,
         |code| code == "DependencyViolation",
+        DEPENDENTS_BUDGET,
         || async {
             match call().await {
                 Ok(_) => Ok(()),

@@ -10,8 +10,10 @@ use super::super::errors::{api, code, create_once, wait_for, Poll};
 use super::vpc::gone;
 use super::{found, once, string, tag_spec, tags_attr};
 
-/// Checks before giving up (about five minutes with the backoff's cap).
-const CHECKS: u32 = 30;
+/// How long a NAT gateway may take to become available, and to go:
+/// Terraform's defaults, 10 and 30 minutes.
+const CREATE_BUDGET: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+const DELETE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let id = create_once(
@@ -30,7 +32,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     )
     .await?;
     // What the wait saw last is as fresh as a read.
-    let gateway = wait_for("CreateNatGateway", CHECKS, || async {
+    let gateway = wait_for("CreateNatGateway", CREATE_BUDGET, || async {
         let gateway = described(ec2, &id).await?;
         Ok(match gateway.as_ref().and_then(|g| g.state().cloned()) {
             Some(NatGatewayState::Available) => Poll::Ready(gateway),
@@ -104,7 +106,7 @@ pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderE
         Err(e) if code(&e).as_deref() == Some("NatGatewayNotFound") => return Ok(()),
         Err(e) => return Err(api("DeleteNatGateway", e)),
     }
-    wait_for("DeleteNatGateway", CHECKS, || async {
+    wait_for("DeleteNatGateway", DELETE_BUDGET, || async {
         Ok(match state(ec2, id).await? {
             None | Some(NatGatewayState::Deleted) => Poll::Ready(()),
             Some(other) => Poll::Waiting(other.as_str().to_string()),

@@ -11,7 +11,8 @@ use super::super::errors::{api, code, retry_while, wait_for, Poll};
 use super::ebs_volume;
 use super::string;
 
-const CHECKS: u32 = 30;
+/// How long an attachment may take to settle (Terraform: 5 min).
+const CHECKS: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 fn parts(id: &str) -> Option<(&str, &str, &str)> {
     let mut it = id.splitn(3, ':');

@@ -21,9 +21,9 @@ const OPERATION: &str = "ChangeResourceRecordSets";
 /// The prefix Route53 puts before zone ids.
 const PREFIX: &str = "/hostedzone/";
 
-/// Checks of a change before giving up (about eight minutes with the
-/// backoff's cap). Route53 usually syncs within a minute.
-const SYNC_CHECKS: u32 = 60;
+/// How long a change may take to be INSYNC (Terraform: 30 min). Route53
+/// usually syncs within a minute.
+const SYNC_CHECKS: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Record sets listed from the one looked for: it comes first when it
 /// exists, the rest only guard against Route53 ordering differently.
