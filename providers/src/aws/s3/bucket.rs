@@ -225,6 +225,12 @@ pub async fn find(s3: &aws_sdk_s3::Client, target: Target<'_>) -> Result<Option<
     let mut untagged = Vec::new();
     for bucket in listed.buckets() {
         let Some(name) = bucket.name() else { continue };
+        // Only the bucket the create asked for, when the state knows its
+        // name: other buckets' tags are not asked for (a stranger's bucket
+        // in another region answers 301, one we may not read 403).
+        if target.expected_id.is_some_and(|wanted| wanted != name) {
+            continue;
+        }
         let tags = tags_of(s3, name).await?;
         if owned_by(&tags, &target) {
             return read(s3, target, name).await;
