@@ -16,6 +16,7 @@ mod backend;
 mod decls;
 mod errors;
 mod evaluate;
+mod expansion;
 mod loader;
 mod refs;
 mod resources;
