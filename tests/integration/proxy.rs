@@ -253,6 +253,11 @@ fn relay(
             Some(("drop before", _)) => return,
             _ => {}
         }
+        // S3 decides a conditional write (If-None-Match, If-Match) atomically;
+        // moto checks, then writes, so two at once can both win. One at a
+        // time through the relay, as S3 documents them.
+        let conditional = String::from_utf8_lossy(&head).to_ascii_lowercase().contains("\r\nif-");
+        let _one_at_a_time = conditional.then(|| CONDITIONAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         let Ok(mut up) = TcpStream::connect(upstream) else { return };
         if up.write_all(&head).and_then(|()| up.write_all(&body)).is_err() {
             return;
@@ -263,3 +268,6 @@ fn relay(
         }
     }
 }
+
+/// Held while a conditional write is passed on (see `relay`).
+static CONDITIONAL: Mutex<()> = Mutex::new(());
