@@ -96,6 +96,15 @@ pub trait Provider: Send + Sync {
     /// a configuration that passed the generic checks.
     fn check(&self, config: &Config, diags: &mut Diagnostics);
 
+    /// Orderings the cloud requires that no reference shows: `(a, b)` makes
+    /// `a` wait for `b` on create, and go before it on destroy (a public NAT
+    /// gateway after its VPC's internet gateway is attached). By default,
+    /// none.
+    fn implicit_dependencies(&self, config: &Config) -> Vec<(crate::addr::ResourceAddr, crate::addr::ResourceAddr)> {
+        let _ = config;
+        Vec::new()
+    }
+
     /// Whether this build can read and change resources of this type.
     fn can_apply(&self, type_name: &str) -> bool;
 

@@ -130,6 +130,13 @@ fn graph_prints_dot_with_dependency_edges() {
     assert!(dot.starts_with("digraph k8sinfra {"));
     assert!(dot.contains("\"subnet.public\" -> \"vpc.main\";"), "{dot}");
     assert!(dot.contains("\"route_table.private\" -> \"nat_gateway.main\";"), "{dot}");
+    // Orderings AWS needs that no reference shows: what holds a public
+    // address waits for the VPC's internet gateway, and goes before it.
+    for needs_the_gateway in ["nat_gateway.main", "instance.public", "load_balancer.public"] {
+        let edge = format!("\"{needs_the_gateway}\" -> \"internet_gateway.main\";");
+        assert!(dot.contains(&edge), "{edge}\n{dot}");
+    }
+    assert!(!dot.contains("\"instance.private\" -> \"internet_gateway.main\";"), "a private host needs none: {dot}");
 }
 
 #[test]

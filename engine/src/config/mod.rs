@@ -278,6 +278,43 @@ pub enum ParseOutcome {
     Nothing,
 }
 
+/// Edges the cloud needs that references do not show, in the graph and in
+/// each resource's `depends_on`. One that would close a cycle (the two
+/// already depend on each other the other way) is left out: the
+/// configuration's own order wins.
+fn add_implicit(config: &mut Config, edges: Vec<(crate::addr::ResourceAddr, crate::addr::ResourceAddr)>) {
+    for (from, to) in edges {
+        if from == to || reaches(&config.graph, &to, &from) {
+            continue;
+        }
+        let Some(&position) = config.index.get(&from.to_string()) else { continue };
+        if !config.index.contains_key(&to.to_string()) {
+            continue;
+        }
+        config.graph.add_edge(from.clone(), to.clone(), ());
+        config.resources[position].depends_on.insert(to);
+    }
+}
+
+/// Whether `from` depends on `to`, directly or through others.
+fn reaches(
+    graph: &Dag<crate::addr::ResourceAddr, ()>,
+    from: &crate::addr::ResourceAddr,
+    to: &crate::addr::ResourceAddr,
+) -> bool {
+    let mut stack = vec![from];
+    let mut seen = BTreeSet::new();
+    while let Some(node) = stack.pop() {
+        if node == to {
+            return true;
+        }
+        if seen.insert(node) {
+            stack.extend(graph.dependencies(node));
+        }
+    }
+    false
+}
+
 /// Where a configuration did not parse.
 pub struct Broken {
     /// A declaration was lost (not only a malformed value).
@@ -350,7 +387,11 @@ pub fn evaluate_parsed(
     sources: &mut SourceMap,
 ) -> (Option<Config>, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let config = evaluate::evaluate(&parsed.tree, options, providers, sources, &mut diags);
+    let mut config = evaluate::evaluate(&parsed.tree, options, providers, sources, &mut diags);
+    for provider in providers.iter() {
+        let edges = provider.implicit_dependencies(&config);
+        add_implicit(&mut config, edges);
+    }
     // Provider checks run even after errors: they skip values that failed
     // (those are unknown), and reporting every problem at once saves a round.
     for provider in providers.iter() {

@@ -8,6 +8,7 @@ pub mod checks;
 mod ec2;
 mod elb;
 mod errors;
+mod ordering;
 mod route53;
 mod s3;
 mod sdk;
@@ -81,6 +82,13 @@ impl Provider for Aws {
 
     fn check(&self, config: &Config, diags: &mut Diagnostics) {
         checks::run(config, diags);
+    }
+
+    fn implicit_dependencies(
+        &self,
+        config: &Config,
+    ) -> Vec<(k8sinfra_engine::ResourceAddr, k8sinfra_engine::ResourceAddr)> {
+        ordering::implicit_dependencies(config)
     }
 
     fn can_apply(&self, type_name: &str) -> bool {
