@@ -768,3 +768,54 @@ fn json_is_one_document_on_stdout_for_every_verb() {
     assert_eq!(invalid["success"], false, "{invalid}");
     assert_eq!(invalid["diagnostics"][0]["code"], "net::malformed_cidr", "{invalid}");
 }
+
+/// The paths a user takes that no other test walks: apply without
+/// `--auto-approve` and no terminal, `--refresh=false`, `--parallelism`
+/// from the command line, and `force-unlock` of a local lock.
+#[test]
+fn prompts_refresh_parallelism_and_a_local_force_unlock() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+
+    // No terminal to ask: refused, nothing made, nothing written.
+    let asked = k8sinfra(&moto, dir.path(), &["apply"]);
+    assert_eq!(asked.status.code(), Some(1));
+    assert!(stderr(&asked).contains("not a terminal: run `k8sinfra apply --auto-approve`"), "{}", stderr(&asked));
+    assert!(!dir.path().join(".k8sinfra/state.json").exists(), "nothing written");
+    let vpcs = runtime().block_on(moto.ec2().describe_vpcs().send()).expect("vpcs");
+    assert!(vpcs.vpcs().iter().all(|v| v.is_default() == Some(true)), "nothing made");
+
+    // One operation at a time still converges.
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve", "--parallelism", "1"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    assert_eq!(k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]).status.code(), Some(0));
+
+    // Drift, seen with refresh and not without it.
+    let subnet = id(&state(dir.path()), "subnet.public");
+    let off = aws_sdk_ec2::types::AttributeBooleanValue::builder().value(false).build();
+    runtime()
+        .block_on(moto.ec2().modify_subnet_attribute().subnet_id(&subnet).map_public_ip_on_launch(off).send())
+        .expect("drift");
+    let stored = k8sinfra(&moto, dir.path(), &["plan", "--refresh=false", "--detailed-exitcode"]);
+    assert_eq!(stored.status.code(), Some(0), "from the state as stored: {}", stdout(&stored));
+    let refreshed = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(refreshed.status.code(), Some(2), "{}", stdout(&refreshed));
+
+    // A lock another host left: plan refused; force-unlock with the wrong
+    // id refused; with its id, removed, and plan runs again.
+    let lock = serde_json::json!({
+        "id": "0123456789abcdef", "operation": "apply", "who": "alice", "host": "build-7", "pid": 4242, "created": 1
+    });
+    let lock_path = dir.path().join(".k8sinfra/state.json.lock");
+    std::fs::write(&lock_path, lock.to_string()).expect("lock");
+    let locked = k8sinfra(&moto, dir.path(), &["plan"]);
+    assert_eq!(locked.status.code(), Some(1));
+    assert!(flat(&stderr(&locked)).contains("lock id 0123456789abcdef"), "{}", stderr(&locked));
+    let wrong = k8sinfra(&moto, dir.path(), &["force-unlock", "ffffffffffffffff"]);
+    assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
+    assert!(lock_path.exists(), "the wrong id removes nothing");
+    let unlocked = k8sinfra(&moto, dir.path(), &["force-unlock", "0123456789abcdef"]);
+    assert!(unlocked.status.success(), "{}", stderr(&unlocked));
+    assert!(!lock_path.exists());
+    assert!(k8sinfra(&moto, dir.path(), &["plan"]).status.success());
+}
