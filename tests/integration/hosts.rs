@@ -262,3 +262,46 @@ fn a_subnet_moves_between_route_tables() {
     let holders: Vec<&str> = tables.route_tables().iter().filter_map(|t| t.route_table_id()).collect();
     assert_eq!(holders, [public.as_str()], "the private subnet is the public table's now");
 }
+
+/// An instance's security groups and its metadata options change in
+/// place: the same instance, with the new groups and IMDSv1 allowed, and
+/// the next plan empty.
+#[test]
+fn an_instances_groups_and_metadata_options_change_in_place() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let dir = one_host("ami-a4c7edb2");
+    std::fs::write(
+        dir.path().join("groups.k8sinfra"),
+        "security_group a {\n  vpc = vpc.main\n}\n\nsecurity_group b {\n  vpc = vpc.main\n}\n",
+    )
+    .expect("groups");
+    let host = dir.path().join("host.k8sinfra");
+    let text = std::fs::read_to_string(&host).expect("read");
+    std::fs::write(&host, text.replace("  root_volume", "  security_groups = [security_group.a]\n  root_volume"))
+        .expect("write");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let before = state(dir.path());
+    let instance = id(&before, "instance.host");
+
+    let edited = std::fs::read_to_string(&host).expect("read").replace(
+        "security_groups = [security_group.a]",
+        "security_groups = [security_group.b]\n  require_imdsv2 = false",
+    );
+    std::fs::write(&host, edited).expect("write");
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    assert!(stdout(&plan).contains("# instance.host will be updated in place"), "{}", stdout(&plan));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let after = state(dir.path());
+    assert_eq!(id(&after, "instance.host"), instance, "the same instance");
+    let found = rt.block_on(moto.ec2().describe_instances().instance_ids(&instance).send()).expect("describe");
+    let described = &found.reservations()[0].instances()[0];
+    let groups: Vec<&str> = described.security_groups().iter().filter_map(|g| g.group_id()).collect();
+    assert_eq!(groups, [id(&after, "security_group.b").as_str()]);
+    let tokens = described.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str().to_string());
+    assert_eq!(tokens.as_deref(), Some("optional"), "IMDSv1 allowed: {described:?}");
+    let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}
