@@ -119,7 +119,14 @@ fn applied_state(file: &std::path::Path, options: &LoadOptions<'_>, providers: &
             resolved.insert("id".into(), serde_json::Value::String(id.clone()));
             state.resources.insert(
                 address.clone(),
-                ResourceState { type_name, id, attrs: resolved, dependencies: vec![], sensitive: Default::default() },
+                ResourceState {
+                    type_name,
+                    id,
+                    attrs: resolved,
+                    dependencies: vec![],
+                    sensitive: Default::default(),
+                    created: None,
+                },
             );
         }
         if state.resources.len() == configured.len() {

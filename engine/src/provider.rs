@@ -39,6 +39,9 @@ pub struct Target<'a> {
     /// address already (the resource a replacement replaces, tagged alike),
     /// which is not this create's.
     pub not_id: Option<&'a str>,
+    /// For `create`: the create's idempotency key (`Pending::token`), to
+    /// send where the cloud de-duplicates creates by one.
+    pub token: Option<&'a str>,
 }
 
 /// A resource as the state knows it, for reading in bulk: a provider may
@@ -48,6 +51,10 @@ pub struct Stored<'a> {
     pub target: Target<'a>,
     pub id: &'a str,
     pub attrs: &'a Attrs,
+    /// When k8sinfra created it (Unix seconds), if the state knows: a
+    /// resource made moments ago that a read does not find may just not
+    /// be visible yet.
+    pub created: Option<u64>,
 }
 
 /// A resource as the cloud reports it.

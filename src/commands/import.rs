@@ -38,6 +38,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
             since: None,
             expected_id: None,
             not_id: None,
+            token: None,
         };
         let Some(provider) = providers.for_type(&type_name) else { return false };
         let settings = session.config.providers.get(provider.name()).cloned().unwrap_or_default();
@@ -54,6 +55,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
                     attrs: remote.attrs,
                     dependencies,
                     sensitive: sensitive.clone(),
+                    created: None,
                 };
                 state.resources.insert(args.address.clone(), resource);
                 true

@@ -64,6 +64,7 @@ fn applied(config: &k8sinfra_engine::config::Config) -> State {
             attrs: Default::default(),
             dependencies: Vec::new(),
             sensitive: Default::default(),
+            created: None,
         };
         state.resources.insert(address, resource);
     }

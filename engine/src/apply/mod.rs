@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::plan::{natural_order, resolve, Action, Change, Plan};
 use crate::provider::{Attrs, BoxFuture, ProviderError, Providers, Remote, Stored, Target};
-use crate::state::{Backend, Pending, ResourceState, State};
+use crate::state::{create_token, unix_now, Backend, Pending, ResourceState, State};
 use k8sinfra_lang::Value;
 
 /// What the caller hears while the plan runs.
@@ -77,6 +77,8 @@ struct Task {
     change: Change,
     after: Attrs,
     before: Attrs,
+    /// A create's idempotency key, from its pending record.
+    token: Option<String>,
 }
 
 /// Values that were unknown when the plan was made (an address, a DNS
@@ -240,16 +242,26 @@ async fn walk(
                 }
             }
         }
-        let creates: Vec<&Task> =
-            starting.iter().filter(|t| matches!(t.change.action, Action::Create | Action::Replace)).collect();
-        for task in &creates {
+        let creates = starting.iter().filter(|t| matches!(t.change.action, Action::Create | Action::Replace)).count();
+        for task in starting.iter_mut().filter(|t| matches!(t.change.action, Action::Create | Action::Replace)) {
             let change = &task.change;
+            // A create still in doubt from an earlier run (its answer lost,
+            // the resource not found yet) is made again with the same key,
+            // so the cloud answers with what that one made.
+            let earlier = state.pending.get(&change.address).filter(|p| p.type_name == change.type_name);
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let token = earlier
+                .and_then(|p| p.token.clone())
+                .unwrap_or_else(|| create_token(&context.lineage, &change.address, now.as_nanos()));
+            let since = earlier.and_then(|p| p.since).unwrap_or(now.as_secs());
+            task.token = Some(token.clone());
             state.pending.insert(
                 change.address.clone(),
                 Pending {
                     type_name: change.type_name.clone(),
                     dependencies: change.depends_on.clone(),
-                    since: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs()),
+                    since: Some(since),
+                    token: Some(token),
                     sensitive: change.sensitive.iter().cloned().collect(),
                     id: context
                         .providers
@@ -261,7 +273,7 @@ async fn walk(
                 },
             );
         }
-        if !creates.is_empty() {
+        if creates > 0 {
             state.serial += 1;
             unsaved = None;
             if let Err(e) = save.persist(state).await {
@@ -338,6 +350,7 @@ async fn walk(
                                 attrs: reported_over(sent.clone(), &remote.attrs),
                                 dependencies: change.depends_on.clone(),
                                 sensitive: change.sensitive.iter().cloned().collect(),
+                                created: Some(unix_now()),
                             },
                         );
                     }
@@ -360,6 +373,10 @@ async fn walk(
             if let Ok(remote) = &result {
                 match remote {
                     Some(remote) => {
+                        let created = match action {
+                            Action::Update => state.resources.get(&address).and_then(|r| r.created),
+                            _ => Some(unix_now()),
+                        };
                         state.resources.insert(
                             address.clone(),
                             ResourceState {
@@ -368,6 +385,7 @@ async fn walk(
                                 attrs: reported_over(sent, &remote.attrs),
                                 dependencies: change.depends_on.clone(),
                                 sensitive: change.sensitive.iter().cloned().collect(),
+                                created,
                             },
                         );
                     }
@@ -477,7 +495,7 @@ fn prepare(change: &Change, config: &BTreeMap<String, Value>, state: &State) -> 
             }
         }
     }
-    Ok(Task { change: change.clone(), after, before })
+    Ok(Task { change: change.clone(), after, before, token: None })
 }
 
 async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
@@ -493,6 +511,7 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
         since: None,
         expected_id: None,
         not_id: None,
+        token: task.token.as_deref(),
     };
     let id = change.id.as_deref().unwrap_or_default();
     let result = match change.action {
@@ -533,9 +552,12 @@ const REFRESH_TYPES_AT_ONCE: usize = 8;
 /// ownership tags: found, they are adopted; not found, they never happened.
 pub async fn refresh(providers: &Providers, state: &State) -> Result<State, ProviderError> {
     let mut fresh = state.clone();
+    let now = unix_now();
     for (address, pending) in &state.pending {
-        fresh.pending.remove(address);
-        let Some(provider) = providers.for_type(&pending.type_name) else { continue };
+        let Some(provider) = providers.for_type(&pending.type_name) else {
+            fresh.pending.remove(address);
+            continue;
+        };
         let target = Target {
             type_name: &pending.type_name,
             address,
@@ -543,8 +565,15 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
             since: pending.since,
             expected_id: pending.id.as_deref(),
             not_id: state.resources.get(address).map(|r| r.id.as_str()),
+            token: pending.token.as_deref(),
         };
-        if let Some(remote) = provider.find(target).await? {
+        let found = provider.find(target).await?;
+        // Not found, and recent: the cloud may not show it yet. The record
+        // stays, so a create made again sends the same idempotency key.
+        if found.is_some() || !pending.in_doubt(now) {
+            fresh.pending.remove(address);
+        }
+        if let Some(remote) = found {
             // A replacement interrupted after its create: the old resource
             // is still in the state at this address. It goes on as deposed,
             // for the next plan to destroy, and the new one takes its place.
@@ -559,6 +588,7 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
                     attrs: remote.attrs,
                     dependencies: pending.dependencies.clone(),
                     sensitive: pending.sensitive.clone(),
+                    created: pending.since,
                 },
             );
         }
@@ -584,9 +614,11 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
                         since: None,
                         expected_id: None,
                         not_id: None,
+                        token: None,
                     },
                     id: r.id.as_str(),
                     attrs: &r.attrs,
+                    created: r.created,
                 })
                 .collect();
             let read = provider.read_many(type_name, &stored).await?;

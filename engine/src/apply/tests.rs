@@ -82,6 +82,9 @@ impl Provider for Memory {
     }
     fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         Box::pin(async move {
+            if let Some(token) = target.token {
+                self.log.lock().expect("log").push(format!("token {} {token}", target.address));
+            }
             self.call(format!("create {}", target.address), target.address).await?;
             Ok(Remote { id: format!("id-{}", target.address), attrs: attrs.clone() })
         })
@@ -123,6 +126,8 @@ struct Run {
     state: State,
     outcome: super::Outcome,
     log: Vec<String>,
+    /// `token ADDRESS KEY` for each create sent with an idempotency key.
+    tokens: Vec<String>,
     most_in_flight: usize,
     saves: usize,
     /// The resources each save held.
@@ -168,9 +173,9 @@ fn run_interrupted(changes: Vec<Change>, state: State, fail: &[&str], parallelis
         on_event: &mut on_event,
     };
     let (state, outcome) = runtime.block_on(apply(&plan, providers, state, run));
-    let log = memory.log.lock().expect("log").clone();
+    let (tokens, log) = memory.log.lock().expect("log").iter().cloned().partition(|l| l.starts_with("token "));
     let most_in_flight = memory.most_in_flight.load(Ordering::SeqCst);
-    Run { state, outcome, log, most_in_flight, saves: saved.len(), saved, events }
+    Run { state, outcome, log, tokens, most_in_flight, saves: saved.len(), saved, events }
 }
 
 fn position(log: &[String], entry: &str) -> usize {
@@ -242,12 +247,33 @@ fn a_failure_stops_its_dependents_and_nothing_else() {
     // call of several refused): it stays pending for the next refresh to
     // adopt by its tags or drop. Nothing else does.
     assert_eq!(r.state.pending.keys().collect::<Vec<_>>(), ["b"]);
-    let refreshed = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime")
-        .block_on(super::refresh(&Providers::new(vec![Arc::new(Memory::new(&[]))]), &r.state))
-        .expect("refreshed");
-    assert!(refreshed.pending.is_empty() && !refreshed.resources.contains_key("b"), "nothing found, dropped");
+    let refresh = |state: &State| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(super::refresh(&Providers::new(vec![Arc::new(Memory::new(&[]))]), state))
+            .expect("refreshed")
+    };
+    // Not found moments after: the cloud may not show it yet. The record
+    // stays, and the create made again sends the key the first one sent.
+    let refreshed = refresh(&r.state);
+    assert!(!refreshed.resources.contains_key("b"));
+    let token = r.state.pending["b"].token.clone().expect("a key");
+    assert_eq!(refreshed.pending["b"].token.as_ref(), Some(&token));
+    assert!(r.tokens.contains(&format!("token b {token}")), "the failed create sent it: {:?}", r.tokens);
+    let again = run(vec![change("b", Action::Create, &[])], refreshed.clone(), &[], 10);
+    assert!(again.outcome.ok() && again.state.pending.is_empty());
+    assert_eq!((again.log, again.tokens), (vec!["create b".to_string()], vec![format!("token b {token}")]));
+    assert!(again.state.resources["b"].created.is_some());
+    // Out of doubt once the window has passed: dropped, and a new create
+    // gets a key of its own.
+    let mut old = refreshed;
+    old.pending.get_mut("b").expect("b").since = Some(crate::state::unix_now() - crate::state::IN_DOUBT_SECS);
+    let dropped = refresh(&old);
+    assert!(dropped.pending.is_empty() && !dropped.resources.contains_key("b"), "nothing found, dropped");
+    let fresh = run(vec![change("b", Action::Create, &[])], dropped, &[], 10);
+    assert_eq!(fresh.tokens.len(), 1);
+    assert!(!fresh.tokens.contains(&format!("token b {token}")), "{:?}", fresh.tokens);
     assert!(!r.log.iter().any(|l| l == "create c" || l == "create e"), "dependents never start");
     assert!(r
         .events
@@ -267,6 +293,7 @@ fn deletes_run_dependents_first() {
                 attrs: BTreeMap::new(),
                 dependencies: deps.into_iter().map(String::from).collect(),
                 sensitive: Default::default(),
+                created: None,
             },
         );
     }
@@ -293,6 +320,7 @@ fn replace_deletes_then_creates_and_updates_keep_the_id() {
                 attrs: BTreeMap::new(),
                 dependencies: vec![],
                 sensitive: Default::default(),
+                created: None,
             },
         );
     }
@@ -331,6 +359,7 @@ fn create_before_destroy_creates_first_and_keeps_an_old_one_it_cannot_delete() {
                 attrs: BTreeMap::new(),
                 dependencies: vec![],
                 sensitive: Default::default(),
+                created: None,
             },
         );
         state

@@ -75,6 +75,7 @@ mod tests {
                 attrs: [("cidr".to_string(), serde_json::json!("10.0.0.0/16"))].into(),
                 dependencies: vec![],
                 sensitive: Default::default(),
+                created: Some(1_700_000_000),
             },
         );
         let bytes = encode(&state);

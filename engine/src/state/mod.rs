@@ -53,6 +53,51 @@ pub struct Pending {
     /// The attributes that will hold secrets, for the resource adopted.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub sensitive: BTreeSet<String>,
+    /// The create's idempotency key, sent with every attempt of the call
+    /// where the cloud de-duplicates by one (EC2's `ClientToken`): a create
+    /// made again after a lost answer or a crash, while this record stands,
+    /// gets what the first one made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// How long a create that refresh could not find stays pending, so that a
+/// create made again within it carries the same idempotency key: longer
+/// than any cloud takes to show what it made, short enough that a record
+/// of a create that never happened does not linger.
+pub const IN_DOUBT_SECS: u64 = 10 * 60;
+
+impl Pending {
+    /// Whether the create started less than `IN_DOUBT_SECS` before `now`
+    /// (Unix seconds).
+    #[must_use]
+    pub fn in_doubt(&self, now: u64) -> bool {
+        self.since.is_some_and(|since| now.saturating_sub(since) < IN_DOUBT_SECS)
+    }
+}
+
+/// An idempotency key for a create: unique to the state's lineage, the
+/// address and the moment the create was recorded, at most 64 characters
+/// of `[0-9a-f-]` (what EC2 accepts as a `ClientToken`).
+#[must_use]
+pub fn create_token(lineage: &str, address: &str, nanos: u128) -> String {
+    // FNV-1a, twice with different offsets: stable across builds and
+    // platforms, which `std`'s hasher does not promise.
+    let fnv = |offset: u64| {
+        let mut hash = offset;
+        for byte in lineage.bytes().chain([0]).chain(address.bytes()).chain([0]).chain(nanos.to_le_bytes()) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        hash
+    };
+    format!("k8sinfra-{:016x}{:016x}", fnv(0xcbf2_9ce4_8422_2325), fnv(0x6c62_272e_07bb_0142))
+}
+
+/// Now, in Unix seconds.
+#[must_use]
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// One resource instance as the cloud reported it after the last change.
@@ -72,6 +117,11 @@ pub struct ResourceState {
     /// value when last applied): `state show` and plans never print them.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub sensitive: BTreeSet<String>,
+    /// When k8sinfra created it (Unix seconds): a cloud may not show a new
+    /// resource at once, and a refresh soon after confirms before it takes
+    /// one for gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<u64>,
 }
 
 impl State {
