@@ -121,17 +121,112 @@ pub fn transient<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     }
 }
 
-/// Make a create call that AWS would not de-duplicate if it were simply
-/// sent again, once: the SDK's own retries are off for it (moto ignores
-/// `ClientToken`, and a retried `RunInstances` whose first answer was lost
-/// makes a second instance). After a failure that may have reached AWS,
-/// `find` looks for what the call made — by the ownership tags it carries —
-/// and only if there is nothing is the call made again. Returns the id.
+/// How long AWS may take to show what it just made: a tag-filtered
+/// `Describe*` may omit a new resource, and a call naming its id may answer
+/// `Invalid…ID.NotFound`. EC2's documentation promises no bound ("may take
+/// several minutes" in rare cases); two minutes is what Terraform's AWS
+/// provider allows for the same propagation (`ec2PropagationTimeout`).
+pub const PROPAGATION: Duration = Duration::from_secs(2 * 60);
+
+/// Every wait and retry budget is multiplied by this. The one setting by
+/// which tests run AWS-shaped timings (consistency windows, NAT gateways
+/// that take minutes) in seconds: `K8SINFRA_AWS_TIME_SCALE=0.02` makes two
+/// minutes 2.4 s. Unset, budgets are real time.
+#[must_use]
+pub fn scaled(budget: Duration) -> Duration {
+    static SCALE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let scale = *SCALE.get_or_init(|| {
+        std::env::var("K8SINFRA_AWS_TIME_SCALE")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(1.0)
+    });
+    budget.mul_f64(scale)
+}
+
+/// Whether an error code says an id is unknown — which, for an id made
+/// moments ago, means "not visible yet" (EC2's eventual consistency), not
+/// "gone". Only the codes for ids a create or update names: a route or an
+/// association that is not found really is not there.
+#[must_use]
+pub fn not_yet_visible(code: &str) -> bool {
+    matches!(
+        code,
+        "InvalidVpcID.NotFound"
+            | "InvalidSubnetID.NotFound"
+            | "InvalidGroup.NotFound"
+            | "InvalidInternetGatewayID.NotFound"
+            | "InvalidRouteTableID.NotFound"
+            | "InvalidAllocationID.NotFound"
+            | "InvalidNatGatewayID.NotFound"
+            | "NatGatewayNotFound"
+            | "InvalidInstanceID.NotFound"
+            | "InvalidVolume.NotFound"
+            | "InvalidKeyPair.NotFound"
+            | "InvalidNetworkInterfaceID.NotFound"
+    )
+}
+
+/// Make a call that names resources made moments ago (a subnet's VPC, the
+/// gateway just created and now attached): while AWS answers that an id is
+/// not found, call again with a growing pause, for up to `PROPAGATION`.
+/// Any other answer, and the last one, is the caller's to handle.
+pub async fn visible<O, E, R, F, Fut>(call: F) -> Result<O, SdkError<E, R>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<O, SdkError<E, R>>>,
+    E: ProvideErrorMetadata,
+{
+    let budget = scaled(PROPAGATION);
+    let started = tokio::time::Instant::now();
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if code(&e).is_some_and(|c| not_yet_visible(&c)) && started.elapsed() < budget => {
+                let left = budget.saturating_sub(started.elapsed());
+                tokio::time::sleep(backoff(attempt).min(left)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How a create is made exactly once.
+pub enum Once<Find> {
+    /// The call carries the create's idempotency key (EC2's `ClientToken`,
+    /// `Target::token`), the same on every attempt and after a crash: AWS
+    /// answers a repeat with what the first call made. Sent again until
+    /// answered.
+    Keyed,
+    /// AWS would make a second resource if the call were sent again: after
+    /// a failure that may have reached it, `find` looks for what the call
+    /// made by the ownership tags it carries — for as long as AWS may take
+    /// to show it (`PROPAGATION`) — and only if there is nothing is the
+    /// call made again.
+    Find(Find),
+}
+
+/// `Once::Token` when the create has a key (every create the engine
+/// starts does), else `Once::Find` (a create outside an apply).
+pub fn keyed<Find>(token: Option<&str>, find: Find) -> Once<Find> {
+    if token.is_some() {
+        Once::Keyed
+    } else {
+        Once::Find(find)
+    }
+}
+
+/// Make a create call once (see `Once`). The SDK's own retries are off for
+/// it: a tokenless create retried blindly makes duplicates. An answer that
+/// a named id is not found (a parent made moments ago) is retried too:
+/// nothing was made. Returns the id.
 pub async fn create_once<O, E, R, Call, Sent, Find, Found>(
     operation: &str,
+    once: Once<Find>,
     call: Call,
     id_of: impl Fn(&O) -> String,
-    find: Find,
 ) -> Result<String, ProviderError>
 where
     Call: Fn() -> Sent,
@@ -141,7 +236,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    Ok(create_once_answered(operation, call, id_of, find).await?.0)
+    Ok(create_once_answered(operation, once, call, id_of).await?.0)
 }
 
 /// `create_once`, with the call's answer when it came (`None` when what
@@ -149,9 +244,9 @@ where
 /// describes the new resource needs no read after it.
 pub async fn create_once_answered<O, E, R, Call, Sent, Find, Found>(
     operation: &str,
+    once: Once<Find>,
     call: Call,
     id_of: impl Fn(&O) -> String,
-    find: Find,
 ) -> Result<(String, Option<O>), ProviderError>
 where
     Call: Fn() -> Sent,
@@ -163,17 +258,45 @@ where
 {
     let mut attempt = 1;
     loop {
-        match call().await {
+        match visible(&call).await {
             Ok(out) => return Ok((id_of(&out), Some(out))),
-            Err(e) if transient(&e) && attempt < ATTEMPTS => {
-                tokio::time::sleep(backoff(attempt) / 5).await;
-                if let Some(id) = find().await? {
-                    return Ok((id, None));
-                }
-                attempt += 1;
-            }
+            // No answer, or the server failed: it may have acted.
+            Err(e) if transient(&e) && attempt < ATTEMPTS => {}
             Err(e) => return Err(api(operation, e)),
         }
+        match &once {
+            Once::Keyed => tokio::time::sleep(backoff(attempt)).await,
+            Once::Find(find) => {
+                if let Some(id) = find_for(find, scaled(PROPAGATION), attempt).await? {
+                    return Ok((id, None));
+                }
+            }
+        }
+        attempt += 1;
+    }
+}
+
+/// Look with `find` until it finds something or `window` has passed: a
+/// tag-filtered describe may not show, for a while, what a call whose
+/// answer was lost has made.
+async fn find_for<Find, Found>(find: &Find, window: Duration, attempt: u32) -> Result<Option<String>, ProviderError>
+where
+    Find: Fn() -> Found,
+    Found: std::future::Future<Output = Result<Option<String>, ProviderError>>,
+{
+    let started = tokio::time::Instant::now();
+    tokio::time::sleep(backoff(attempt) / 5).await;
+    let mut looks = 1;
+    loop {
+        if let Some(id) = find().await? {
+            return Ok(Some(id));
+        }
+        let left = window.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        tokio::time::sleep(backoff(looks).min(left)).await;
+        looks += 1;
     }
 }
 
@@ -276,6 +399,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<Poll<T>, ProviderError>>,
 {
+    let budget = scaled(budget);
     let started = tokio::time::Instant::now();
     let mut attempt = 1;
     loop {
@@ -317,6 +441,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, (Option<String>, ProviderError)>>,
 {
+    let budget = scaled(budget);
     let started = tokio::time::Instant::now();
     let mut attempt = 1;
     loop {

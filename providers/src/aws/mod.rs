@@ -5,6 +5,7 @@
 mod attrs;
 pub mod calls;
 pub mod checks;
+mod consistency;
 mod ec2;
 mod elb;
 mod errors;
@@ -155,20 +156,27 @@ impl Provider for Aws {
                 Service::S3 => s3::read_many(&c.s3, type_name, stored).await?,
                 _ => None,
             };
-            match bulk {
-                Some(read) => Ok(read),
-                None => read_each(self, stored).await,
-            }
+            let mut read = match bulk {
+                Some(read) => read,
+                None => read_each(self, stored).await?,
+            };
+            consistency::confirm_gone(stored, &mut read, |i| self.read(stored[i].target.clone(), stored[i].id)).await?;
+            Ok(read)
         }))
     }
 
     fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
+            // A create with an idempotency key needs no patience: made
+            // again, it gets what the first one made.
+            let since = if ec2::KEYED.contains(&target.type_name) { None } else { target.since };
             match service(target.type_name) {
-                Service::Ec2 => ec2::find(&c.ec2, target).await,
-                Service::Route53 => route53::find(&c.route53, target).await,
-                Service::S3 => s3::find(&c.s3, target).await,
+                Service::Ec2 => consistency::find_patiently(since, || ec2::find(&c.ec2, target.clone())).await,
+                Service::Route53 => {
+                    consistency::find_patiently(since, || route53::find(&c.route53, target.clone())).await
+                }
+                Service::S3 => consistency::find_patiently(since, || s3::find(&c.s3, target.clone())).await,
                 // Found by name, its natural identity: an interrupted
                 // create is adopted by the create that follows, when its
                 // ownership tags say it is this resource's.

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{ResourceType, Volume, VolumeState, VolumeType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
-use super::super::errors::{api, code, create_once, wait_for, Poll};
+use super::super::errors::{api, code, create_once, keyed, wait_for, Poll};
 use super::vpc::gone;
 use super::{flag, found, once, retag, string, tag_spec, tags_attr};
 
@@ -23,6 +23,7 @@ fn size(attrs: &Attrs) -> Option<i32> {
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let id = create_once(
         "CreateVolume",
+        keyed(target.token, || found(ec2, &target)),
         || {
             ec2.create_volume()
                 .availability_zone(string(attrs, "zone"))
@@ -30,12 +31,12 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
                 .volume_type(VolumeType::from(string(attrs, "type").as_str()))
                 .set_encrypted(flag(attrs, "encrypted"))
                 .tag_specifications(tag_spec(ResourceType::Volume, &target, attrs))
+                .set_client_token(target.token.map(str::to_string))
                 .customize()
                 .config_override(once())
                 .send()
         },
         |out| out.volume_id().unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
     // What the wait saw last is as fresh as a read.

@@ -7,13 +7,16 @@ use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once_answered, retry_until, retry_while, DEPENDENTS_BUDGET};
-use super::vpc::gone;
+use super::super::consistency::read_back;
+use super::super::errors::{
+    api, code, create_once_answered, not_yet_visible, retry_until, retry_while, Once, DEPENDENTS_BUDGET,
+};
 use super::{found, once, retag_and_read, sent_tags, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let (id, answer) = create_once_answered(
         "AllocateAddress",
+        Once::Find(|| found(ec2, &target)),
         || {
             ec2.allocate_address()
                 .domain(DomainType::Vpc)
@@ -23,7 +26,6 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
                 .send()
         },
         |out| out.allocation_id().unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
     let instance = string(attrs, "instance");
@@ -35,7 +37,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         let on = Some(instance.as_str()).filter(|i| !i.is_empty());
         return Ok(remote_of(&id, public_ip, on, sent_tags(&target, attrs)));
     }
-    read(ec2, target, &id).await?.ok_or_else(|| gone("AllocateAddress", &id))
+    read_back("AllocateAddress", &id, || read(ec2, target.clone(), &id)).await
 }
 
 /// Point the address at `instance`. An instance just launched may not be
@@ -44,7 +46,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
 async fn associate(ec2: &aws_sdk_ec2::Client, id: &str, instance: &str) -> Result<(), ProviderError> {
     retry_while(
         "AssociateAddress",
-        |c| c == "IncorrectInstanceState" || c == "InvalidInstanceID.NotFound" || c == "InvalidInstanceID",
+        |c| c == "IncorrectInstanceState" || c == "InvalidInstanceID" || not_yet_visible(c),
         || async {
             ec2.associate_address()
                 .allocation_id(id)

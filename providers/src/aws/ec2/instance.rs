@@ -13,7 +13,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
 use super::super::attrs::sorted_strings;
-use super::super::errors::{api, code, create_once, retry_while, wait_for, Poll};
+use super::super::errors::{api, code, create_once, keyed, retry_while, wait_for, Poll};
 use super::image::root_device;
 use super::vpc::gone;
 use super::{flag, found, once, retag, string, tag_spec, tags_attr};
@@ -53,16 +53,14 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
             .tag_specifications(tag_spec(ResourceType::Instance, &target, attrs))
             .tag_specifications(tag_spec(ResourceType::Volume, &target, attrs))
             .set_block_device_mappings(mapping.clone())
+            .set_client_token(target.token.map(str::to_string))
             .customize()
             .config_override(once())
             .send()
     };
-    let id = create_once(
-        "RunInstances",
-        run,
-        |out| out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string(),
-        || found(ec2, &target),
-    )
+    let id = create_once("RunInstances", keyed(target.token, || found(ec2, &target)), run, |out| {
+        out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string()
+    })
     .await?;
     // What the wait saw last is as fresh as a read; only the root volume
     // needs a call. The user data is what was just sent.

@@ -5,7 +5,8 @@ use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once};
+use super::super::consistency::read_back;
+use super::super::errors::{api, code, create_once, visible, Once};
 use super::vpc::gone;
 use super::{delete_idempotent, found, once, retag, string, tag_spec, tags_attr};
 
@@ -14,6 +15,7 @@ const NOT_FOUND: &str = "InvalidInternetGatewayID.NotFound";
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let id = create_once(
         "CreateInternetGateway",
+        Once::Find(|| found(ec2, &target)),
         || {
             ec2.create_internet_gateway()
                 .tag_specifications(tag_spec(ResourceType::InternetGateway, &target, attrs))
@@ -22,15 +24,15 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
                 .send()
         },
         |out| out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
     attach(ec2, &id, &string(attrs, "vpc")).await?;
-    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateInternetGateway", &id))
+    read_back("CreateInternetGateway", &id, || read(ec2, target.clone(), &id)).await
 }
 
 async fn attach(ec2: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<(), ProviderError> {
-    match ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await {
+    // Both made moments ago, often: either may not be visible yet.
+    match visible(|| ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send()).await {
         Ok(_) => Ok(()),
         // Attached already: a lost answer's retry.
         Err(e) if code(&e).as_deref() == Some("Resource.AlreadyAssociated") => Ok(()),

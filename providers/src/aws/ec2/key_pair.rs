@@ -6,7 +6,8 @@ use aws_sdk_ec2::types::{KeyPairInfo, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
-use super::super::errors::{api, code, create_once};
+use super::super::consistency::read_back;
+use super::super::errors::{api, code, create_once, Once};
 use super::vpc::gone;
 use super::{default_name, delete_idempotent, found, once, retag, string, tag_spec, tags_attr};
 
@@ -25,6 +26,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     let name = attrs.get("name").and_then(Value::as_str).map_or_else(|| default_name(&target), str::to_string);
     create_once(
         "ImportKeyPair",
+        Once::Find(|| found(ec2, &target)),
         || {
             ec2.import_key_pair()
                 .key_name(&name)
@@ -35,10 +37,9 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
                 .send()
         },
         |out| out.key_name().unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
-    read(ec2, target, &name).await?.ok_or_else(|| gone("ImportKeyPair", &name))
+    read_back("ImportKeyPair", &name, || read(ec2, target.clone(), &name)).await
 }
 
 pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, name: &str) -> Result<Option<Remote>, ProviderError> {

@@ -275,6 +275,10 @@ pub fn delete<'a>(
     })
 }
 
+/// The types whose create carries an idempotency key (`ClientToken`):
+/// EC2 answers a repeat of the call with what the first one made.
+pub const KEYED: &[&str] = &["instance", "nat_gateway", "ebs_volume", "route_table"];
+
 /// Per-call settings for a create made through `create_once`: no SDK
 /// retries, as it retries itself after looking.
 fn once() -> aws_sdk_ec2::config::Builder {

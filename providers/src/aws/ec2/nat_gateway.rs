@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{NatGateway, NatGatewayState, ResourceType};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once, wait_for, Poll};
+use super::super::errors::{api, code, create_once, keyed, wait_for, Poll};
 use super::vpc::gone;
 use super::{found, once, string, tag_spec, tags_attr};
 
@@ -18,17 +18,18 @@ const DELETE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30 * 6
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let id = create_once(
         "CreateNatGateway",
+        keyed(target.token, || found(ec2, &target)),
         || {
             ec2.create_nat_gateway()
                 .subnet_id(string(attrs, "subnet"))
                 .allocation_id(string(attrs, "elastic_ip"))
                 .tag_specifications(tag_spec(ResourceType::Natgateway, &target, attrs))
+                .set_client_token(target.token.map(str::to_string))
                 .customize()
                 .config_override(once())
                 .send()
         },
         |out| out.nat_gateway().and_then(|g| g.nat_gateway_id()).unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
     // What the wait saw last is as fresh as a read.
@@ -129,6 +130,7 @@ mod tests {
             since: None,
             expected_id: None,
             not_id: None,
+            token: None,
         };
         let gateway = |state| NatGateway::builder().nat_gateway_id("nat-1").state(state).build();
         assert!(super::remote(&target, &gateway(NatGatewayState::Available)).is_some());

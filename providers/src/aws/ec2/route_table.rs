@@ -8,7 +8,8 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
 use super::super::attrs::sorted_strings;
-use super::super::errors::{api, code, create_once, retry_while};
+use super::super::consistency::read_back;
+use super::super::errors::{api, code, create_once, keyed, not_yet_visible, retry_while};
 use super::vpc::gone;
 use super::{delete_idempotent, found, once, retag, string, tag_spec, tags_attr};
 
@@ -34,16 +35,17 @@ fn routes(attrs: &Attrs) -> Routes {
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let id = create_once(
         "CreateRouteTable",
+        keyed(target.token, || found(ec2, &target)),
         || {
             ec2.create_route_table()
                 .vpc_id(string(attrs, "vpc"))
                 .tag_specifications(tag_spec(ResourceType::RouteTable, &target, attrs))
+                .set_client_token(target.token.map(str::to_string))
                 .customize()
                 .config_override(once())
                 .send()
         },
         |out| out.route_table().and_then(|t| t.route_table_id()).unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
     for (cidr, via) in routes(attrs) {
@@ -52,7 +54,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     for subnet in sorted_strings(attrs, "subnets") {
         associate(ec2, &id, &subnet).await?;
     }
-    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateRouteTable", &id))
+    read_back("CreateRouteTable", &id, || read(ec2, target.clone(), &id)).await
 }
 
 /// Create (or replace) a route. Right after a table or a NAT gateway is
@@ -109,24 +111,20 @@ async fn put_route(
 }
 
 async fn associate(ec2: &aws_sdk_ec2::Client, table: &str, subnet: &str) -> Result<(), ProviderError> {
-    retry_while(
-        "AssociateRouteTable",
-        |c| c == NOT_FOUND,
-        || async {
-            match ec2.associate_route_table().route_table_id(table).subnet_id(subnet).send().await {
-                Ok(_) => Ok(()),
-                // Associated already: with this table (a lost answer's
-                // retry), or with another, from which it moves.
-                Err(e) if code(&e).as_deref() == Some("Resource.AlreadyAssociated") => {
-                    match elsewhere(ec2, table, &[subnet.to_string()]).await {
-                        Ok(moving) => move_here(ec2, table, &moving).await.map_err(|e| (None, e)),
-                        Err(e) => Err((None, e)),
-                    }
+    retry_while("AssociateRouteTable", not_yet_visible, || async {
+        match ec2.associate_route_table().route_table_id(table).subnet_id(subnet).send().await {
+            Ok(_) => Ok(()),
+            // Associated already: with this table (a lost answer's
+            // retry), or with another, from which it moves.
+            Err(e) if code(&e).as_deref() == Some("Resource.AlreadyAssociated") => {
+                match elsewhere(ec2, table, &[subnet.to_string()]).await {
+                    Ok(moving) => move_here(ec2, table, &moving).await.map_err(|e| (None, e)),
+                    Err(e) => Err((None, e)),
                 }
-                Err(e) => Err((code(&e), api("AssociateRouteTable", e))),
             }
-        },
-    )
+            Err(e) => Err((code(&e), api("AssociateRouteTable", e))),
+        }
+    })
     .await
 }
 

@@ -14,7 +14,8 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, SecurityGroup, Use
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::{json, Value};
 
-use super::super::errors::{api, code, create_once, retry_while};
+use super::super::consistency::read_back;
+use super::super::errors::{api, code, create_once, not_yet_visible, retry_while, visible, Once};
 use super::vpc::gone;
 use super::{default_name, delete_idempotent, found, once, retag, string, tag_spec, tags_attr};
 
@@ -179,6 +180,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     let name = attrs.get("name").and_then(Value::as_str).map_or_else(|| default_name(&target), str::to_string);
     let id = create_once(
         "CreateSecurityGroup",
+        Once::Find(|| found(ec2, &target)),
         || {
             ec2.create_security_group()
                 .group_name(&name)
@@ -190,7 +192,6 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
                 .send()
         },
         |out| out.group_id().unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
     let none = Value::Array(Vec::new());
@@ -198,7 +199,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     let egress = egress_rules(attrs.get("egress").unwrap_or(&none), Some(&id));
     change_rules(ec2, &id, true, &BTreeSet::new(), &ingress).await?;
     change_rules(ec2, &id, false, &default_egress(), &egress).await?;
-    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateSecurityGroup", &id))
+    read_back("CreateSecurityGroup", &id, || read(ec2, target.clone(), &id)).await
 }
 
 /// Revoke what is no longer wanted, then authorize what is new (in that
@@ -218,14 +219,15 @@ pub(super) async fn change_rules(
         // first call.
         let gone = |e: &Option<String>| e.as_deref() == Some("InvalidPermission.NotFound");
         if ingress {
-            let call = ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(revoke);
-            match call.send().await {
+            let call = || ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(revoke.clone()).send();
+            match visible(call).await {
                 Err(e) if !gone(&code(&e)) => return Err(api("RevokeSecurityGroupIngress", e)),
                 _ => {}
             }
         } else {
-            let call = ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(revoke);
-            match call.send().await {
+            // The default egress rule of a group made moments ago.
+            let call = || ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(revoke.clone()).send();
+            match visible(call).await {
                 Err(e) if !gone(&code(&e)) => return Err(api("RevokeSecurityGroupEgress", e)),
                 _ => {}
             }
@@ -240,24 +242,20 @@ pub(super) async fn change_rules(
     // `InvalidPermission.Duplicate`: the rules are there already, as the
     // call was just given the rules missing; a lost answer's retry.
     let duplicate = |c: &Option<String>| c.as_deref() == Some("InvalidPermission.Duplicate");
-    retry_while(
-        operation,
-        |c| c == NOT_FOUND,
-        || async {
-            let perms = Some(authorize.clone());
-            let result = if ingress {
-                let call = ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(perms);
-                call.send().await.map(|_| ()).map_err(|e| (code(&e), api(operation, e)))
-            } else {
-                let call = ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(perms);
-                call.send().await.map(|_| ()).map_err(|e| (code(&e), api(operation, e)))
-            };
-            match result {
-                Err((c, _)) if duplicate(&c) => Ok(()),
-                other => other,
-            }
-        },
-    )
+    retry_while(operation, not_yet_visible, || async {
+        let perms = Some(authorize.clone());
+        let result = if ingress {
+            let call = ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(perms);
+            call.send().await.map(|_| ()).map_err(|e| (code(&e), api(operation, e)))
+        } else {
+            let call = ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(perms);
+            call.send().await.map(|_| ()).map_err(|e| (code(&e), api(operation, e)))
+        };
+        match result {
+            Err((c, _)) if duplicate(&c) => Ok(()),
+            other => other,
+        }
+    })
     .await
 }
 

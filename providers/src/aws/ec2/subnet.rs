@@ -5,13 +5,15 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once_answered};
+use super::super::consistency::read_back;
+use super::super::errors::{api, code, create_once_answered, visible, Once};
 use super::vpc::gone;
 use super::{delete_idempotent, flag, found, once, retag, sent_tags, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let (id, answer) = create_once_answered(
         "CreateSubnet",
+        Once::Find(|| found(ec2, &target)),
         || {
             ec2.create_subnet()
                 .vpc_id(string(attrs, "vpc"))
@@ -23,7 +25,6 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
                 .send()
         },
         |out| out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
     let public_ip = flag(attrs, "public_ip_on_launch") == Some(true);
@@ -37,16 +38,18 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         made.attrs.insert("tags".into(), sent_tags(&target, attrs));
         return Ok(made);
     }
-    read(ec2, target, &id).await?.ok_or_else(|| gone("CreateSubnet", &id))
+    read_back("CreateSubnet", &id, || read(ec2, target.clone(), &id)).await
 }
 
 async fn set_public_ip(ec2: &aws_sdk_ec2::Client, id: &str, on: bool) -> Result<(), ProviderError> {
-    ec2.modify_subnet_attribute()
-        .subnet_id(id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
-        .send()
-        .await
-        .map_err(|e| api("ModifySubnetAttribute", e))?;
+    visible(|| {
+        ec2.modify_subnet_attribute()
+            .subnet_id(id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
+            .send()
+    })
+    .await
+    .map_err(|e| api("ModifySubnetAttribute", e))?;
     Ok(())
 }
 

@@ -4,12 +4,14 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
-use super::super::errors::{api, code, create_once_answered};
+use super::super::consistency::read_back;
+use super::super::errors::{api, code, create_once_answered, visible, Once};
 use super::{delete_idempotent, flag, found, once, retag, sent_tags, string, tag_spec, tags_attr};
 
 pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let (id, answer) = create_once_answered(
         "CreateVpc",
+        Once::Find(|| found(ec2, &target)),
         || {
             let spec = tag_spec(ResourceType::Vpc, &target, attrs);
             ec2.create_vpc()
@@ -20,7 +22,6 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
                 .send()
         },
         |out| out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string(),
-        || found(ec2, &target),
     )
     .await?;
     set_dns(ec2, &id, attrs, &Attrs::new()).await?;
@@ -34,10 +35,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
         attrs_read.insert("enable_dns_hostnames".into(), json!(flag(attrs, "enable_dns_hostnames").unwrap_or(false)));
         return Ok(Remote { id, attrs: attrs_read });
     }
-    read(ec2, target, &id).await?.ok_or_else(|| ProviderError::Api {
-        operation: "CreateVpc".into(),
-        message: format!("{id} was created but cannot be read back"),
-    })
+    read_back("CreateVpc", &id, || read(ec2, target.clone(), &id)).await
 }
 
 /// Each DNS attribute takes a call of its own; only changed ones are sent.
@@ -47,10 +45,13 @@ async fn set_dns(ec2: &aws_sdk_ec2::Client, id: &str, after: &Attrs, before: &At
         if had == Some(want) || (had.is_none() && want == support) {
             continue; // AWS's default for a new VPC, or unchanged
         }
-        let value = AttributeBooleanValue::builder().value(want).build();
-        let call = ec2.modify_vpc_attribute().vpc_id(id);
-        let call = if support { call.enable_dns_support(value) } else { call.enable_dns_hostnames(value) };
-        call.send().await.map_err(|e| api("ModifyVpcAttribute", e))?;
+        let call = || {
+            let value = AttributeBooleanValue::builder().value(want).build();
+            let call = ec2.modify_vpc_attribute().vpc_id(id);
+            let call = if support { call.enable_dns_support(value) } else { call.enable_dns_hostnames(value) };
+            call.send()
+        };
+        visible(call).await.map_err(|e| api("ModifyVpcAttribute", e))?;
     }
     Ok(())
 }

@@ -14,7 +14,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
 use super::super::attrs::text;
-use super::super::errors::{api, code, create_once_answered, retry_while};
+use super::super::errors::{api, code, create_once_answered, retry_while, Once};
 use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
 
 /// The prefix Route53 puts before zone ids.
@@ -85,6 +85,7 @@ pub async fn create(r53: &aws_sdk_route53::Client, target: Target<'_>, attrs: &A
         .retry_config(aws_sdk_route53::config::retry::RetryConfig::disabled());
     let (id, answer) = create_once_answered(
         "CreateHostedZone",
+        Once::Find(|| async { Ok(find(r53, target.clone()).await?.map(|r| r.id)) }),
         || {
             r53.create_hosted_zone()
                 .name(text(attrs, "name").unwrap_or_default())
@@ -96,7 +97,6 @@ pub async fn create(r53: &aws_sdk_route53::Client, target: Target<'_>, attrs: &A
                 .send()
         },
         |out| bare(out.hosted_zone().map(|z| z.id()).unwrap_or_default()).to_string(),
-        || async { Ok(find(r53, target.clone()).await?.map(|r| r.id)) },
     )
     .await?;
     let tags = owned_tags(&target, attrs);
@@ -372,6 +372,7 @@ mod tests {
             since: None,
             expected_id: None,
             not_id: None,
+            token: None,
         }
     }
 
