@@ -15,6 +15,10 @@
 #[allow(dead_code)]
 mod proxy;
 
+#[path = "../tests/integration/aws_behaviour.rs"]
+#[allow(dead_code)]
+mod aws_behaviour;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -83,9 +83,14 @@ pub fn inventory(moto: &Moto) -> BTreeMap<String, usize> {
 
 /// The state the seed chapter keeps in S3.
 pub fn state(moto: &Moto) -> serde_json::Value {
+    state_of(moto, "seed-chapter")
+}
+
+/// The state an example keeps in the examples' state bucket.
+pub fn state_of(moto: &Moto, example: &str) -> serde_json::Value {
     let rt = runtime();
     let object = rt
-        .block_on(moto.s3().get_object().bucket("k8s-devops-state").key("seed-chapter/state.json").send())
+        .block_on(moto.s3().get_object().bucket("k8s-devops-state").key(format!("{example}/state.json")).send())
         .expect("the state object");
     serde_json::from_slice(&rt.block_on(object.body.collect()).expect("body").into_bytes()).expect("JSON")
 }
@@ -168,8 +173,10 @@ fn errors_and_refused_connections_are_retried_and_the_apply_converges() {
 
 #[test]
 fn answers_lost_after_the_cloud_acted_make_no_duplicates() {
-    // EC2 de-duplicates none of these by itself (RunInstances only with a
-    // client token): each one's first answer is lost after it acted.
+    // Each one's first answer is lost after it acted. EC2 would make a
+    // second VPC, subnet or address if the call were simply repeated;
+    // RunInstances and CreateVolume carry the create's client token, which
+    // the relay honours as EC2 does.
     const CREATES: &[&str] = &["CreateVpc", "CreateSubnet", "AllocateAddress", "RunInstances", "CreateVolume"];
     let faults = Faults { errors: 0.04, drops_before: 0.03, drops_after: 0.03, seed: 2, lose_first: CREATES };
     let (moto, dir, relay, runs) = seed_through(faults);

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_ec2::types::{Filter, InstanceStateName};
 
 use crate::apply::{example, k8sinfra, k8sinfra_via, runtime};
+use crate::aws_behaviour::Behaviours;
 use crate::faults::{assert_account_matches_state, inventory, state};
 use crate::moto::Moto;
 use crate::proxy::CountingProxy;
@@ -97,6 +98,43 @@ fn an_apply_killed_at_any_moment_is_finished_by_the_next_with_nothing_twice() {
         assert!(destroy.status.success(), "kill {i}: {}", stderr(&destroy));
         assert!(inventory(&moto).is_empty(), "kill {i}: {:?}", inventory(&moto));
     }
+}
+
+/// The apply killed through the AWS-behaviour layer and resumed at once,
+/// through it too: what the killed run made moments ago is not visible yet
+/// (not found by id, left out of describes by tag), so the resumed run's
+/// refresh must not take its creates in doubt for never made. Keyed creates
+/// are sent again with the same client token; the others are looked for
+/// until AWS would show them.
+#[test]
+fn an_apply_killed_amid_aws_behaviour_is_finished_at_once_with_nothing_twice() {
+    let moto = Moto::start();
+    let dir = example("seed-chapter");
+    let relay = CountingProxy::like_aws_slow(&moto.endpoint, Duration::from_millis(20), Behaviours::all());
+    assert!(k8sinfra(&moto, dir.path(), &["init"]).status.success());
+    let via = |args: &[&str]| k8sinfra_via(&moto, &relay.endpoint, dir.path(), args);
+    assert!(k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]).status.success());
+    assert!(k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]).status.success());
+    let span = timeline(&moto, &relay, dir.path(), &["apply", "--auto-approve"]);
+    assert!(via(&["destroy", "--auto-approve"]).status.success());
+
+    for (i, at) in moments(span, (kills() / 4).max(2)).into_iter().enumerate() {
+        let undo = || assert!(via(&["destroy", "--auto-approve"]).status.success());
+        kill_at(&moto, &relay, dir.path(), &["apply", "--auto-approve"], at, undo);
+        let resumed = via(&["apply", "--auto-approve"]);
+        assert!(resumed.status.success(), "kill {i} at {at:?}: {}{}", stdout(&resumed), stderr(&resumed));
+        let plan = via(&["plan", "--detailed-exitcode"]);
+        assert_eq!(plan.status.code(), Some(0), "kill {i} at {at:?}: {}", stdout(&plan));
+        assert_account_matches_state(&moto, &state(&moto));
+        assert_eq!(inventory(&moto).len(), 17, "kill {i} at {at:?}: {:?}", inventory(&moto));
+        let destroy = via(&["destroy", "--auto-approve"]);
+        assert!(destroy.status.success(), "kill {i}: {}", stderr(&destroy));
+        assert!(inventory(&moto).is_empty(), "kill {i}: {:?}", inventory(&moto));
+    }
+    // Which describes the resumed runs met too early depends on where each
+    // kill landed; that calls met new ids too early is certain.
+    let acted = relay.behaved();
+    assert!(acted.contains_key("not visible yet"), "{acted:?}");
 }
 
 #[test]

@@ -15,9 +15,12 @@
 //! - `seed`: the seed chapter's whole infrastructure, state in S3;
 //! - `settle`: every example, stdlib module and benchmark shape, applied,
 //!   planned again to nothing and destroyed to nothing;
-//! - `state_s3`: the S3 backend against moto: init, locks, conditional writes.
+//! - `state_s3`: the S3 backend against moto: init, locks, conditional writes;
+//! - `like_aws`: the seed chapter and the kops cluster through the relay's
+//!   AWS-behaviour layer (`aws_behaviour`), and the layer itself.
 
 mod apply;
+mod aws_behaviour;
 mod cli;
 mod cluster;
 mod docs;
@@ -25,6 +28,7 @@ mod faults;
 mod fixtures;
 mod hosts;
 mod kill;
+mod like_aws;
 mod lint;
 mod moto;
 mod planner;

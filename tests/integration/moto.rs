@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::support;
 
+/// How the suite scales AWS's waits and retry budgets (see `Moto::env`).
+pub const TIME_SCALE: &str = "0.02";
+
 pub struct Moto {
     child: Child,
     pub endpoint: String,
@@ -67,7 +70,11 @@ impl Moto {
         stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
     }
 
-    /// Environment for the binary and the SDK: this endpoint, dummy keys.
+    /// Environment for the binary and the SDK: this endpoint, dummy keys,
+    /// and AWS's waits at a fiftieth of real time
+    /// (`K8SINFRA_AWS_TIME_SCALE`): two minutes of propagation are 2.4 s,
+    /// a NAT gateway's ten-minute budget 12 s. moto answers at once; the
+    /// behaviour layer's windows (`aws_behaviour`) are a second or two.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
@@ -75,15 +82,21 @@ impl Moto {
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
             ("AWS_REGION", "us-east-1".into()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("K8SINFRA_AWS_TIME_SCALE", TIME_SCALE.into()),
         ]
     }
 
     /// An EC2 client on this server, for checking and for drift.
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        self.ec2_via(&self.endpoint)
+    }
+
+    /// An EC2 client that reaches this server through `endpoint` (a relay).
+    pub fn ec2_via(&self, endpoint: &str) -> aws_sdk_ec2::Client {
         let conf = aws_sdk_ec2::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
+            .endpoint_url(endpoint)
             .credentials_provider(aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "moto"))
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
@@ -113,10 +126,15 @@ impl Moto {
     }
 
     pub fn elb(&self) -> aws_sdk_elasticloadbalancing::Client {
+        self.elb_via(&self.endpoint)
+    }
+
+    /// An ELB client that reaches this server through `endpoint` (a relay).
+    pub fn elb_via(&self, endpoint: &str) -> aws_sdk_elasticloadbalancing::Client {
         let conf = aws_sdk_elasticloadbalancing::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
+            .endpoint_url(endpoint)
             .credentials_provider(aws_sdk_elasticloadbalancing::config::Credentials::new(
                 "test", "test", None, None, "moto",
             ))

@@ -7,13 +7,18 @@
 //! for the benchmarks), and it can misbehave the way networks and AWS do: for a share of requests it
 //! answers 500, 503 or a throttling error in the service's own format,
 //! drops the connection before the request reaches the server, or drops
-//! the answer after the server has acted on it.
+//! the answer after the server has acted on it. With an AWS-behaviour
+//! layer (`aws_behaviour`), it also answers as AWS would where moto is
+//! kinder: new ids not visible yet, client tokens honoured, NAT gateway
+//! states, a load balancer's interfaces lingering.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::aws_behaviour::{AwsBehaviour, Behaviours};
 
 /// What goes wrong, and how often (each a share of all requests, 0 to 1).
 #[derive(Debug, Clone, Copy, Default)]
@@ -61,6 +66,7 @@ pub type Latency = Arc<dyn Fn(&str) -> Duration + Send + Sync>;
 pub struct CountingProxy {
     pub endpoint: String,
     log: Arc<Mutex<Log>>,
+    behaviour: Option<Arc<AwsBehaviour>>,
 }
 
 impl CountingProxy {
@@ -81,24 +87,51 @@ impl CountingProxy {
         Self::new(upstream, latency, Faults::default())
     }
 
-    /// A relay that injects `faults`.
+    /// A relay that injects `faults`. It honours `ClientToken` as AWS
+    /// does (moto does not): an answer lost after a keyed create acted is
+    /// what the token is for, and without it the repeat would make a
+    /// second resource that AWS would not.
     pub fn faulty(upstream: &str, faults: Faults) -> CountingProxy {
-        Self::new(upstream, Arc::new(|_: &str| Duration::ZERO), faults)
+        let tokens = Behaviours { idempotency: true, ..Behaviours::none() };
+        Self::like_aws(upstream, tokens, faults)
+    }
+
+    /// A relay that behaves like AWS where moto does not (`aws_behaviour`),
+    /// and injects `faults` besides.
+    pub fn like_aws(upstream: &str, behaviours: Behaviours, faults: Faults) -> CountingProxy {
+        Self::build(upstream, Arc::new(|_: &str| Duration::ZERO), faults, Some(Arc::new(AwsBehaviour::new(behaviours))))
+    }
+
+    /// `like_aws`, holding each request `delay` (and injecting nothing).
+    pub fn like_aws_slow(upstream: &str, delay: Duration, behaviours: Behaviours) -> CountingProxy {
+        let behaviour = Some(Arc::new(AwsBehaviour::new(behaviours)));
+        Self::build(upstream, Arc::new(move |_: &str| delay), Faults::default(), behaviour)
+    }
+
+    /// What the AWS-behaviour layer did, by behaviour.
+    pub fn behaved(&self) -> BTreeMap<&'static str, usize> {
+        self.behaviour.as_ref().map(|b| b.acted()).unwrap_or_default()
     }
 
     fn new(upstream: &str, delay: Latency, faults: Faults) -> CountingProxy {
+        Self::build(upstream, delay, faults, None)
+    }
+
+    fn build(upstream: &str, delay: Latency, faults: Faults, behaviour: Option<Arc<AwsBehaviour>>) -> CountingProxy {
         let upstream = upstream.trim_start_matches("http://").to_string();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
         let log = Arc::new(Mutex::new(Log { random: faults.seed ^ 0x9e37_79b9_7f4a_7c15, ..Log::default() }));
         let shared = Arc::clone(&log);
+        let layer = behaviour.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let (upstream, log, delay) = (upstream.clone(), Arc::clone(&shared), Arc::clone(&delay));
-                std::thread::spawn(move || relay(client, &upstream, &log, &*delay, faults));
+                let layer = layer.clone();
+                std::thread::spawn(move || relay(client, &upstream, &log, &*delay, faults, layer.as_deref()));
             }
         });
-        CountingProxy { endpoint, log }
+        CountingProxy { endpoint, log, behaviour }
     }
 
     /// Operations seen so far, by name.
@@ -119,8 +152,8 @@ impl CountingProxy {
 }
 
 /// The AWS service a request is for, which decides how an error reads.
-#[derive(Clone, Copy)]
-enum Service {
+#[derive(Debug, Clone, Copy)]
+pub enum Service {
     Ec2,
     Elb,
     Route53,
@@ -151,7 +184,11 @@ fn error_answer(service: Service, kind: usize) -> Vec<u8> {
         (_, 1) => ("503 Service Unavailable", "ServiceUnavailable"),
         (_, _) => ("400 Bad Request", "Throttling"),
     };
-    let message = "injected by the test relay";
+    error_answer_with(service, status, code, "injected by the test relay")
+}
+
+/// An error answer as `service` sends one: status line, code, message.
+pub fn error_answer_with(service: Service, status: &str, code: &str, message: &str) -> Vec<u8> {
     let body = match service {
         Service::Ec2 => format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>\
@@ -181,6 +218,7 @@ fn relay(
     log: &Mutex<Log>,
     delay: &(dyn Fn(&str) -> Duration + Send + Sync),
     faults: Faults,
+    behaviour: Option<&AwsBehaviour>,
 ) {
     let Ok(writer) = client.try_clone() else { return };
     let mut writer = writer;
@@ -253,6 +291,13 @@ fn relay(
             Some(("drop before", _)) => return,
             _ => {}
         }
+        let service = service(&request_line, &text);
+        if let Some(early) = behaviour.and_then(|b| b.before(service, &operation, &text)) {
+            if fault.is_none() {
+                let _ = writer.write_all(&early);
+            }
+            return;
+        }
         // S3 decides a conditional write (If-None-Match, If-Match) atomically;
         // moto checks, then writes, so two at once can both win. One at a
         // time through the relay, as S3 documents them.
@@ -263,7 +308,16 @@ fn relay(
             return;
         }
         let mut answer = Vec::new();
-        if up.read_to_end(&mut answer).is_err() || fault.is_some() || writer.write_all(&answer).is_err() {
+        if up.read_to_end(&mut answer).is_err() {
+            return;
+        }
+        // What AWS would have answered; learned from even when the answer
+        // is then lost (the cloud acted all the same).
+        let answer = match behaviour {
+            Some(b) => b.after(service, &operation, &text, answer),
+            None => answer,
+        };
+        if fault.is_some() || writer.write_all(&answer).is_err() {
             return;
         }
     }

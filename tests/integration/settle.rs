@@ -75,7 +75,7 @@ fn settles(source: &Source, name: &str) {
 /// zones, load balancers, and buckets other than a state bucket. (moto's
 /// DescribeTags keeps the tags of deleted resources, so each type is
 /// described.)
-fn leftovers(moto: &Moto) -> Vec<String> {
+pub fn leftovers(moto: &Moto) -> Vec<String> {
     let rt = runtime();
     let ec2 = moto.ec2();
     let ours = || Filter::builder().name("tag-key").values("k8sinfra:address").build();

@@ -1,0 +1,521 @@
+//! An AWS-behaviour layer for the test relay (`proxy`): what AWS does and
+//! moto does not, reproduced on the requests and answers passing through,
+//! so the code written for real accounts runs in the suite. Each behaviour
+//! is a switch in `Behaviours`, with the AWS documentation it follows. The
+//! windows are seconds where AWS takes up to minutes; the code under test
+//! keeps its real budgets, shortened only by `K8SINFRA_AWS_TIME_SCALE`.
+//!
+//! Emulated here:
+//! - eventual consistency of new ids (`consistency`);
+//! - `ClientToken` idempotency (`idempotency`);
+//! - a classic load balancer's interfaces outliving it (`elb_interfaces_linger`);
+//! - `DetachInternetGateway` refused while public addresses are mapped
+//!   (`detach_refused_while_mapped`);
+//! - NAT gateways `pending`, `deleting`, and `failed` when made before the
+//!   VPC's internet gateway is attached (`nat_pending`, `nat_deleting`,
+//!   `nat_fails_unattached`).
+//!
+//! Not emulated (see docs/aws-behaviour.md): small pages, IAM propagation,
+//! `IdempotentParameterMismatch`, Route53 and S3 consistency.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::proxy::{error_answer_with, Service};
+
+/// Which behaviours are on, and their windows.
+#[derive(Debug, Clone, Copy)]
+pub struct Behaviours {
+    /// For this long after a create's answer, a call naming the new id
+    /// answers `Invalid…ID.NotFound` and a filtered describe leaves it out.
+    /// "Eventual consistency in the Amazon EC2 API" (EC2 API reference):
+    /// "a resource might not be immediately available … after you create
+    /// it"; describes "might not include" it yet.
+    pub consistency: Duration,
+    /// A create repeated with the `ClientToken` of an earlier one gets the
+    /// earlier answer, and nothing new is made. "Ensuring idempotency in
+    /// Amazon EC2 API requests" (EC2 API reference). moto ignores the token.
+    pub idempotency: bool,
+    /// For this long after `DeleteLoadBalancer`, deleting one of its
+    /// subnets or security groups answers `DependencyViolation`: "the
+    /// network interfaces … are deleted … it can take a few minutes"
+    /// (Classic Load Balancers guide); Terraform's aws_subnet and
+    /// aws_security_group retry deletes for this reason.
+    pub elb_interfaces_linger: Duration,
+    /// `DetachInternetGateway` answers `DependencyViolation: Network vpc-…
+    /// has some mapped public address(es)` while a NAT gateway or an
+    /// internet-facing load balancer of the VPC still holds one (EC2 API
+    /// reference, DetachInternetGateway; the message AWS sends).
+    pub detach_refused_while_mapped: bool,
+    /// A new NAT gateway is `pending` this long, then `available`
+    /// (NatGateway.State: pending | failed | available | deleting | deleted).
+    pub nat_pending: Duration,
+    /// A deleted NAT gateway is `deleting` this long, then `deleted`.
+    pub nat_deleting: Duration,
+    /// A NAT gateway created in a VPC with no internet gateway attached goes
+    /// to `failed` with `Gateway.NotAttached` (VPC user guide, "Troubleshoot
+    /// NAT gateways": "NAT gateway goes to a status of failed").
+    pub nat_fails_unattached: bool,
+}
+
+impl Behaviours {
+    /// Nothing on: moto as it is.
+    pub fn none() -> Self {
+        Behaviours {
+            consistency: Duration::ZERO,
+            idempotency: false,
+            elb_interfaces_linger: Duration::ZERO,
+            detach_refused_while_mapped: false,
+            nat_pending: Duration::ZERO,
+            nat_deleting: Duration::ZERO,
+            nat_fails_unattached: false,
+        }
+    }
+
+    /// Everything on, with windows of about a second.
+    pub fn all() -> Self {
+        Behaviours {
+            consistency: Duration::from_millis(1000),
+            idempotency: true,
+            elb_interfaces_linger: Duration::from_millis(2000),
+            detach_refused_while_mapped: true,
+            nat_pending: Duration::from_millis(1500),
+            nat_deleting: Duration::from_millis(1500),
+            nat_fails_unattached: true,
+        }
+    }
+}
+
+/// A classic load balancer as the layer saw it made and deleted.
+#[derive(Default)]
+struct Elb {
+    subnets: BTreeSet<String>,
+    groups: BTreeSet<String>,
+    internet_facing: bool,
+    deleted: Option<Instant>,
+}
+
+/// What the layer learned from the traffic.
+#[derive(Default)]
+struct Seen {
+    /// New ids (and key names), until when AWS would not show them.
+    hidden_until: BTreeMap<String, Instant>,
+    /// `(Action, ClientToken)` → the first answer.
+    answers: BTreeMap<(String, String), Vec<u8>>,
+    subnet_vpc: BTreeMap<String, String>,
+    /// VPCs with an internet gateway attached.
+    attached: BTreeSet<String>,
+    nat_vpc: BTreeMap<String, String>,
+    nat_created: BTreeMap<String, Instant>,
+    nat_deleted: BTreeMap<String, Instant>,
+    nat_failed: BTreeSet<String>,
+    elbs: BTreeMap<String, Elb>,
+    /// How often each behaviour changed an exchange.
+    acted: BTreeMap<&'static str, usize>,
+}
+
+pub struct AwsBehaviour {
+    on: Behaviours,
+    seen: Mutex<Seen>,
+}
+
+/// The element holding a create's new id in its answer, and the code AWS
+/// answers while a call naming that id comes too early.
+const CREATES: &[(&str, &str, &str)] = &[
+    ("CreateVpc", "vpcId", "InvalidVpcID.NotFound"),
+    ("CreateSubnet", "subnetId", "InvalidSubnetID.NotFound"),
+    ("CreateSecurityGroup", "groupId", "InvalidGroup.NotFound"),
+    ("CreateInternetGateway", "internetGatewayId", "InvalidInternetGatewayID.NotFound"),
+    ("CreateRouteTable", "routeTableId", "InvalidRouteTableID.NotFound"),
+    ("AllocateAddress", "allocationId", "InvalidAllocationID.NotFound"),
+    ("CreateNatGateway", "natGatewayId", "NatGatewayNotFound"),
+    ("RunInstances", "instanceId", "InvalidInstanceID.NotFound"),
+    ("CreateVolume", "volumeId", "InvalidVolume.NotFound"),
+    ("ImportKeyPair", "keyName", "InvalidKeyPair.NotFound"),
+];
+
+/// The element naming each item's own id in a describe's answer.
+const DESCRIBES: &[(&str, &str)] = &[
+    ("DescribeVpcs", "vpcId"),
+    ("DescribeSubnets", "subnetId"),
+    ("DescribeSecurityGroups", "groupId"),
+    ("DescribeInternetGateways", "internetGatewayId"),
+    ("DescribeRouteTables", "routeTableId"),
+    ("DescribeAddresses", "allocationId"),
+    ("DescribeNatGateways", "natGatewayId"),
+    ("DescribeInstances", "instanceId"),
+    ("DescribeVolumes", "volumeId"),
+    ("DescribeKeyPairs", "keyName"),
+];
+
+/// The code EC2 (or ELB, for its own calls) answers for an id not visible.
+fn not_found_code(service: Service, id: &str, key_name: bool) -> &'static str {
+    if key_name {
+        return "InvalidKeyPair.NotFound";
+    }
+    if matches!(service, Service::Elb) {
+        return match id.split('-').next() {
+            Some("subnet") => "SubnetNotFound",
+            Some("sg") => "InvalidSecurityGroup",
+            _ => "InvalidInstance",
+        };
+    }
+    let prefix = format!("{}-", id.split('-').next().unwrap_or_default());
+    CREATES
+        .iter()
+        .find(|(_, element, _)| {
+            let p = match *element {
+                "vpcId" => "vpc-",
+                "subnetId" => "subnet-",
+                "groupId" => "sg-",
+                "internetGatewayId" => "igw-",
+                "routeTableId" => "rtb-",
+                "allocationId" => "eipalloc-",
+                "natGatewayId" => "nat-",
+                "instanceId" => "i-",
+                "volumeId" => "vol-",
+                _ => "",
+            };
+            p == prefix
+        })
+        .map_or("InvalidParameterValue", |(_, _, code)| code)
+}
+
+/// The form's parameters, decoded.
+fn params(body: &str) -> Vec<(String, String)> {
+    body.split('&').filter_map(|pair| pair.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
+}
+
+pub fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
+    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Values of a list parameter (`Subnets.member.1`, `Subnets.member.2`, …).
+fn members(params: &[(String, String)], prefix: &str) -> BTreeSet<String> {
+    params.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v.clone()).collect()
+}
+
+/// The text of the first `<element>` in `xml`.
+pub fn first(xml: &str, element: &str) -> Option<String> {
+    let open = format!("<{element}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find('<')? + start;
+    Some(xml[start..end].to_string())
+}
+
+/// An HTTP answer split into head and body.
+fn split(answer: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(answer);
+    let at = text.find("\r\n\r\n")?;
+    Some((text[..at].to_string(), text[at + 4..].to_string()))
+}
+
+/// The answer with a new body, its length set to match.
+fn rebuild(head: &str, body: &str) -> Vec<u8> {
+    let head: Vec<String> = head
+        .split("\r\n")
+        .map(|line| {
+            if line.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
+}
+
+/// The top-level `<item>`s of a describe's answer, as byte ranges.
+pub fn items(xml: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let (mut depth, mut start, mut at) = (0usize, 0usize, 0usize);
+    loop {
+        let open = xml[at..].find("<item>").map(|p| p + at);
+        let close = xml[at..].find("</item>").map(|p| p + at);
+        match (open, close) {
+            (Some(o), Some(c)) if o < c => {
+                if depth == 0 {
+                    start = o;
+                }
+                depth += 1;
+                at = o + "<item>".len();
+            }
+            (_, Some(c)) => {
+                depth = depth.saturating_sub(1);
+                at = c + "</item>".len();
+                if depth == 0 {
+                    found.push((start, at));
+                }
+            }
+            _ => return found,
+        }
+    }
+}
+
+impl AwsBehaviour {
+    pub fn new(on: Behaviours) -> Self {
+        AwsBehaviour { on, seen: Mutex::new(Seen::default()) }
+    }
+
+    /// How often each behaviour changed an exchange so far.
+    pub fn acted(&self) -> BTreeMap<&'static str, usize> {
+        self.seen.lock().expect("seen").acted.clone()
+    }
+
+    /// An answer AWS would give instead of passing the request on, if any.
+    pub fn before(&self, service: Service, action: &str, body: &str) -> Option<Vec<u8>> {
+        if !matches!(service, Service::Ec2 | Service::Elb) {
+            return None;
+        }
+        let params = params(body);
+        let now = Instant::now();
+        let mut seen = self.seen.lock().expect("seen");
+        if self.on.idempotency {
+            if let Some(token) = param(&params, "ClientToken") {
+                if let Some(first) = seen.answers.get(&(action.to_string(), token.to_string())).cloned() {
+                    *seen.acted.entry("idempotent repeat").or_default() += 1;
+                    return Some(first);
+                }
+            }
+        }
+        // A call naming an id made moments ago. A filtered describe is
+        // answered, and the new resources left out of it in `after`.
+        // (A key pair imported again under its name is refused as a
+        // duplicate by moto, as by AWS: names are checked at once.)
+        let filtered = params.iter().any(|(k, _)| k.starts_with("Filter."));
+        if !filtered && action != "ImportKeyPair" {
+            let early = params.iter().find_map(|(k, v)| {
+                let key_name = k == "KeyName";
+                let hidden = seen.hidden_until.get(&hidden_key(k, v)).is_some_and(|until| now < *until);
+                hidden.then(|| (v.clone(), key_name))
+            });
+            if let Some((id, key_name)) = early {
+                *seen.acted.entry("not visible yet").or_default() += 1;
+                let code = not_found_code(service, &id, key_name);
+                let message = format!("The ID '{id}' does not exist");
+                return Some(error_answer_with(service, "400 Bad Request", code, &message));
+            }
+        }
+        match action {
+            "DeleteSubnet" | "DeleteSecurityGroup" => {
+                let id = param(&params, "SubnetId").or_else(|| param(&params, "GroupId")).unwrap_or_default();
+                let linger = self.on.elb_interfaces_linger;
+                let held = seen.elbs.values().any(|elb| {
+                    (elb.subnets.contains(id) || elb.groups.contains(id))
+                        && elb.deleted.is_none_or(|at| now < at + linger)
+                });
+                if held && !linger.is_zero() {
+                    *seen.acted.entry("load balancer interfaces linger").or_default() += 1;
+                    let message = format!("The {} '{id}' has dependencies and cannot be deleted.", action_noun(action));
+                    return Some(error_answer_with(service, "400 Bad Request", "DependencyViolation", &message));
+                }
+            }
+            "DetachInternetGateway" if self.on.detach_refused_while_mapped => {
+                let vpc = param(&params, "VpcId").unwrap_or_default().to_string();
+                let nat_holds = seen.nat_vpc.iter().any(|(nat, v)| {
+                    *v == vpc
+                        && !seen.nat_failed.contains(nat)
+                        && seen.nat_deleted.get(nat).is_none_or(|at| now < *at + self.on.nat_deleting)
+                });
+                let elb_holds = seen.elbs.values().any(|elb| {
+                    elb.internet_facing
+                        && elb.subnets.iter().any(|s| seen.subnet_vpc.get(s) == Some(&vpc))
+                        && elb.deleted.is_none_or(|at| now < at + self.on.elb_interfaces_linger)
+                });
+                if nat_holds || elb_holds {
+                    *seen.acted.entry("detach refused while mapped").or_default() += 1;
+                    let message = format!(
+                        "Network {vpc} has some mapped public address(es). Please unmap those public address(es) \
+                         before detaching the gateway."
+                    );
+                    return Some(error_answer_with(service, "400 Bad Request", "DependencyViolation", &message));
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// The answer as AWS would give it, after moto gave `answer`.
+    pub fn after(&self, service: Service, action: &str, body: &str, answer: Vec<u8>) -> Vec<u8> {
+        if !matches!(service, Service::Ec2 | Service::Elb) {
+            return answer;
+        }
+        let ok = answer.starts_with(b"HTTP/1.1 200") || answer.starts_with(b"HTTP/1.0 200");
+        let Some((head, xml)) = split(&answer) else { return answer };
+        let params = params(body);
+        let now = Instant::now();
+        let mut seen = self.seen.lock().expect("seen");
+        if !ok {
+            return answer;
+        }
+        if self.on.idempotency {
+            if let Some(token) = param(&params, "ClientToken") {
+                seen.answers.entry((action.to_string(), token.to_string())).or_insert_with(|| answer.clone());
+            }
+        }
+        if let Some((_, element, _)) = CREATES.iter().find(|(create, _, _)| *create == action) {
+            if let Some(id) = first(&xml, element) {
+                let name = if *element == "keyName" { "KeyName" } else { "Id" };
+                seen.hidden_until.insert(hidden_key(name, &id), now + self.on.consistency);
+            }
+        }
+        match action {
+            "CreateSubnet" => {
+                if let (Some(subnet), Some(vpc)) = (first(&xml, "subnetId"), param(&params, "VpcId")) {
+                    seen.subnet_vpc.insert(subnet, vpc.to_string());
+                }
+            }
+            "AttachInternetGateway" => {
+                seen.attached.insert(param(&params, "VpcId").unwrap_or_default().to_string());
+            }
+            "DetachInternetGateway" => {
+                seen.attached.remove(param(&params, "VpcId").unwrap_or_default());
+            }
+            "CreateNatGateway" => {
+                if let Some(nat) = first(&xml, "natGatewayId") {
+                    let vpc = seen.subnet_vpc.get(param(&params, "SubnetId").unwrap_or_default()).cloned();
+                    // Only what the layer saw made: a VPC it does not know
+                    // is not judged.
+                    if let Some(vpc) = vpc {
+                        if self.on.nat_fails_unattached && !seen.attached.contains(&vpc) {
+                            seen.nat_failed.insert(nat.clone());
+                        }
+                        seen.nat_vpc.insert(nat.clone(), vpc);
+                    }
+                    seen.nat_created.insert(nat, now);
+                }
+            }
+            "DeleteNatGateway" => {
+                if let Some(nat) = param(&params, "NatGatewayId") {
+                    seen.nat_deleted.insert(nat.to_string(), now);
+                }
+            }
+            "CreateLoadBalancer" | "AttachLoadBalancerToSubnets" | "ApplySecurityGroupsToLoadBalancer" => {
+                let name = param(&params, "LoadBalancerName").unwrap_or_default().to_string();
+                let internet_facing = action == "CreateLoadBalancer" && param(&params, "Scheme") != Some("internal");
+                let elb = seen.elbs.entry(name).or_default();
+                elb.subnets.extend(members(&params, "Subnets.member."));
+                elb.groups.extend(members(&params, "SecurityGroups.member."));
+                elb.internet_facing |= internet_facing;
+                elb.deleted = None;
+            }
+            "DeleteLoadBalancer" => {
+                if let Some(elb) = seen.elbs.get_mut(param(&params, "LoadBalancerName").unwrap_or_default()) {
+                    elb.deleted = Some(now);
+                }
+            }
+            _ => {}
+        }
+        let Some((_, element)) = DESCRIBES.iter().find(|(describe, _)| *describe == action) else {
+            return answer;
+        };
+        let mut xml = xml;
+        let mut changed = false;
+        if params.iter().any(|(k, _)| k.starts_with("Filter.")) {
+            let mut kept = String::new();
+            let mut last = 0;
+            for (start, end) in items(&xml) {
+                let own = first(&xml[start..end], element).unwrap_or_default();
+                let name = if *element == "keyName" { "KeyName" } else { "Id" };
+                if seen.hidden_until.get(&hidden_key(name, &own)).is_some_and(|until| now < *until) {
+                    kept.push_str(&xml[last..start]);
+                    last = end;
+                    *seen.acted.entry("left out of a describe").or_default() += 1;
+                }
+            }
+            if last > 0 {
+                kept.push_str(&xml[last..]);
+                xml = kept;
+                changed = true;
+            }
+        }
+        if action == "DescribeNatGateways" {
+            let mut rewritten = String::new();
+            let mut last = 0;
+            for (start, end) in items(&xml) {
+                let item = &xml[start..end];
+                let nat = first(item, "natGatewayId").unwrap_or_default();
+                let state = first(item, "state").unwrap_or_default();
+                let (shown, extra) = if seen.nat_failed.contains(&nat) && state != "deleted" {
+                    let failure = "<failureCode>Gateway.NotAttached</failureCode><failureMessage>Network vpc \
+                                   has no Internet gateway attached</failureMessage>";
+                    ("failed", failure)
+                } else if state == "deleted"
+                    && seen.nat_deleted.get(&nat).is_some_and(|at| now < *at + self.on.nat_deleting)
+                {
+                    ("deleting", "")
+                } else if state == "available"
+                    && seen.nat_created.get(&nat).is_some_and(|at| now < *at + self.on.nat_pending)
+                {
+                    ("pending", "")
+                } else {
+                    continue;
+                };
+                *seen
+                    .acted
+                    .entry(match shown {
+                        "failed" => "nat failed unattached",
+                        "deleting" => "nat deleting",
+                        _ => "nat pending",
+                    })
+                    .or_default() += 1;
+                let item =
+                    item.replacen(&format!("<state>{state}</state>"), &format!("<state>{shown}</state>{extra}"), 1);
+                rewritten.push_str(&xml[last..start]);
+                rewritten.push_str(&item);
+                last = end;
+            }
+            if last > 0 {
+                rewritten.push_str(&xml[last..]);
+                xml = rewritten;
+                changed = true;
+            }
+        }
+        if changed {
+            rebuild(&head, &xml)
+        } else {
+            answer
+        }
+    }
+}
+
+/// How a hidden id is filed: key pairs by name (`key:NAME`, named only by
+/// a `KeyName` parameter), everything else by its id (`vpc-0abc…`).
+fn hidden_key(parameter: &str, value: &str) -> String {
+    if parameter == "KeyName" {
+        format!("key:{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+fn action_noun(action: &str) -> &'static str {
+    if action == "DeleteSubnet" {
+        "subnet"
+    } else {
+        "security group"
+    }
+}

@@ -1,0 +1,256 @@
+//! The seed chapter and the kops cluster through the AWS-behaviour layer
+//! (`aws_behaviour`), every behaviour on, with the first answer of every
+//! create lost after the cloud acted: each applies (one more apply at most),
+//! plans to nothing, and destroys to an empty account, with no resource
+//! made twice. The code under test runs its real budgets, scaled down by
+//! the one setting meant for it (`K8SINFRA_AWS_TIME_SCALE`, which the
+//! harness sets for every run: `Moto::env`).
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::apply::{example, k8sinfra, k8sinfra_via};
+use crate::aws_behaviour::Behaviours;
+use crate::faults::{assert_account_matches_state, state_of};
+use crate::moto::Moto;
+use crate::proxy::{CountingProxy, Faults};
+use crate::settle::leftovers;
+use crate::support::{stderr, stdout};
+
+/// Every create call the examples make, EC2's and the others'.
+const CREATES: &[&str] = &[
+    "CreateVpc",
+    "CreateSubnet",
+    "CreateInternetGateway",
+    "CreateRouteTable",
+    "AllocateAddress",
+    "CreateNatGateway",
+    "CreateSecurityGroup",
+    "ImportKeyPair",
+    "RunInstances",
+    "CreateVolume",
+    "CreateLoadBalancer",
+];
+
+fn run(moto: &Moto, relay: &CountingProxy, dir: &Path, args: &[&str]) -> Output {
+    k8sinfra_via(moto, &relay.endpoint, dir, args)
+}
+
+/// Apply until it succeeds, at most twice (a lost answer may leave the
+/// first apply failed, never a duplicate); the number of applies.
+#[allow(clippy::print_stderr)]
+fn converge(moto: &Moto, relay: &CountingProxy, dir: &Path, extra: &[&str]) -> usize {
+    let args: Vec<&str> = ["apply", "--auto-approve"].iter().chain(extra).copied().collect();
+    for attempt in 1..=2 {
+        let apply = run(moto, relay, dir, &args);
+        if apply.status.success() {
+            return attempt;
+        }
+        eprintln!("apply {attempt} failed:\n{}{}", stdout(&apply), stderr(&apply));
+    }
+    panic!("no convergence in two applies; the layer did {:?}", relay.behaved());
+}
+
+/// The round trip; returns what the layer did.
+#[allow(clippy::print_stderr)]
+fn round_trip(example_name: &str, extra: &[&str]) -> std::collections::BTreeMap<&'static str, usize> {
+    let moto = Moto::start();
+    let dir = example(example_name);
+    let init = k8sinfra(&moto, dir.path(), &["init"]);
+    assert!(init.status.success(), "init: {}", stderr(&init));
+    let faults = Faults { lose_first: CREATES, seed: 5, ..Faults::default() };
+    let relay = CountingProxy::like_aws(&moto.endpoint, Behaviours::all(), faults);
+
+    // Calls and time of each step, for BENCHMARKS.md.
+    let calls = || relay.counts().values().sum::<usize>();
+    let started = std::time::Instant::now();
+    let applies = converge(&moto, &relay, dir.path(), extra);
+    eprintln!(
+        "{example_name}: {applies} applies, {} calls, {:.1} s; lost: {:?}; layer: {:?}",
+        calls(),
+        started.elapsed().as_secs_f64(),
+        relay.injected(),
+        relay.behaved()
+    );
+    let (before, started) = (calls(), std::time::Instant::now());
+    assert_account_matches_state(&moto, &state_of(&moto, example_name));
+    let plan_args: Vec<&str> = ["plan", "--detailed-exitcode"].iter().chain(extra).copied().collect();
+    let plan = run(&moto, &relay, dir.path(), &plan_args);
+    assert_eq!(plan.status.code(), Some(0), "did not settle:\n{}{}", stdout(&plan), stderr(&plan));
+
+    eprintln!("{example_name}: plan {} calls, {:.1} s", calls() - before, started.elapsed().as_secs_f64());
+    let (before, started) = (calls(), std::time::Instant::now());
+    let destroy_args: Vec<&str> = ["destroy", "--auto-approve"].iter().chain(extra).copied().collect();
+    let destroy = run(&moto, &relay, dir.path(), &destroy_args);
+    assert!(destroy.status.success(), "destroy:\n{}{}", stdout(&destroy), stderr(&destroy));
+    eprintln!(
+        "{example_name}: destroy {} calls, {:.1} s; layer in all: {:?}",
+        calls() - before,
+        started.elapsed().as_secs_f64(),
+        relay.behaved()
+    );
+    let left = leftovers(&moto);
+    assert!(left.is_empty(), "destroy left {left:?}");
+    let lost: Vec<String> = relay.injected().into_iter().map(|(_, op)| op).collect();
+    for create in CREATES {
+        assert!(!relay.counts().contains_key(*create) || lost.iter().any(|op| op == create), "{create}'s answer lost");
+    }
+    relay.behaved()
+}
+
+#[test]
+fn the_seed_chapter_round_trips_through_aws_behaviour() {
+    let acted = round_trip("seed-chapter", &[]);
+    for behaviour in
+        ["not visible yet", "idempotent repeat", "nat pending", "nat deleting", "load balancer interfaces linger"]
+    {
+        assert!(acted.get(behaviour).is_some_and(|n| *n > 0), "{behaviour} never happened: {acted:?}");
+    }
+}
+
+#[test]
+fn the_kops_cluster_round_trips_through_aws_behaviour() {
+    let acted = round_trip("kops-cluster", &[]);
+    for behaviour in ["not visible yet", "idempotent repeat", "nat pending", "nat deleting"] {
+        assert!(acted.get(behaviour).is_some_and(|n| *n > 0), "{behaviour} never happened: {acted:?}");
+    }
+}
+
+/// The error code of a call that failed, or "ok".
+fn outcome<T, E: aws_sdk_ec2::error::ProvideErrorMetadata, R>(
+    result: Result<T, aws_sdk_ec2::error::SdkError<E, R>>,
+) -> String {
+    match result {
+        Ok(_) => "ok".into(),
+        Err(e) => e.as_service_error().and_then(|e| e.code()).unwrap_or("no code").to_string(),
+    }
+}
+
+/// The layer itself, call by call: each behaviour does what AWS documents,
+/// so the round trips above test the code against AWS's conduct and not
+/// against a layer that does nothing.
+#[test]
+fn the_layer_behaves_as_aws_documents() {
+    use aws_sdk_ec2::types::{Filter, NatGatewayState};
+    use aws_sdk_elasticloadbalancing::types::Listener;
+
+    let moto = Moto::start();
+    let relay = CountingProxy::like_aws(&moto.endpoint, Behaviours::all(), Faults::default());
+    let ec2 = moto.ec2_via(&relay.endpoint);
+    let elb = moto.elb_via(&relay.endpoint);
+    let rt = crate::apply::runtime();
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(2100));
+
+    // A new VPC: not found by id, left out of a filtered describe, until
+    // the window has passed; then seen both ways.
+    let vpc = rt.block_on(ec2.create_vpc().cidr_block("10.1.0.0/16").send()).expect("vpc");
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("id").to_string();
+    assert_eq!(outcome(rt.block_on(ec2.describe_vpcs().vpc_ids(&vpc).send())), "InvalidVpcID.NotFound");
+    let by_filter = || {
+        let filter = Filter::builder().name("vpc-id").values(&vpc).build();
+        rt.block_on(ec2.describe_vpcs().filters(filter).send()).expect("describe").vpcs().len()
+    };
+    assert_eq!(by_filter(), 0);
+    assert_eq!(
+        outcome(rt.block_on(ec2.create_subnet().vpc_id(&vpc).cidr_block("10.1.1.0/24").send())),
+        "InvalidVpcID.NotFound"
+    );
+    settle();
+    assert_eq!(by_filter(), 1);
+    assert_eq!(outcome(rt.block_on(ec2.describe_vpcs().vpc_ids(&vpc).send())), "ok");
+
+    // A create repeated with its client token gets the first answer.
+    let volume = || {
+        let call = ec2.create_volume().availability_zone("us-east-1a").size(1).client_token("same-token");
+        rt.block_on(call.send()).expect("volume").volume_id().expect("id").to_string()
+    };
+    assert_eq!(volume(), volume());
+    let volumes = rt.block_on(moto.ec2().describe_volumes().send()).expect("volumes");
+    assert_eq!(volumes.volumes().len(), 1, "one volume made");
+
+    // A NAT gateway made before the VPC's internet gateway is attached
+    // fails; one made after is pending, then available.
+    let subnet = rt.block_on(ec2.create_subnet().vpc_id(&vpc).cidr_block("10.1.1.0/24").send()).expect("subnet");
+    let subnet = subnet.subnet().and_then(|s| s.subnet_id()).expect("id").to_string();
+    let nat = |address: &str| {
+        let call = ec2.create_nat_gateway().subnet_id(&subnet).allocation_id(address);
+        rt.block_on(call.send()).expect("nat").nat_gateway().and_then(|n| n.nat_gateway_id()).expect("id").to_string()
+    };
+    let address =
+        || rt.block_on(ec2.allocate_address().send()).expect("address").allocation_id().expect("id").to_string();
+    let (first_address, second_address) = (address(), address());
+    settle();
+    let early = nat(&first_address);
+    let gateway = rt.block_on(ec2.create_internet_gateway().send()).expect("igw");
+    let gateway = gateway.internet_gateway().and_then(|g| g.internet_gateway_id()).expect("id").to_string();
+    settle();
+    rt.block_on(ec2.attach_internet_gateway().internet_gateway_id(&gateway).vpc_id(&vpc).send()).expect("attach");
+    let late = nat(&second_address);
+    let state = |id: &str| {
+        let filter = Filter::builder().name("nat-gateway-id").values(id).build();
+        let out = rt.block_on(ec2.describe_nat_gateways().filter(filter).send()).expect("nat gateways");
+        out.nat_gateways().first().map(|n| (n.state().cloned(), n.failure_code().map(str::to_string)))
+    };
+    assert_eq!(state(&early), Some((Some(NatGatewayState::Failed), Some("Gateway.NotAttached".into()))));
+    assert_eq!(state(&late), None, "not visible yet");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(state(&late), Some((Some(NatGatewayState::Pending), None)));
+    settle();
+    assert_eq!(state(&late), Some((Some(NatGatewayState::Available), None)));
+
+    // The gateway cannot be detached while a NAT gateway holds a public
+    // address, nor while it is deleting.
+    let detach =
+        || outcome(rt.block_on(ec2.detach_internet_gateway().internet_gateway_id(&gateway).vpc_id(&vpc).send()));
+    assert_eq!(detach(), "DependencyViolation");
+    rt.block_on(ec2.delete_nat_gateway().nat_gateway_id(&late).send()).expect("delete nat");
+    assert_eq!(state(&late).and_then(|s| s.0), Some(NatGatewayState::Deleting));
+    assert_eq!(detach(), "DependencyViolation");
+    settle();
+    assert_eq!(state(&late).and_then(|s| s.0), Some(NatGatewayState::Deleted));
+    assert_eq!(detach(), "ok");
+
+    // A load balancer's interfaces outlive it: its subnet and group cannot
+    // be deleted for a while after it.
+    let group = rt.block_on(ec2.create_security_group().group_name("lb").description("lb").vpc_id(&vpc).send());
+    let group = group.expect("group").group_id().expect("id").to_string();
+    settle();
+    let listener =
+        Listener::builder().protocol("TCP").load_balancer_port(80).instance_port(80).build().expect("listener");
+    let made = elb
+        .create_load_balancer()
+        .load_balancer_name("lb")
+        .subnets(&subnet)
+        .security_groups(&group)
+        .listeners(listener);
+    rt.block_on(made.send()).expect("load balancer");
+    rt.block_on(elb.delete_load_balancer().load_balancer_name("lb").send()).expect("delete load balancer");
+    assert_eq!(outcome(rt.block_on(ec2.delete_security_group().group_id(&group).send())), "DependencyViolation");
+    settle();
+    assert_eq!(outcome(rt.block_on(ec2.delete_security_group().group_id(&group).send())), "ok");
+
+    let acted = relay.behaved();
+    for behaviour in [
+        "not visible yet",
+        "left out of a describe",
+        "idempotent repeat",
+        "nat failed unattached",
+        "nat pending",
+        "nat deleting",
+        "detach refused while mapped",
+        "load balancer interfaces linger",
+    ] {
+        assert!(acted.contains_key(behaviour), "{behaviour}: {acted:?}");
+    }
+}
+
+#[test]
+fn the_layer_finds_top_level_items_and_decodes_forms() {
+    use crate::aws_behaviour::{decode, first, items};
+    let xml = "<r><set><item><a><item><groupId>sg-2</groupId></item></a><groupId>sg-1</groupId></item>\
+               <item><groupId>sg-3</groupId></item></set></r>";
+    let found = items(xml);
+    assert_eq!(found.len(), 2);
+    assert_eq!(first(&xml[found[1].0..found[1].1], "groupId").as_deref(), Some("sg-3"));
+    assert_eq!(decode("Filter.1.Value.1=a%5B%22b%22%5D+c"), "Filter.1.Value.1=a[\"b\"] c");
+}
