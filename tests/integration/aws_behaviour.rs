@@ -13,7 +13,8 @@
 //!   (`detach_refused_while_mapped`);
 //! - NAT gateways `pending`, `deleting`, and `failed` when made before the
 //!   VPC's internet gateway is attached (`nat_pending`, `nat_deleting`,
-//!   `nat_fails_unattached`).
+//!   `nat_fails_unattached`);
+//! - Route53's limits on a change batch (`route53_batch_limits`).
 //!
 //! Not emulated (see docs/aws-behaviour.md): small pages, IAM propagation,
 //! `IdempotentParameterMismatch`, Route53 and S3 consistency.
@@ -57,6 +58,10 @@ pub struct Behaviours {
     /// to `failed` with `Gateway.NotAttached` (VPC user guide, "Troubleshoot
     /// NAT gateways": "NAT gateway goes to a status of failed").
     pub nat_fails_unattached: bool,
+    /// A Route53 change batch over 1,000 `ResourceRecord` elements or
+    /// 32,000 characters of values is refused with `InvalidChangeBatch`
+    /// ("Quotas on API requests", Route53 developer guide). moto takes any.
+    pub route53_batch_limits: bool,
 }
 
 impl Behaviours {
@@ -70,6 +75,7 @@ impl Behaviours {
             nat_pending: Duration::ZERO,
             nat_deleting: Duration::ZERO,
             nat_fails_unattached: false,
+            route53_batch_limits: false,
         }
     }
 
@@ -83,6 +89,7 @@ impl Behaviours {
             nat_pending: Duration::from_millis(1500),
             nat_deleting: Duration::from_millis(1500),
             nat_fails_unattached: true,
+            route53_batch_limits: true,
         }
     }
 }
@@ -286,6 +293,9 @@ impl AwsBehaviour {
 
     /// An answer AWS would give instead of passing the request on, if any.
     pub fn before(&self, service: Service, action: &str, body: &str) -> Option<Vec<u8>> {
+        if matches!(service, Service::Route53) && self.on.route53_batch_limits {
+            return self.route53_batch(action, body);
+        }
         if !matches!(service, Service::Ec2 | Service::Elb) {
             return None;
         }
@@ -356,6 +366,23 @@ impl AwsBehaviour {
             _ => {}
         }
         None
+    }
+
+    /// A change batch over Route53's limits, refused.
+    fn route53_batch(&self, request_line: &str, body: &str) -> Option<Vec<u8>> {
+        if !(request_line.starts_with("POST ") && request_line.contains("/rrset")) {
+            return None;
+        }
+        let records = body.matches("<ResourceRecord>").count() + body.matches("<AliasTarget>").count();
+        let characters: usize =
+            body.split("<Value>").skip(1).map(|rest| rest.split("</Value>").next().unwrap_or_default().len()).sum();
+        if records <= 1000 && characters <= 32_000 {
+            return None;
+        }
+        *self.seen.lock().expect("seen").acted.entry("route53 batch refused").or_default() += 1;
+        let message =
+            format!("The request has {records} ResourceRecord elements and {characters} characters of values");
+        Some(error_answer_with(Service::Route53, "400 Bad Request", "InvalidChangeBatch", &message))
     }
 
     /// The answer as AWS would give it, after moto gave `answer`.

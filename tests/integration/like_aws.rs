@@ -254,3 +254,68 @@ fn the_layer_finds_top_level_items_and_decodes_forms() {
     assert_eq!(first(&xml[found[1].0..found[1].1], "groupId").as_deref(), Some("sg-3"));
     assert_eq!(decode("Filter.1.Value.1=a%5B%22b%22%5D+c"), "Filter.1.Value.1=a[\"b\"] c");
 }
+
+/// A zone that holds records no `dns_record` manages (by hand, by
+/// external-dns) is someone's: destroy refuses it, naming them, until
+/// `force_destroy = true`; then they go in batches within Route53's limits
+/// (the layer refuses a batch over 1,000 records, as Route53 does).
+#[test]
+fn a_zone_holding_records_made_elsewhere_is_kept_unless_force_destroy_then_emptied_in_batches() {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+
+    let moto = Moto::start();
+    let relay = CountingProxy::like_aws(&moto.endpoint, Behaviours::all(), Faults::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = |force: bool| {
+        let text = format!("aws {{ region = \"us-east-1\" }}\n\ndns_zone main {{\n  name          = \"big.example\"\n  force_destroy = {force}\n}}\n");
+        std::fs::write(dir.path().join("main.k8sinfra"), text).expect("write");
+    };
+    config(false);
+    let apply = run(&moto, &relay, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let rt = crate::apply::runtime();
+    let r53 = moto.route53();
+    let zone = rt.block_on(r53.list_hosted_zones().send()).expect("zones").hosted_zones()[0].id().to_string();
+    // 1,500 records made by someone else, straight on the server.
+    for chunk in (0..1500).collect::<Vec<_>>().chunks(500) {
+        let changes = chunk
+            .iter()
+            .map(|i| {
+                let record =
+                    ResourceRecord::builder().value(format!("10.0.{}.{}", i / 250, i % 250)).build().expect("record");
+                let set = ResourceRecordSet::builder()
+                    .name(format!("host{i}.big.example"))
+                    .r#type(RrType::A)
+                    .ttl(60)
+                    .resource_records(record)
+                    .build()
+                    .expect("set");
+                Change::builder().action(ChangeAction::Create).resource_record_set(set).build().expect("change")
+            })
+            .collect();
+        let batch = ChangeBatch::builder().set_changes(Some(changes)).build().expect("batch");
+        rt.block_on(r53.change_resource_record_sets().hosted_zone_id(&zone).change_batch(batch).send())
+            .expect("records made elsewhere");
+    }
+
+    let refused = run(&moto, &relay, dir.path(), &["destroy", "--auto-approve"]);
+    assert!(!refused.status.success());
+    let said = format!("{}{}", stdout(&refused), stderr(&refused));
+    assert!(
+        said.contains("holds 1500 record set(s) k8sinfra does not manage") && said.contains("force_destroy = true"),
+        "{said}"
+    );
+    assert!(said.contains("host0.big.example. A") && said.contains("and 1495 more"), "{said}");
+    let sets = rt.block_on(r53.list_resource_record_sets().hosted_zone_id(&zone).max_items(2000).send()).expect("sets");
+    assert_eq!(sets.resource_record_sets().len(), 1502, "nothing deleted: 1,500 and the zone's NS and SOA");
+
+    config(true);
+    let apply = run(&moto, &relay, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let destroyed = run(&moto, &relay, dir.path(), &["destroy", "--auto-approve"]);
+    assert!(destroyed.status.success(), "{}{}", stdout(&destroyed), stderr(&destroyed));
+    assert!(rt.block_on(r53.list_hosted_zones().send()).expect("zones").hosted_zones().is_empty());
+    assert!(!relay.behaved().contains_key("route53 batch refused"), "{:?}", relay.behaved());
+    let batches = relay.counts().iter().filter(|(op, _)| op.contains("/rrset")).map(|(_, n)| n).sum::<usize>();
+    assert!(batches >= 2, "1,500 records take two batches at least: {:?}", relay.counts());
+}

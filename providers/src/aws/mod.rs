@@ -243,7 +243,7 @@ impl Provider for Aws {
                 }
                 Service::Ec2 => ec2::delete(&c.ec2, target, id).await,
                 Service::S3 => s3::delete(&c.s3, target, id, attrs).await,
-                Service::Route53 => route53::delete(&c.route53, target, id).await,
+                Service::Route53 => route53::delete(&c.route53, target, id, attrs).await,
                 Service::Elb => elb::delete(&c.elb, id).await,
             }
         }))

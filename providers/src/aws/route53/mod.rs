@@ -23,6 +23,10 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     .forces_new()
                     .describe("Makes the zone private to this VPC"),
             )
+            .attr(AttrSchema::optional("force_destroy", Type::Bool).default(Value::Bool(false)).describe(
+                "Delete record sets k8sinfra does not manage (made by hand, by external-dns) with the zone; \
+                 without it, destroy refuses a zone that holds any",
+            ))
             .attr(tags())
             .attr(id())
             .attr(AttrSchema::computed("name_servers", Type::list(Type::String)).describe("The zone's name servers")),
@@ -124,9 +128,12 @@ pub async fn update(
     }
 }
 
-pub async fn delete(r53: &Route53, target: Target<'_>, id: &str) -> Result<(), ProviderError> {
+pub async fn delete(r53: &Route53, target: Target<'_>, id: &str, attrs: &Attrs) -> Result<(), ProviderError> {
     match target.type_name {
-        "dns_zone" => zone::delete(r53, id).await,
+        "dns_zone" => {
+            let force = attrs.get("force_destroy").and_then(serde_json::Value::as_bool).unwrap_or(false);
+            zone::delete(r53, id, force).await
+        }
         _ => record::delete(r53, id).await,
     }
 }

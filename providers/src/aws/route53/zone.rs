@@ -14,7 +14,7 @@ use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
 use super::super::attrs::text;
-use super::super::errors::{api, code, create_once_answered, retry_while, Once};
+use super::super::errors::{api, code, create_once_answered, message, retry_while, Once};
 use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
 
 /// The prefix Route53 puts before zone ids.
@@ -247,16 +247,37 @@ async fn change_tags(
     Ok(())
 }
 
-pub async fn delete(r53: &aws_sdk_route53::Client, id: &str) -> Result<(), ProviderError> {
+pub async fn delete(r53: &aws_sdk_route53::Client, id: &str, force: bool) -> Result<(), ProviderError> {
     let id = bare(id);
     if delete_zone(r53, id).await? {
         return Ok(());
     }
-    // The zone still holds record sets. Records created outside k8sinfra
-    // (by hand, by external-dns, by certificate validation) would otherwise
-    // block destroy forever, so they go with the zone, then it is deleted
-    // once more.
-    empty(r53, id).await?;
+    // The zone still holds record sets that no `dns_record` of this
+    // configuration manages (those were deleted before the zone): made by
+    // hand, by external-dns, by certificate validation. They are someone's;
+    // only `force_destroy` deletes them.
+    let foreign = foreign_sets(r53, id).await?;
+    if !force {
+        let named: Vec<String> =
+            foreign.iter().take(5).map(|s| format!("{} {}", s.name(), s.r#type().as_str())).collect();
+        let more = if foreign.len() > named.len() {
+            format!(" and {} more", foreign.len() - named.len())
+        } else {
+            String::new()
+        };
+        return Err(ProviderError::Api {
+            operation: "DeleteHostedZone".into(),
+            message: format!(
+                "{id} holds {} record set(s) k8sinfra does not manage ({}{more}); delete them, or set \
+                 `force_destroy = true` on the zone to delete them with it",
+                foreign.len(),
+                named.join(", ")
+            ),
+        });
+    }
+    for batch in batches(foreign) {
+        delete_sets(r53, id, batch).await?;
+    }
     if delete_zone(r53, id).await? {
         return Ok(());
     }
@@ -282,40 +303,75 @@ async fn delete_zone(r53: &aws_sdk_route53::Client, id: &str) -> Result<bool, Pr
     .await
 }
 
-/// Delete every record set but the apex NS and SOA, which Route53 made
-/// with the zone and removes with it. Each is deleted with exactly the
-/// values read back, as Route53 requires.
-async fn empty(r53: &aws_sdk_route53::Client, id: &str) -> Result<(), ProviderError> {
+/// Every record set but the apex NS and SOA, which Route53 made with the
+/// zone and removes with it.
+async fn foreign_sets(r53: &aws_sdk_route53::Client, id: &str) -> Result<Vec<ResourceRecordSet>, ProviderError> {
     let out = match r53.get_hosted_zone().id(id).send().await {
         Ok(out) => out,
-        Err(e) if code(&e).as_deref() == Some("NoSuchHostedZone") => return Ok(()),
+        Err(e) if code(&e).as_deref() == Some("NoSuchHostedZone") => return Ok(Vec::new()),
         Err(e) => return Err(api("GetHostedZone", e)),
     };
     let apex = out.hosted_zone().map(|z| normal(z.name())).unwrap_or_default();
-    let mut changes = Vec::new();
-    for set in record_sets(r53, id).await? {
-        let at_apex = normal(set.name()) == apex;
-        if at_apex && matches!(set.r#type(), RrType::Ns | RrType::Soa) {
-            continue;
+    let sets = record_sets(r53, id).await?;
+    Ok(sets
+        .into_iter()
+        .filter(|set| !(normal(set.name()) == apex && matches!(set.r#type(), RrType::Ns | RrType::Soa)))
+        .collect())
+}
+
+/// Route53's limits on one ChangeResourceRecordSets request ("Quotas on
+/// API requests", Route53 developer guide): 1,000 `ResourceRecord`
+/// elements and 32,000 characters of `Value`s.
+const BATCH_RECORDS: usize = 1000;
+const BATCH_CHARACTERS: usize = 32_000;
+
+/// What a record set counts against the limits: its values (an alias, one
+/// record of no characters).
+fn weight(set: &ResourceRecordSet) -> (usize, usize) {
+    let records = set.resource_records();
+    (records.len().max(1), records.iter().map(|r| r.value().len()).sum())
+}
+
+/// Record sets in batches within Route53's limits, in their order.
+fn batches(sets: Vec<ResourceRecordSet>) -> Vec<Vec<ResourceRecordSet>> {
+    let mut batches: Vec<Vec<ResourceRecordSet>> = Vec::new();
+    let (mut records, mut characters) = (0, 0);
+    for set in sets {
+        let (r, c) = weight(&set);
+        let full = records + r > BATCH_RECORDS || characters + c > BATCH_CHARACTERS;
+        if batches.is_empty() || full {
+            batches.push(Vec::new());
+            (records, characters) = (0, 0);
         }
-        let change = Change::builder()
-            .action(ChangeAction::Delete)
-            .resource_record_set(set)
-            .build()
-            .map_err(|e| invalid("ChangeResourceRecordSets", &e))?;
-        changes.push(change);
+        records += r;
+        characters += c;
+        batches.last_mut().expect("a batch").push(set);
     }
-    if changes.is_empty() {
-        return Ok(());
-    }
+    batches
+}
+
+/// Delete record sets, each with exactly the values read back, as Route53
+/// requires.
+async fn delete_sets(
+    r53: &aws_sdk_route53::Client,
+    id: &str,
+    sets: Vec<ResourceRecordSet>,
+) -> Result<(), ProviderError> {
+    let changes = sets
+        .into_iter()
+        .map(|set| Change::builder().action(ChangeAction::Delete).resource_record_set(set).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid("ChangeResourceRecordSets", &e))?;
     let batch = ChangeBatch::builder()
-        .comment("k8sinfra: clearing the zone before deleting it")
+        .comment("k8sinfra: clearing the zone before deleting it (force_destroy)")
         .set_changes(Some(changes))
         .build()
         .map_err(|e| invalid("ChangeResourceRecordSets", &e))?;
     retry_while("ChangeResourceRecordSets", transient, || async {
         match r53.change_resource_record_sets().hosted_zone_id(id).change_batch(batch.clone()).send().await {
             Ok(_) => Ok(()),
+            // A lost answer's repeat: the first one deleted them.
+            Err(e) if code(&e).as_deref() == Some("InvalidChangeBatch") && message(&e).contains("not found") => Ok(()),
             Err(e) => Err((code(&e), api("ChangeResourceRecordSets", e))),
         }
     })
@@ -395,5 +451,44 @@ mod tests {
         assert!(reference.len() <= REFERENCE_MAX);
         assert!(reference.starts_with(&reference_prefix(&long)));
         assert!(reference.len() > reference_prefix(&long).len(), "the timestamp survives truncation");
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, RrType};
+
+    use super::{batches, BATCH_CHARACTERS, BATCH_RECORDS};
+
+    fn set(name: &str, values: &[&str]) -> ResourceRecordSet {
+        let records = values.iter().map(|v| ResourceRecord::builder().value(*v).build().expect("record")).collect();
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::Txt)
+            .ttl(60)
+            .set_resource_records(Some(records))
+            .build()
+            .expect("set")
+    }
+
+    #[test]
+    fn batches_stay_within_route53s_limits_in_order() {
+        // 1,500 one-value sets: two batches, 1,000 and 500.
+        let sets: Vec<_> = (0..1500).map(|i| set(&format!("r{i}.example."), &["\"v\""])).collect();
+        let split = batches(sets);
+        assert_eq!(split.iter().map(Vec::len).collect::<Vec<_>>(), [1000, 500]);
+        assert_eq!(split[1][0].name(), "r1000.example.");
+
+        // Long values: the characters decide (255-character strings, 3 each).
+        let long = "x".repeat(255);
+        let sets: Vec<_> = (0..100).map(|i| set(&format!("t{i}.example."), &[&long, &long, &long])).collect();
+        let split = batches(sets);
+        for batch in &split {
+            let characters: usize = batch.iter().flat_map(|s| s.resource_records()).map(|r| r.value().len()).sum();
+            let records: usize = batch.iter().map(|s| s.resource_records().len()).sum();
+            assert!(characters <= BATCH_CHARACTERS && records <= BATCH_RECORDS);
+        }
+        assert_eq!(split.len(), 3, "76 500 characters in batches of at most 32 000");
+        assert!(batches(Vec::new()).is_empty());
     }
 }
