@@ -14,7 +14,8 @@
 //! - NAT gateways `pending`, `deleting`, and `failed` when made before the
 //!   VPC's internet gateway is attached (`nat_pending`, `nat_deleting`,
 //!   `nat_fails_unattached`);
-//! - Route53's limits on a change batch (`route53_batch_limits`).
+//! - Route53's limits on a change batch (`route53_batch_limits`);
+//! - S3's redirect to a bucket's own region (`s3_regions`).
 //!
 //! Not emulated (see docs/aws-behaviour.md): small pages, IAM propagation,
 //! `IdempotentParameterMismatch`, Route53 and S3 consistency.
@@ -62,6 +63,11 @@ pub struct Behaviours {
     /// 32,000 characters of values is refused with `InvalidChangeBatch`
     /// ("Quotas on API requests", Route53 developer guide). moto takes any.
     pub route53_batch_limits: bool,
+    /// A request for a bucket signed for another region than the bucket's
+    /// answers 301 `PermanentRedirect` with the bucket's region in
+    /// `x-amz-bucket-region` (S3 API reference, "Error responses"; the
+    /// header: HeadBucket). moto serves every bucket in every region.
+    pub s3_regions: bool,
 }
 
 impl Behaviours {
@@ -76,6 +82,7 @@ impl Behaviours {
             nat_deleting: Duration::ZERO,
             nat_fails_unattached: false,
             route53_batch_limits: false,
+            s3_regions: false,
         }
     }
 
@@ -90,6 +97,7 @@ impl Behaviours {
             nat_deleting: Duration::from_millis(1500),
             nat_fails_unattached: true,
             route53_batch_limits: true,
+            s3_regions: true,
         }
     }
 }
@@ -118,6 +126,8 @@ struct Seen {
     nat_deleted: BTreeMap<String, Instant>,
     nat_failed: BTreeSet<String>,
     elbs: BTreeMap<String, Elb>,
+    /// Buckets made through the layer, and their regions.
+    bucket_region: BTreeMap<String, String>,
     /// How often each behaviour changed an exchange.
     acted: BTreeMap<&'static str, usize>,
 }
@@ -292,9 +302,12 @@ impl AwsBehaviour {
     }
 
     /// An answer AWS would give instead of passing the request on, if any.
-    pub fn before(&self, service: Service, action: &str, body: &str) -> Option<Vec<u8>> {
+    pub fn before(&self, service: Service, action: &str, head: &str, body: &str) -> Option<Vec<u8>> {
         if matches!(service, Service::Route53) && self.on.route53_batch_limits {
             return self.route53_batch(action, body);
+        }
+        if matches!(service, Service::S3) && self.on.s3_regions {
+            return self.s3_redirect(action, head);
         }
         if !matches!(service, Service::Ec2 | Service::Elb) {
             return None;
@@ -368,6 +381,36 @@ impl AwsBehaviour {
         None
     }
 
+    /// A request for a bucket of another region, redirected.
+    fn s3_redirect(&self, request_line: &str, head: &str) -> Option<Vec<u8>> {
+        let bucket = bucket_of(request_line)?;
+        let signed_for = head.split("Credential=").nth(1)?.split('/').nth(2)?.to_string();
+        let mut seen = self.seen.lock().expect("seen");
+        let region = seen.bucket_region.get(&bucket)?.clone();
+        if region == signed_for {
+            return None;
+        }
+        *seen.acted.entry("s3 redirect").or_default() += 1;
+        let body = if request_line.starts_with("HEAD ") {
+            String::new()
+        } else {
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code><Message>The \
+                 bucket you are attempting to access must be addressed using the specified endpoint.</Message>\
+                 <Bucket>{bucket}</Bucket><Endpoint>{bucket}.s3.{region}.amazonaws.com</Endpoint>\
+                 <RequestId>layer</RequestId></Error>"
+            )
+        };
+        Some(
+            format!(
+                "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: {region}\r\nContent-Type: application/xml\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+    }
+
     /// A change batch over Route53's limits, refused.
     fn route53_batch(&self, request_line: &str, body: &str) -> Option<Vec<u8>> {
         if !(request_line.starts_with("POST ") && request_line.contains("/rrset")) {
@@ -387,10 +430,20 @@ impl AwsBehaviour {
 
     /// The answer as AWS would give it, after moto gave `answer`.
     pub fn after(&self, service: Service, action: &str, body: &str, answer: Vec<u8>) -> Vec<u8> {
+        let ok = answer.starts_with(b"HTTP/1.1 200") || answer.starts_with(b"HTTP/1.0 200");
+        if matches!(service, Service::S3) && ok {
+            // CreateBucket: `PUT /bucket` (path-style), its region in the body.
+            let path = action.split(' ').nth(1).unwrap_or_default();
+            if action.starts_with("PUT ") && !path.trim_start_matches('/').trim_end_matches('/').contains(['/', '?']) {
+                let region = first(body, "LocationConstraint").unwrap_or_else(|| "us-east-1".into());
+                if let Some(bucket) = bucket_of(action) {
+                    self.seen.lock().expect("seen").bucket_region.entry(bucket).or_insert(region);
+                }
+            }
+        }
         if !matches!(service, Service::Ec2 | Service::Elb) {
             return answer;
         }
-        let ok = answer.starts_with(b"HTTP/1.1 200") || answer.starts_with(b"HTTP/1.0 200");
         let Some((head, xml)) = split(&answer) else { return answer };
         let params = params(body);
         let now = Instant::now();
@@ -527,6 +580,13 @@ impl AwsBehaviour {
             answer
         }
     }
+}
+
+/// The bucket a path-style S3 request is for (`GET /bucket/key HTTP/1.1`).
+fn bucket_of(request_line: &str) -> Option<String> {
+    let path = request_line.split(' ').nth(1)?;
+    let bucket = path.trim_start_matches('/').split(['/', '?']).next()?;
+    (!bucket.is_empty()).then(|| bucket.to_string())
 }
 
 /// How a hidden id is filed: key pairs by name (`key:NAME`, named only by

@@ -319,3 +319,31 @@ fn a_zone_holding_records_made_elsewhere_is_kept_unless_force_destroy_then_empti
     let batches = relay.counts().iter().filter(|(op, _)| op.contains("/rrset")).map(|(_, n)| n).sum::<usize>();
     assert!(batches >= 2, "1,500 records take two batches at least: {:?}", relay.counts());
 }
+
+/// A team's state bucket in another region than the configuration's: S3
+/// answers 301 with the bucket's region, and the backend follows it.
+#[test]
+fn the_state_follows_its_bucket_to_its_region() {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+
+    let moto = Moto::start();
+    let relay = CountingProxy::like_aws(&moto.endpoint, Behaviours::all(), Faults::default());
+    let rt = crate::apply::runtime();
+    let in_ireland = moto.s3_in(&relay.endpoint, "eu-west-1");
+    let location = CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::EuWest1).build();
+    rt.block_on(in_ireland.create_bucket().bucket("team-state").create_bucket_configuration(location).send())
+        .expect("the team's bucket, in eu-west-1");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "aws { region = \"us-east-1\" }\n\nbackend s3 {\n  bucket = \"team-state\"\n  key    = \"net/state.json\"\n}\n\nvpc main {\n  cidr = 10.9.0.0/16\n}\n",
+    )
+    .expect("write");
+    let apply = run(&moto, &relay, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let plan = run(&moto, &relay, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    let stored = rt.block_on(in_ireland.get_object().bucket("team-state").key("net/state.json").send());
+    assert!(stored.is_ok(), "the state is in the team's bucket");
+    assert!(relay.behaved().get("s3 redirect").is_some_and(|n| *n >= 2), "{:?}", relay.behaved());
+}

@@ -105,10 +105,15 @@ impl Moto {
     /// An S3 client on this server (path-style: there is no DNS for
     /// `bucket.127.0.0.1`).
     pub fn s3(&self) -> aws_sdk_s3::Client {
+        self.s3_in(&self.endpoint, "us-east-1")
+    }
+
+    /// An S3 client for `region`, reaching this server through `endpoint`.
+    pub fn s3_in(&self, endpoint: &str, region: &str) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new(region.to_string()))
+            .endpoint_url(endpoint)
             .force_path_style(true)
             .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "moto"))
             .build();

@@ -292,7 +292,8 @@ fn relay(
             _ => {}
         }
         let service = service(&request_line, &text);
-        if let Some(early) = behaviour.and_then(|b| b.before(service, &operation, &text)) {
+        let head_text = String::from_utf8_lossy(&head).to_string();
+        if let Some(early) = behaviour.and_then(|b| b.before(service, &operation, &head_text, &text)) {
             if fault.is_none() {
                 let _ = writer.write_all(&early);
             }

@@ -11,8 +11,12 @@
 //!
 //! Writes ask for server-side encryption; `init` also turns on bucket
 //! versioning (the history of every state) and blocks public access.
+//!
+//! A bucket in another region than the one configured answers 301
+//! `PermanentRedirect` with its region in `x-amz-bucket-region`: the
+//! backend then talks to that region, and makes the call again.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -25,7 +29,10 @@ use super::s3::bucket;
 use super::{errors, sdk};
 
 pub struct S3Backend {
-    client: aws_sdk_s3::Client,
+    /// Replaced once if the bucket turns out to live in another region.
+    client: RwLock<aws_sdk_s3::Client>,
+    /// The bucket's region, when a 301 said it was not the client's.
+    moved: Mutex<Option<String>>,
     bucket: String,
     key: String,
     region: String,
@@ -71,11 +78,36 @@ impl S3Backend {
     #[must_use]
     pub fn with_client(client: aws_sdk_s3::Client, bucket: &str, key: &str, region: &str) -> Self {
         S3Backend {
-            client,
+            client: RwLock::new(client),
+            moved: Mutex::new(None),
             bucket: bucket.to_string(),
             key: key.to_string(),
             region: region.to_string(),
             base: Mutex::new(None),
+        }
+    }
+
+    fn client(&self) -> aws_sdk_s3::Client {
+        self.client.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Run `op`; if it met a redirect to the bucket's own region, talk to
+    /// that region from now on and run it once more.
+    async fn following<T, F, Fut>(&self, op: F) -> Result<T, BackendError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, BackendError>>,
+    {
+        let first = op().await;
+        let moved = self.moved.lock().ok().and_then(|mut m| m.take());
+        match (first, moved) {
+            (Err(_), Some(region)) => {
+                let conf = self.client().config().to_builder().region(aws_sdk_s3::config::Region::new(region)).build();
+                *self.client.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    aws_sdk_s3::Client::from_conf(conf);
+                op().await
+            }
+            (result, _) => result,
         }
     }
 
@@ -90,12 +122,24 @@ impl S3Backend {
         if err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("NoSuchBucket") {
             return BackendError::NotInitialised { bucket: self.bucket.clone() };
         }
+        let region = err
+            .raw_response()
+            .filter(|r| r.status().as_u16() == 301)
+            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            .map(str::to_string);
+        if let Some(region) = region {
+            if let Ok(mut moved) = self.moved.lock() {
+                *moved = Some(region.clone());
+            }
+            let reason = format!("the bucket {} is in {region}, not the region configured", self.bucket);
+            return BackendError::Io { action, location: self.location(), reason };
+        }
         BackendError::Io { action, location: self.location(), reason: errors::message(err) }
     }
 
     /// The object at `key`, or `None` if there is none.
     async fn get(&self, key: &str) -> Result<Option<Object>, BackendError> {
-        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        match self.client().get_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => {
                 let etag = out.e_tag().unwrap_or_default().to_string();
                 let body = out.body.collect().await.map_err(|e| BackendError::Io {
@@ -119,7 +163,7 @@ impl S3Backend {
 
     /// Delete the lock object if it still has `etag`.
     async fn delete_lock(&self, etag: &str) -> Result<(), BackendError> {
-        let sent = self.client.delete_object().bucket(&self.bucket).key(self.lock_key()).if_match(etag).send().await;
+        let sent = self.client().delete_object().bucket(&self.bucket).key(self.lock_key()).if_match(etag).send().await;
         match sent {
             Ok(_) => Ok(()),
             // Gone already: this delete's first answer was lost.
@@ -138,17 +182,17 @@ impl S3Backend {
             location: self.location(),
             reason: e.to_string(),
         };
-        let created = bucket::create_bucket(&self.client, &self.bucket).await.map_err(failed)?;
+        let created = bucket::create_bucket(&self.client(), &self.bucket).await.map_err(failed)?;
         let mut done = vec![if created {
             format!("created bucket {} in {}", self.bucket, self.region)
         } else {
             format!("bucket {} exists", self.bucket)
         }];
-        bucket::set_versioning(&self.client, &self.bucket, true).await.map_err(failed)?;
+        bucket::set_versioning(&self.client(), &self.bucket, true).await.map_err(failed)?;
         done.push("versioning on: every state written is kept".into());
-        bucket::set_encryption(&self.client, &self.bucket, "AES256").await.map_err(failed)?;
+        bucket::set_encryption(&self.client(), &self.bucket, "AES256").await.map_err(failed)?;
         done.push("default encryption on (AES-256)".into());
-        bucket::block_public_access(&self.client, &self.bucket, true).await.map_err(failed)?;
+        bucket::block_public_access(&self.client(), &self.bucket, true).await.map_err(failed)?;
         done.push("public access blocked".into());
         // Access check: the state can be read (or is not there yet).
         self.get(&self.key).await?;
@@ -177,7 +221,7 @@ impl S3Backend {
         check_descends(&self.location(), base.as_ref().map(|b| (b.lineage.as_str(), b.serial)), state)?;
         let bytes = encode(state);
         let put = self
-            .client
+            .client()
             .put_object()
             .bucket(&self.bucket)
             .key(&self.key)
@@ -224,7 +268,7 @@ impl S3Backend {
         // and our read is retried, a dead holder's is taken over once.
         for _ in 0..5 {
             let sent = self
-                .client
+                .client()
                 .put_object()
                 .bucket(&self.bucket)
                 .key(self.lock_key())
@@ -290,27 +334,27 @@ impl Backend for S3Backend {
     }
 
     fn init(&self) -> BoxFuture<'_, Result<Vec<String>, BackendError>> {
-        Box::pin(self.init_bucket())
+        Box::pin(self.following(|| self.init_bucket()))
     }
 
     fn load(&self) -> BoxFuture<'_, Result<State, BackendError>> {
-        Box::pin(self.load_now())
+        Box::pin(self.following(|| self.load_now()))
     }
 
     fn save<'a>(&'a self, state: &'a State) -> BoxFuture<'a, Result<(), BackendError>> {
-        Box::pin(self.save_now(state))
+        Box::pin(self.following(|| self.save_now(state)))
     }
 
     fn try_lock<'a>(&'a self, lock: &'a LockInfo) -> BoxFuture<'a, Result<Option<LockInfo>, BackendError>> {
-        Box::pin(self.try_lock_now(lock))
+        Box::pin(self.following(|| self.try_lock_now(lock)))
     }
 
     fn unlock<'a>(&'a self, lock: &'a LockInfo) -> BoxFuture<'a, Result<(), BackendError>> {
-        Box::pin(self.unlock_now(lock))
+        Box::pin(self.following(|| self.unlock_now(lock)))
     }
 
     fn force_unlock<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<LockInfo, BackendError>> {
-        Box::pin(self.force_unlock_now(id))
+        Box::pin(self.following(|| self.force_unlock_now(id)))
     }
 }
 
