@@ -43,6 +43,14 @@ impl<'o> Progress<'o> {
                     None => self.out.stderr(&format!("{doing}\n")),
                 }
             }
+            // A spinner shows the time already; a log gets a line, as
+            // Terraform's "Still creating... [30s elapsed]".
+            Event::Still { address, action, elapsed } => {
+                if self.bars.is_none() {
+                    let elapsed = humantime::format_duration(Duration::from_secs(elapsed.as_secs()));
+                    self.out.stderr(&format!("{address}: still {}… ({elapsed} elapsed)\n", progressive(action.verb())));
+                }
+            }
             Event::Finished { address, action, elapsed } => {
                 let line = format!("{address}: {} ({:.1}s)", action.verb(), elapsed.as_secs_f64());
                 self.ended(&address, &line);

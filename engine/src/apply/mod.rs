@@ -22,10 +22,14 @@ use crate::provider::{Attrs, BoxFuture, ProviderError, Providers, Remote, Stored
 use crate::state::{create_token, unix_now, Backend, Pending, ResourceState, State};
 use k8sinfra_lang::Value;
 
-/// What the caller hears while the plan runs.
+/// What the caller hears while the plan runs. `Still` is sent every
+/// `STILL_EVERY` for each operation in flight, `elapsed` after it started
+/// (a NAT gateway becoming available, a delete waiting out AWS's
+/// `DependencyViolation`), so a log shows the run is alive.
 #[derive(Debug, Clone)]
 pub enum Event {
     Started { address: String, action: Action },
+    Still { address: String, action: Action, elapsed: Duration },
     Finished { address: String, action: Action, elapsed: Duration },
     Failed { address: String, action: Action, error: ProviderError },
     Skipped { address: String, because: String },
@@ -199,6 +203,9 @@ fn roll(forward: &[&Change], deps: &mut BTreeMap<String, BTreeSet<String>>) {
     }
 }
 
+/// How often operations in flight are reported as still running.
+pub const STILL_EVERY: Duration = Duration::from_secs(30);
+
 /// How long a finished change may wait to be saved for a write that has
 /// to happen anyway (the pending record of the next creates). A result
 /// lost to a crash in that time is found again by the next refresh.
@@ -219,6 +226,9 @@ async fn walk(
     let mut blocked: BTreeSet<String> = BTreeSet::new();
     // Results not saved yet, and when they must be at the latest.
     let mut unsaved: Option<tokio::time::Instant> = None;
+    // What runs, since when; and when to say it still does.
+    let mut in_flight: BTreeMap<String, (Action, tokio::time::Instant)> = BTreeMap::new();
+    let mut next_still = tokio::time::Instant::now() + STILL_EVERY;
     loop {
         // Start everything ready, up to the parallelism. The creates among
         // them are recorded as pending first, in one write, so a crash
@@ -287,6 +297,7 @@ async fn walk(
         }
         for task in starting {
             on_event(Event::Started { address: task.change.address.clone(), action: task.change.action });
+            in_flight.insert(task.change.address.clone(), (task.change.action, tokio::time::Instant::now()));
             let providers = Arc::clone(&context.providers);
             let lineage = context.lineage.clone();
             running.spawn(async move {
@@ -295,19 +306,30 @@ async fn walk(
                 (task.change.address.clone(), task.change.action, ran, started.elapsed(), task.after)
             });
         }
-        let next = match unsaved {
-            Some(deadline) => match tokio::time::timeout_at(deadline, running.join_next()).await {
-                Ok(next) => next,
-                Err(_) => {
+        if running.is_empty() {
+            break;
+        }
+        let deadline = unsaved.map_or(next_still, |save_by| save_by.min(next_still));
+        let next = match tokio::time::timeout_at(deadline, running.join_next()).await {
+            Ok(next) => next,
+            Err(_) => {
+                let now = tokio::time::Instant::now();
+                if now >= next_still {
+                    next_still = now + STILL_EVERY;
+                    for (address, (action, since)) in &in_flight {
+                        let elapsed = now - *since;
+                        on_event(Event::Still { address: address.clone(), action: *action, elapsed });
+                    }
+                }
+                if unsaved.is_some_and(|save_by| now >= save_by) {
                     unsaved = None;
                     state.serial += 1;
                     if let Err(e) = save.persist(state).await {
                         outcome.state_error = Some(e);
                     }
-                    continue;
                 }
-            },
-            None => running.join_next().await,
+                continue;
+            }
         };
         let Some(first) = next else {
             break;
@@ -325,6 +347,7 @@ async fn walk(
                 outcome.state_error = Some("an operation panicked".into());
                 continue;
             };
+            in_flight.remove(&address);
             // A create that succeeded is no longer in doubt. One that failed
             // stays pending: it is several calls, and a later one failing
             // (or an answer lost on the way) can hide a resource that now

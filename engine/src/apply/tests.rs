@@ -44,8 +44,13 @@ impl Memory {
     async fn call(&self, what: String, address: &str) -> Result<(), ProviderError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
-        let takes =
-            if address.starts_with("slow") { super::SAVE_RESULTS_WITHIN * 3 / 2 } else { Duration::from_millis(20) };
+        let takes = if address.starts_with("glacial") {
+            super::STILL_EVERY * 2 + Duration::from_secs(5)
+        } else if address.starts_with("slow") {
+            super::SAVE_RESULTS_WITHIN * 3 / 2
+        } else {
+            Duration::from_millis(20)
+        };
         tokio::time::sleep(takes).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let refused = self.fail.iter().any(|f| f == address || *f == what);
@@ -413,4 +418,47 @@ fn a_rolling_group_is_replaced_a_batch_at_a_time_in_key_order() {
     let r = run((0..3).map(|i| member(i, surge)).collect(), State::new(), &["create nodes[1]"], 20);
     assert_eq!(r.outcome.failed.len(), 1);
     assert_eq!(r.outcome.skipped, vec!["nodes[2]".to_string()]);
+}
+
+#[test]
+fn what_runs_long_is_reported_as_still_running() {
+    // A delete waiting out AWS's DependencyViolation for over a minute: the
+    // caller hears it is still going every STILL_EVERY, and nothing else.
+    let memory = Arc::new(Memory::new(&[]));
+    let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
+    let mut state = State::new();
+    state.resources.insert(
+        "glacial".into(),
+        ResourceState {
+            type_name: "thing".into(),
+            id: "id-glacial".into(),
+            attrs: BTreeMap::new(),
+            dependencies: vec![],
+            sensitive: Default::default(),
+            created: None,
+        },
+    );
+    let changes = vec![change("glacial", Action::Delete, &[]), change("quick", Action::Create, &[])];
+    let plan = Plan { changes, drift: Vec::new(), lineage: state.lineage.clone(), serial: 0, configuration: None };
+    let mut saved = Vec::new();
+    let mut events = Vec::new();
+    let interrupt = AtomicBool::new(false);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().expect("rt");
+    let run = super::Run {
+        parallelism: 10,
+        save: &mut Counter(&mut saved),
+        refine: &mut super::NoRefine,
+        interrupt: &interrupt,
+        on_event: &mut |e| events.push(e),
+    };
+    let (_, outcome) = runtime.block_on(apply(&plan, providers, state, run));
+    assert!(outcome.ok());
+    let still: Vec<(String, u64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Still { address, elapsed, .. } => Some((address.clone(), elapsed.as_secs())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(still, [("glacial".to_string(), 30), ("glacial".to_string(), 60)]);
 }
