@@ -39,11 +39,13 @@ pub struct Behaviours {
     /// earlier answer, and nothing new is made. "Ensuring idempotency in
     /// Amazon EC2 API requests" (EC2 API reference). moto ignores the token.
     pub idempotency: bool,
-    /// For this long after `DeleteLoadBalancer`, deleting one of its
-    /// subnets or security groups answers `DependencyViolation`: "the
-    /// network interfaces … are deleted … it can take a few minutes"
-    /// (Classic Load Balancers guide); Terraform's aws_subnet and
-    /// aws_security_group retry deletes for this reason.
+    /// A classic load balancer has network interfaces (described "ELB
+    /// NAME", requested by `amazon-elb`; moto makes none), and for this
+    /// long after `DeleteLoadBalancer` they are still there, and deleting
+    /// one of its subnets or security groups answers `DependencyViolation`:
+    /// the interfaces go "a few minutes" after it (Classic Load Balancers
+    /// guide); Terraform's aws_elb, aws_subnet and aws_security_group
+    /// deal with them.
     pub elb_interfaces_linger: Duration,
     /// `DetachInternetGateway` answers `DependencyViolation: Network vpc-…
     /// has some mapped public address(es)` while a NAT gateway or an
@@ -381,6 +383,47 @@ impl AwsBehaviour {
         None
     }
 
+    /// A `DescribeNetworkInterfaces` by description, with the interfaces of
+    /// the load balancers it names that exist or linger, as AWS shows them.
+    fn with_load_balancer_interfaces(
+        &self,
+        seen: &mut Seen,
+        params: &[(String, String)],
+        head: &str,
+        xml: &str,
+    ) -> Option<Vec<u8>> {
+        let filter =
+            params.iter().find(|(k, v)| k.starts_with("Filter.") && k.ends_with(".Name") && v == "description")?;
+        let values = format!("{}.Value.", filter.0.trim_end_matches(".Name"));
+        let now = Instant::now();
+        let mut items = String::new();
+        for (_, described) in params.iter().filter(|(k, _)| k.starts_with(&values)) {
+            let Some(name) = described.strip_prefix("ELB ") else { continue };
+            let Some(elb) = seen.elbs.get(name) else { continue };
+            if elb.deleted.is_some_and(|at| now >= at + self.on.elb_interfaces_linger) {
+                continue;
+            }
+            for subnet in &elb.subnets {
+                items.push_str(&format!(
+                    "<item><networkInterfaceId>eni-elb{}</networkInterfaceId><subnetId>{subnet}</subnetId>\
+                     <description>{described}</description><requesterId>amazon-elb</requesterId>\
+                     <requesterManaged>true</requesterManaged><status>in-use</status></item>",
+                    subnet.trim_start_matches("subnet-")
+                ));
+            }
+        }
+        if items.is_empty() {
+            return None;
+        }
+        *seen.acted.entry("load balancer interfaces shown").or_default() += 1;
+        let xml = if xml.contains("<networkInterfaceSet/>") {
+            xml.replacen("<networkInterfaceSet/>", &format!("<networkInterfaceSet>{items}</networkInterfaceSet>"), 1)
+        } else {
+            xml.replacen("<networkInterfaceSet>", &format!("<networkInterfaceSet>{items}"), 1)
+        };
+        Some(rebuild(head, &xml))
+    }
+
     /// A request for a bucket of another region, redirected.
     fn s3_redirect(&self, request_line: &str, head: &str) -> Option<Vec<u8>> {
         let bucket = bucket_of(request_line)?;
@@ -508,6 +551,9 @@ impl AwsBehaviour {
                 }
             }
             _ => {}
+        }
+        if action == "DescribeNetworkInterfaces" && !self.on.elb_interfaces_linger.is_zero() {
+            return self.with_load_balancer_interfaces(&mut seen, &params, &head, &xml).unwrap_or(answer);
         }
         let Some((_, element)) = DESCRIBES.iter().find(|(describe, _)| *describe == action) else {
             return answer;

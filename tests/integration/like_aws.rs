@@ -102,10 +102,14 @@ fn round_trip(example_name: &str, extra: &[&str]) -> std::collections::BTreeMap<
 fn the_seed_chapter_round_trips_through_aws_behaviour() {
     let acted = round_trip("seed-chapter", &[]);
     for behaviour in
-        ["not visible yet", "idempotent repeat", "nat pending", "nat deleting", "load balancer interfaces linger"]
+        ["not visible yet", "idempotent repeat", "nat pending", "nat deleting", "load balancer interfaces shown"]
     {
         assert!(acted.get(behaviour).is_some_and(|n| *n > 0), "{behaviour} never happened: {acted:?}");
     }
+    // The load balancer's delete waited for its interfaces to go: nothing
+    // it used was refused for them.
+    assert!(!acted.contains_key("load balancer interfaces linger"), "{acted:?}");
+    assert!(!acted.contains_key("detach refused while mapped"), "{acted:?}");
 }
 
 #[test]
@@ -224,9 +228,17 @@ fn the_layer_behaves_as_aws_documents() {
         .security_groups(&group)
         .listeners(listener);
     rt.block_on(made.send()).expect("load balancer");
+    let interfaces = || {
+        let filter = Filter::builder().name("description").values("ELB lb").build();
+        let out = rt.block_on(ec2.describe_network_interfaces().filters(filter).send()).expect("interfaces");
+        out.network_interfaces().iter().filter(|i| i.requester_id() == Some("amazon-elb")).count()
+    };
+    assert_eq!(interfaces(), 1, "one in its one subnet");
     rt.block_on(elb.delete_load_balancer().load_balancer_name("lb").send()).expect("delete load balancer");
+    assert_eq!(interfaces(), 1, "still there after the delete");
     assert_eq!(outcome(rt.block_on(ec2.delete_security_group().group_id(&group).send())), "DependencyViolation");
     settle();
+    assert_eq!(interfaces(), 0);
     assert_eq!(outcome(rt.block_on(ec2.delete_security_group().group_id(&group).send())), "ok");
 
     let acted = relay.behaved();
@@ -239,6 +251,7 @@ fn the_layer_behaves_as_aws_documents() {
         "nat deleting",
         "detach refused while mapped",
         "load balancer interfaces linger",
+        "load balancer interfaces shown",
     ] {
         assert!(acted.contains_key(behaviour), "{behaviour}: {acted:?}");
     }

@@ -244,7 +244,10 @@ impl Provider for Aws {
                 Service::Ec2 => ec2::delete(&c.ec2, target, id).await,
                 Service::S3 => s3::delete(&c.s3, target, id, attrs).await,
                 Service::Route53 => route53::delete(&c.route53, target, id, attrs).await,
-                Service::Elb => elb::delete(&c.elb, id).await,
+                Service::Elb => {
+                    elb::delete(&c.elb, id).await?;
+                    ec2::released_by_load_balancer(&c.ec2, id).await
+                }
             }
         }))
     }

@@ -6,6 +6,7 @@ mod ebs_volume;
 mod elastic_ip;
 mod image;
 mod instance;
+mod interfaces;
 mod internet_gateway;
 mod key_pair;
 mod nat_gateway;
@@ -19,6 +20,7 @@ mod vpc;
 
 pub use batch::read_many;
 pub use image::verify;
+pub use interfaces::released_by_load_balancer;
 pub use schemas::schemas;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};

@@ -598,8 +598,8 @@ pub async fn delete(elb: &aws_sdk_elasticloadbalancing::Client, id: &str) -> Res
         Err(e) => return Err(api("DeleteLoadBalancer", e)),
     }
     // The security groups and subnets it used are released only once its
-    // network interfaces are gone, a little after this returns. Their
-    // deletes retry DependencyViolation for that, so nothing waits here.
+    // network interfaces are gone, a little after this returns: the
+    // provider waits for them (`ec2::released_by_load_balancer`).
     Ok(())
 }
 
