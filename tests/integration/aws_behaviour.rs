@@ -15,10 +15,11 @@
 //!   VPC's internet gateway is attached (`nat_pending`, `nat_deleting`,
 //!   `nat_fails_unattached`);
 //! - Route53's limits on a change batch (`route53_batch_limits`);
-//! - S3's redirect to a bucket's own region (`s3_regions`).
+//! - S3's redirect to a bucket's own region (`s3_regions`);
+//! - an instance profile unknown to EC2 for a while (`iam_propagation`).
 //!
-//! Not emulated (see docs/aws-behaviour.md): small pages, IAM propagation,
-//! `IdempotentParameterMismatch`, Route53 and S3 consistency.
+//! Not emulated (see docs/aws-behaviour.md): small pages, IAM reads right after
+//! a write, `IdempotentParameterMismatch`, Route53 and S3 consistency.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -70,6 +71,11 @@ pub struct Behaviours {
     /// `x-amz-bucket-region` (S3 API reference, "Error responses"; the
     /// header: HeadBucket). moto serves every bucket in every region.
     pub s3_regions: bool,
+    /// For this long after `CreateInstanceProfile`, EC2 refuses the
+    /// profile: "Value (…) for parameter iamInstanceProfile.name is
+    /// invalid" (IAM user guide, "Troubleshooting IAM roles": a new
+    /// profile may take time to propagate). moto knows it at once.
+    pub iam_propagation: Duration,
 }
 
 impl Behaviours {
@@ -85,6 +91,7 @@ impl Behaviours {
             nat_fails_unattached: false,
             route53_batch_limits: false,
             s3_regions: false,
+            iam_propagation: Duration::ZERO,
         }
     }
 
@@ -100,6 +107,7 @@ impl Behaviours {
             nat_fails_unattached: true,
             route53_batch_limits: true,
             s3_regions: true,
+            iam_propagation: Duration::from_millis(1500),
         }
     }
 }
@@ -317,6 +325,18 @@ impl AwsBehaviour {
         let params = params(body);
         let now = Instant::now();
         let mut seen = self.seen.lock().expect("seen");
+        // An instance profile IAM made moments ago is unknown to EC2 for a
+        // while ("Invalid IAM Instance Profile name"; kops retries it).
+        if let Some(profile) = param(&params, "IamInstanceProfile.Name") {
+            if seen.hidden_until.get(&format!("profile:{profile}")).is_some_and(|until| now < *until) {
+                *seen.acted.entry("instance profile not visible yet").or_default() += 1;
+                let message = format!(
+                    "Value ({profile}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance \
+                     Profile name"
+                );
+                return Some(error_answer_with(service, "400 Bad Request", "InvalidParameterValue", &message));
+            }
+        }
         if self.on.idempotency {
             if let Some(token) = param(&params, "ClientToken") {
                 if let Some(first) = seen.answers.get(&(action.to_string(), token.to_string())).cloned() {
@@ -482,6 +502,12 @@ impl AwsBehaviour {
                 if let Some(bucket) = bucket_of(action) {
                     self.seen.lock().expect("seen").bucket_region.entry(bucket).or_insert(region);
                 }
+            }
+        }
+        if matches!(service, Service::Iam) && ok && action == "CreateInstanceProfile" {
+            if let Some(name) = param(&params(body), "InstanceProfileName") {
+                let until = Instant::now() + self.on.iam_propagation;
+                self.seen.lock().expect("seen").hidden_until.insert(format!("profile:{name}"), until);
             }
         }
         if !matches!(service, Service::Ec2 | Service::Elb) {

@@ -59,6 +59,32 @@ load_balancer front {
   subnets = [subnet.public]
   listener { port = 80, protocol = "HTTP", instance_port = 80 }
 }
+
+iam_role admin {
+  name               = "lint-admin"
+  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })
+}
+
+iam_role_policy everything {
+  role   = iam_role.admin
+  name   = "everything"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "ec2:*", Resource = "*" }] })
+}
+
+iam_role_policy pass {
+  role   = iam_role.admin
+  name   = "pass"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["iam:PassRole", "ec2:RunInstances"], Resource = ["*"] }] })
+}
+
+iam_role_policy scoped {
+  role   = iam_role.admin
+  name   = "scoped"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [
+    { Effect = "Allow", Action = "ec2:Describe*", Resource = "*" },
+    { Effect = "Allow", Action = "iam:PassRole", Resource = "arn:aws:iam::123456789012:role/nodes" },
+  ] })
+}
 "#;
 
 fn codes(json: &str) -> Vec<String> {
@@ -83,6 +109,8 @@ fn every_rule_fires_once_an_accepted_finding_is_quiet_and_deny_warnings_fails() 
     let expected = [
         "lint::bucket_public_access",
         "lint::bucket_versioning",
+        "lint::iam_pass_role_any",
+        "lint::iam_wildcard",
         "lint::imdsv1",
         "lint::open_all_ports",
         "lint::open_rdp",
@@ -110,7 +138,7 @@ fn every_rule_fires_once_an_accepted_finding_is_quiet_and_deny_warnings_fails() 
         let denied = run(dir.path(), &[verb, "--deny-warnings"]);
         assert_eq!(denied.status.code(), Some(1), "{verb}: {}", stderr(&denied));
         assert!(
-            stderr(&denied).contains("13 warnings and --deny-warnings; nothing was changed."),
+            stderr(&denied).contains("15 warnings and --deny-warnings; nothing was changed."),
             "{}",
             stderr(&denied)
         );

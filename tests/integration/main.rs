@@ -10,6 +10,7 @@
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
+//! - `iam`: roles, inline policies, instance profiles and an instance's role;
 //! - `refresh`: one describe call per type, counted by a relay (`proxy`);
 //! - `secrets`: sensitive values never printed, in any form;
 //! - `seed`: the seed chapter's whole infrastructure, state in S3;
@@ -27,6 +28,7 @@ mod docs;
 mod faults;
 mod fixtures;
 mod hosts;
+mod iam;
 mod kill;
 mod like_aws;
 mod lint;

@@ -120,6 +120,16 @@ impl Moto {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_iam::config::Credentials::new("test", "test", None, None, "moto"))
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
     pub fn route53(&self) -> aws_sdk_route53::Client {
         let conf = aws_sdk_route53::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())

@@ -156,6 +156,7 @@ impl CountingProxy {
 pub enum Service {
     Ec2,
     Elb,
+    Iam,
     Route53,
     S3,
 }
@@ -167,6 +168,8 @@ fn service(request_line: &str, body: &str) -> Service {
         Service::Ec2
     } else if body.contains("Version=2012-06-01") {
         Service::Elb
+    } else if body.contains("Version=2010-05-08") {
+        Service::Iam
     } else {
         Service::S3
     }
@@ -194,7 +197,7 @@ pub fn error_answer_with(service: Service, status: &str, code: &str, message: &s
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>\
              <Message>{message}</Message></Error></Errors><RequestID>fault</RequestID></Response>"
         ),
-        Service::Elb | Service::Route53 => format!(
+        Service::Elb | Service::Iam | Service::Route53 => format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>Receiver</Type>\
              <Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
         ),

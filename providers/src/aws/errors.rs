@@ -168,6 +168,18 @@ pub fn not_yet_visible(code: &str) -> bool {
     )
 }
 
+/// Whether an answer says something named is not visible yet: an unknown
+/// id (`not_yet_visible`), or an instance profile EC2 does not know yet
+/// (IAM's own eventual consistency: "Value (…) for parameter
+/// iamInstanceProfile.name is invalid", for seconds after its create).
+fn not_visible_yet<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    let service = err.as_service_error();
+    let message = service.and_then(ProvideErrorMetadata::message).unwrap_or_default();
+    code(err).is_some_and(|c| {
+        not_yet_visible(&c) || (c == "InvalidParameterValue" && message.contains("iamInstanceProfile"))
+    })
+}
+
 /// Make a call that names resources made moments ago (a subnet's VPC, the
 /// gateway just created and now attached): while AWS answers that an id is
 /// not found, call again with a growing pause, for up to `PROPAGATION`.
@@ -183,7 +195,7 @@ where
     let mut attempt = 1;
     loop {
         match call().await {
-            Err(e) if code(&e).is_some_and(|c| not_yet_visible(&c)) && started.elapsed() < budget => {
+            Err(e) if not_visible_yet(&e) && started.elapsed() < budget => {
                 let left = budget.saturating_sub(started.elapsed());
                 tokio::time::sleep(backoff(attempt).min(left)).await;
                 attempt += 1;

@@ -9,6 +9,7 @@ mod consistency;
 mod ec2;
 mod elb;
 mod errors;
+mod iam;
 mod ordering;
 mod route53;
 mod s3;
@@ -40,6 +41,7 @@ struct Clients {
     s3: aws_sdk_s3::Client,
     route53: aws_sdk_route53::Client,
     elb: aws_sdk_elasticloadbalancing::Client,
+    iam: aws_sdk_iam::Client,
     region: String,
 }
 
@@ -50,6 +52,7 @@ impl Aws {
         schemas.extend(route53::schemas());
         schemas.extend(elb::schemas());
         schemas.extend(s3::schemas());
+        schemas.extend(iam::schemas());
         let settings = BlockSchema::new(
             "aws",
             vec![
@@ -100,6 +103,7 @@ impl Provider for Aws {
         match service(type_name) {
             Service::Ec2 => ec2::canonical(type_name, attr, value),
             Service::Elb => elb::canonical(attr, value),
+            Service::Iam => iam::canonical(type_name, attr, value),
             Service::S3 | Service::Route53 => value,
         }
     }
@@ -118,6 +122,7 @@ impl Provider for Aws {
                 s3: sdk::s3(&sdk),
                 route53: sdk::route53(&sdk),
                 elb: sdk::elb(&sdk),
+                iam: sdk::iam(&sdk),
                 region: sdk.region().map(ToString::to_string).unwrap_or_default(),
             });
             Ok(())
@@ -139,6 +144,7 @@ impl Provider for Aws {
                 Service::S3 => s3::read(&c.s3, target, id).await,
                 Service::Route53 => route53::read(&c.route53, target, id).await,
                 Service::Elb => elb::read(&c.elb, target, id).await,
+                Service::Iam => iam::read(&c.iam, target, id).await,
             }
         }))
     }
@@ -177,6 +183,7 @@ impl Provider for Aws {
                     consistency::find_patiently(since, || route53::find(&c.route53, target.clone())).await
                 }
                 Service::S3 => consistency::find_patiently(since, || s3::find(&c.s3, target.clone())).await,
+                Service::Iam => consistency::find_patiently(since, || iam::find(&c.iam, target.clone())).await,
                 // Found by name, its natural identity: an interrupted
                 // create is adopted by the create that follows, when its
                 // ownership tags say it is this resource's.
@@ -198,6 +205,7 @@ impl Provider for Aws {
                 Service::S3 => s3::create(&c.s3, target, attrs).await,
                 Service::Route53 => route53::create(&c.route53, &c.elb, target, attrs).await,
                 Service::Elb => elb::create(&c.elb, target, attrs).await,
+                Service::Iam => iam::create(&c.iam, target, attrs).await,
             }
         }))
     }
@@ -222,6 +230,7 @@ impl Provider for Aws {
                 Service::S3 => s3::update(&c.s3, target, id, before, after).await,
                 Service::Route53 => route53::update(&c.route53, &c.elb, target, id, before, after).await,
                 Service::Elb => elb::update(&c.elb, target, id, before, after).await,
+                Service::Iam => iam::update(&c.iam, target, id, before, after).await,
             }
         }))
     }
@@ -248,6 +257,7 @@ impl Provider for Aws {
                     elb::delete(&c.elb, id).await?;
                     ec2::released_by_load_balancer(&c.ec2, id).await
                 }
+                Service::Iam => iam::delete(&c.iam, target, id).await,
             }
         }))
     }
@@ -259,6 +269,7 @@ enum Service {
     S3,
     Route53,
     Elb,
+    Iam,
 }
 
 fn service(type_name: &str) -> Service {
@@ -266,6 +277,7 @@ fn service(type_name: &str) -> Service {
         "s3_bucket" | "s3_object" => Service::S3,
         "dns_zone" | "dns_record" => Service::Route53,
         "load_balancer" => Service::Elb,
+        "iam_role" | "iam_role_policy" | "iam_instance_profile" => Service::Iam,
         _ => Service::Ec2,
     }
 }

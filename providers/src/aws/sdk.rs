@@ -61,6 +61,13 @@ pub fn elb(sdk: &SdkConfig) -> aws_sdk_elasticloadbalancing::Client {
     aws_sdk_elasticloadbalancing::Client::from_conf(config)
 }
 
+/// IAM: global, its endpoint chosen by the region's partition.
+pub fn iam(sdk: &SdkConfig) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(sdk).retry_classifier(LostAnswer).interceptor(Counter).build(),
+    )
+}
+
 /// Retries a call whose connection closed before its answer came (hyper's
 /// "connection closed before message completed"), which the SDK leaves
 /// alone because the call may have been acted upon. Every call k8sinfra

@@ -139,6 +139,22 @@ pub const RULES: &[Rule] = &[
         trivy: "AVD-AWS-0054",
         checkov: "CKV_AWS_2",
     },
+    Rule {
+        id: "iam_wildcard",
+        severity: "high",
+        title: "a policy that allows every action, or every action of a service on every resource",
+        fix: "name the actions the role needs, and the resources (ARNs, or a tag condition) they apply to",
+        trivy: "AVD-AWS-0057",
+        checkov: "CKV_AWS_63",
+    },
+    Rule {
+        id: "iam_pass_role_any",
+        severity: "high",
+        title: "a policy that allows iam:PassRole on every role: whoever holds it can act as any role",
+        fix: "allow iam:PassRole only on the ARNs of the roles it must pass",
+        trivy: "AVD-AWS-0057",
+        checkov: "CKV_AWS_286",
+    },
 ];
 
 fn rule(id: &str) -> &'static Rule {
@@ -272,6 +288,20 @@ fn findings(r: &ResourceInstance, found: &mut Found) {
             }
             if !is("versioning", true) {
                 found.push(("bucket_versioning", attr_span(r, "versioning"), "not versioned".into()));
+            }
+        }
+        "iam_role_policy" => {
+            let Some(Value::String(document)) = attr("policy") else { return };
+            for (actions, resources) in crate::aws::iam::policy::allowed(document) {
+                let every_resource = resources.iter().any(|r| r == "*");
+                let span = attr_span(r, "policy");
+                if let Some(action) = actions.iter().find(|a| *a == "*" || (every_resource && a.ends_with(":*"))) {
+                    found.push(("iam_wildcard", span, format!("allows `{action}` on every resource")));
+                }
+                let pass = |a: &String| a.eq_ignore_ascii_case("iam:PassRole") || a == "iam:*" || a == "*";
+                if every_resource && actions.iter().any(pass) {
+                    found.push(("iam_pass_role_any", span, "iam:PassRole on every role".into()));
+                }
             }
         }
         "subnet" if is("public_ip_on_launch", true) => {

@@ -148,9 +148,29 @@ pub async fn read_many(
                 // Root volumes: one more call for the whole chunk.
                 let roots = instances.iter().filter_map(instance::root_volume_id).map(str::to_string).collect();
                 let roots = volumes(ec2, roots).await?;
+                // Profiles, from their associations: one more call, when
+                // any instance has or had one.
+                let attrs_of: BTreeMap<&str, &k8sinfra_engine::provider::Attrs> =
+                    chunk.iter().map(|s| (s.id, s.attrs)).collect();
+                let with_profiles: Vec<String> = instances
+                    .iter()
+                    .filter(|i| instance::has_profile(i, i.instance_id().and_then(|id| attrs_of.get(id).copied())))
+                    .filter_map(|i| i.instance_id().map(str::to_string))
+                    .collect();
+                let profiles = if with_profiles.is_empty() {
+                    BTreeMap::new()
+                } else {
+                    instance::profiles(ec2, &with_profiles).await?
+                };
                 for item in &instances {
                     let root = instance::root_volume_id(item).and_then(|v| roots.get(v));
-                    keep(target(item.instance_id()).map(|t| instance::remote(t, item, instance::root_volume_of(root))));
+                    let Some(t) = target(item.instance_id()) else { continue };
+                    let mut remote = instance::remote(t, item, instance::root_volume_of(root));
+                    if with_profiles.iter().any(|id| Some(id.as_str()) == item.instance_id()) {
+                        let profile = item.instance_id().and_then(|id| profiles.get(id));
+                        remote.attrs.insert("iam_instance_profile".into(), serde_json::json!(profile));
+                    }
+                    keep(Some(remote));
                 }
             }
             _ => return Ok(None),
