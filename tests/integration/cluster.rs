@@ -120,7 +120,7 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     ok(&k8sinfra(&moto, &direct, dir.path(), &["init"]));
     let plan = ok(&k8sinfra(&moto, &direct, dir.path(), &["plan", "--var", IMAGE]));
     let apply = ok(&k8sinfra(&moto, &direct, dir.path(), &["apply", "--auto-approve", "--var", IMAGE]));
-    assert!(apply.contains("Resources: 47 added"), "{apply}");
+    assert!(apply.contains("Resources: 53 added"), "{apply}");
     let again = k8sinfra(&moto, &direct, dir.path(), &["plan", "--detailed-exitcode", "--var", IMAGE]);
     assert_eq!(again.status.code(), Some(0), "nothing left to do:\n{}", stdout(&again));
 
@@ -222,6 +222,57 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
             (node.instance_type().map(|t| t.as_str()), node.subnet_id()),
             (Some("t2.medium"), private.subnet_id())
         );
+    }
+
+    // ---- roles, as kops makes them: masters and nodes each their own,
+    // the bastion none; the nodes' role reads nothing of the state but
+    // NAME/nodes/, and changes nothing in EC2
+    let profile_of = |instance: &Instance| {
+        let id = instance.instance_id().unwrap_or_default();
+        let filter = Filter::builder().name("instance-id").values(id).build();
+        let out =
+            rt.block_on(ec2.describe_iam_instance_profile_associations().filters(filter).send()).expect("profiles");
+        let arn = out.iam_instance_profile_associations().iter().find_map(|a| a.iam_instance_profile()?.arn());
+        arn.map(|a| a.rsplit('/').next().unwrap_or_default().to_string())
+    };
+    assert_eq!(profile_of(bastion), None);
+    assert_eq!(profile_of(master), Some(format!("masters.{NAME}")));
+    assert!(nodes.iter().all(|n| profile_of(n) == Some(format!("nodes.{NAME}"))));
+    let iam = moto.iam();
+    let document = |role: &str| {
+        let out = rt.block_on(iam.get_role_policy().role_name(role).policy_name(role).send()).expect("policy");
+        let text = crate::aws_behaviour::decode(out.policy_document());
+        serde_json::from_str::<serde_json::Value>(&text).expect("a JSON policy")
+    };
+    let masters = document(&format!("masters.{NAME}"));
+    let nodes_policy = document(&format!("nodes.{NAME}"));
+    let statements = |doc: &serde_json::Value| doc["Statement"].as_array().cloned().unwrap_or_default();
+    let resources_of = |doc: &serde_json::Value, action: &str| -> Vec<String> {
+        statements(doc)
+            .iter()
+            .filter(|s| s["Action"].as_array().is_some_and(|a| a.iter().any(|x| x == action)))
+            .flat_map(|s| s["Resource"].as_array().cloned().unwrap_or_default())
+            .filter_map(|r| r.as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(resources_of(&masters, "s3:GetObject"), [format!("arn:aws:s3:::k8s-devops-kops/{NAME}/*")]);
+    assert_eq!(resources_of(&nodes_policy, "s3:GetObject"), [format!("arn:aws:s3:::k8s-devops-kops/{NAME}/nodes/*")]);
+    let mutating = |doc: &serde_json::Value| {
+        statements(doc).iter().any(|s| {
+            s["Action"].as_array().is_some_and(|a| {
+                a.iter().filter_map(|x| x.as_str()).any(|x| x.starts_with("ec2:") && !x.starts_with("ec2:Describe"))
+            })
+        })
+    };
+    assert!(!mutating(&nodes_policy), "{nodes_policy}");
+    // Every EC2 change the masters may make is conditioned on this cluster's tag.
+    for statement in statements(&masters) {
+        let changes = statement["Action"].as_array().is_some_and(|a| {
+            a.iter().filter_map(|x| x.as_str()).any(|x| x.starts_with("ec2:") && !x.starts_with("ec2:Describe"))
+        });
+        if changes {
+            assert!(statement["Condition"].is_object(), "unconditioned: {statement}");
+        }
     }
     assert!(hosts.iter().all(|i| i.key_name() == Some(&format!("kubernetes.{NAME}"))), "one SSH key for all");
     let volumes = rt.block_on(ec2.describe_volumes().filters(owned()).send()).expect("volumes");
@@ -495,6 +546,8 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     let nats = rt.block_on(ec2.describe_nat_gateways().send()).expect("nats");
     assert!(nats.nat_gateways().iter().all(|n| n.state().map(|s| s.as_str()) == Some("deleted")), "{nats:?}");
     assert!(rt.block_on(ec2.describe_key_pairs().send()).expect("keys").key_pairs().is_empty());
+    assert!(rt.block_on(iam.list_roles().send()).expect("roles").roles().is_empty());
+    assert!(rt.block_on(iam.list_instance_profiles().send()).expect("profiles").instance_profiles().is_empty());
     assert!(rt.block_on(ec2.describe_internet_gateways().send()).expect("igws").internet_gateways().is_empty());
     assert!(rt
         .block_on(moto.elb().describe_load_balancers().send())
