@@ -78,8 +78,9 @@ kubernetesVersion: v${version}
 controlPlaneEndpoint: "${api}:443"
 apiServer:
   certSANs:
-    - api.${cluster}
     - ${api}
+    - api.${cluster}
+    - ${api_public}
 networking:
   podSubnet: ${pods}
   serviceSubnet: 100.64.0.0/13
@@ -101,13 +102,20 @@ nodeRegistration:
       value: external
 EOF
 
-# The first master starts the cluster unless the API already answers (it
-# is being rebuilt); the others join it as control-plane members.
+# The first master starts the cluster unless the API already answers at
+# ${api} (the masters' private addresses: it is being rebuilt); the others
+# join it as control-plane members. Once it serves, a master reaches its
+# own API server under that name (/etc/hosts), so it never depends on the
+# record being current or on another master.
 api_up() {
   curl -ksf --max-time 5 "https://${api}/healthz" > /dev/null
 }
+serve_locally() {
+  echo "127.0.0.1 ${api}" >> /etc/hosts
+}
 index=${index}
 if [ "$index" -eq 0 ] && ! api_up; then
+  serve_locally
   kubeadm init --config /etc/kubernetes/kubeadm.yaml --ignore-preflight-errors=DirAvailable--var-lib-etcd
   export KUBECONFIG=/etc/kubernetes/admin.conf
   kubectl apply -f "${network}"
@@ -130,4 +138,5 @@ EOF
 else
   until api_up; do sleep 10; done
   kubeadm join --config /etc/kubernetes/kubeadm.yaml --ignore-preflight-errors=DirAvailable--var-lib-etcd
+  serve_locally
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
-# A node of ${cluster}: joins the cluster through the API load balancer,
-# trusting only the cluster's CA (pinned by its hash). Written by
-# k8sinfra's stdlib/cluster.
+# A node of ${cluster}: joins the cluster at ${api} (the masters'
+# private addresses, inside the VPC), trusting only the cluster's CA
+# (pinned by its hash). Written by k8sinfra's stdlib/cluster.
 set -euo pipefail
 exec > >(tee -a /var/log/k8sinfra-bootstrap.log) 2>&1
 
@@ -22,6 +22,7 @@ nodeRegistration:
       value: external
 EOF
 
-# Masters may still be starting: wait for the API, then join.
+# Masters may still be starting, and the record may not be there yet:
+# wait for the API, then join.
 until curl -ksf --max-time 5 "https://${api}/healthz" > /dev/null; do sleep 10; done
 kubeadm join --config /etc/kubernetes/kubeadm-join.yaml

@@ -120,7 +120,7 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     ok(&k8sinfra(&moto, &direct, dir.path(), &["init"]));
     let plan = ok(&k8sinfra(&moto, &direct, dir.path(), &["plan", "--var", IMAGE]));
     let apply = ok(&k8sinfra(&moto, &direct, dir.path(), &["apply", "--auto-approve", "--var", IMAGE]));
-    assert!(apply.contains("Resources: 53 added"), "{apply}");
+    assert!(apply.contains("Resources: 54 added"), "{apply}");
     let again = k8sinfra(&moto, &direct, dir.path(), &["plan", "--detailed-exitcode", "--var", IMAGE]);
     assert_eq!(again.status.code(), Some(0), "nothing left to do:\n{}", stdout(&again));
 
@@ -324,6 +324,7 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     };
     assert_eq!(record(&format!("api.{NAME}"), "CNAME").as_deref(), elb.dns_name());
     assert_eq!(record(&format!("bastion.{NAME}"), "A").as_deref(), bastion.public_ip_address());
+    assert_eq!(record(&format!("api.internal.{NAME}"), "A").as_deref(), master.private_ip_address());
     let objects = rt.block_on(moto.s3().list_objects_v2().bucket("k8s-devops-kops").send()).expect("objects");
     let keys: BTreeSet<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
     let expected: BTreeSet<String> =
@@ -359,10 +360,14 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     let master_script = user_data("master[0]");
     let node_script = user_data("node[0]");
     assert!(master_script.contains(&ca_cert) && master_script.contains(&ca_key) && master_script.contains(&token));
-    assert!(
-        master_script.contains(&format!("{}:443", elb.dns_name().unwrap_or_default())),
-        "kubeadm's endpoint is the API ELB"
-    );
+    // Inside the cluster the API is api.internal.NAME; the load balancer's
+    // name is only among the certificate's names, for people.
+    let internal = format!("api.internal.{NAME}:443");
+    assert!(master_script.contains(&format!("controlPlaneEndpoint: \"{internal}\"")), "{master_script}");
+    assert!(master_script.contains(&format!("    - {}\n", elb.dns_name().unwrap_or_default())), "a certificate name");
+    assert!(!master_script.contains(&format!("{}:443", elb.dns_name().unwrap_or_default())));
+    assert!(node_script.contains(&format!("apiServerEndpoint: \"{internal}\"")), "{node_script}");
+    assert!(!node_script.contains(elb.dns_name().unwrap_or_default()), "nodes never use the load balancer");
     assert!(
         node_script.contains(&token) && node_script.contains(&hash) && !node_script.contains(&ca_key),
         "nodes get no CA key"
@@ -486,7 +491,10 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
         .collect();
     let new_image = ["--var", "image=ami-1e749f67", "--var-file", "edit-nodes.vars"];
     let plan = ok(&k8sinfra(&moto, &direct, dir.path(), &[&["plan"][..], &new_image].concat()));
-    assert!(plan.contains("Plan: 0 to add, 4 to change, 5 to replace, 0 to destroy."), "{plan}");
+    // Five changes in place, api.internal.NAME among them: it follows the
+    // new master's private address.
+    assert!(plan.contains("Plan: 0 to add, 5 to change, 5 to replace, 0 to destroy."), "{plan}");
+    assert!(plan.contains("module.cluster.dns_record.api_internal will be updated in place"), "{plan}");
     let relay = CountingProxy::start(&moto.endpoint);
     ok(&k8sinfra(&moto, &relay.endpoint, dir.path(), &[&["apply", "--auto-approve"][..], &new_image].concat()));
     let mut order = Vec::new();
@@ -626,4 +634,52 @@ module cluster = "stdlib/cluster" {
     std::fs::write(&main, text).expect("written");
     let (config, diags, _) = crate::support::load(dir.path());
     assert!(config.is_none() && format!("{diags:?}").contains("hybrid"), "{diags:?}");
+}
+
+/// `admin_cidrs` narrowed to one address: the API's load balancer admits
+/// only it, and nothing the cluster needs to start goes through the load
+/// balancer (kubelets, joins and the control plane use api.internal.NAME,
+/// the masters' private addresses, allowed by the masters' group from
+/// nodes and masters).
+#[test]
+fn one_admin_address_narrows_the_load_balancer_and_not_the_cluster() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        r#"aws { region = "us-east-1" }
+
+dns_zone main {
+  name = "example.com"
+}
+
+s3_bucket state {
+  name = "example-kops-state"
+}
+
+module cluster = "stdlib/cluster" {
+  name           = "c.example.com"
+  dns_zone       = dns_zone.main
+  state_bucket   = s3_bucket.state
+  zones          = ["us-east-1a"]
+  admin_cidrs    = [203.0.113.7/32]
+  ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly admin@example"
+}
+"#,
+    )
+    .expect("written");
+    let (config, diags, _) = crate::support::load(dir.path());
+    let config = config.unwrap_or_else(|| panic!("valid: {diags:?}"));
+    let attrs = |address: &str| &config.by_address(address).unwrap_or_else(|| panic!("{address}")).attrs;
+    let ingress = format!("{:?}", attrs("module.cluster.security_group.api_elb")["ingress"]);
+    assert!(ingress.contains("203.0.113.7/32") && !ingress.contains("0.0.0.0/0"), "{ingress}");
+    let internal = attrs("module.cluster.dns_record.api_internal");
+    assert_eq!(internal["name"], k8sinfra_lang::Value::String("api.internal.c.example.com".into()));
+    // (The hosts' user data is known only after apply: the moto test reads
+    // it back and finds api.internal.NAME as every endpoint.)
+    // Masters admit the API port from nodes and masters, not only from the
+    // load balancer.
+    let from =
+        |rule: &str| format!("{:?}", attrs(&format!("module.cluster.security_group_rule.masters[\"{rule}\"]"))["from"]);
+    assert!(from("from_nodes_tcp_1").contains("security_group.nodes"));
+    assert!(from("from_masters").contains("security_group.masters"));
 }
