@@ -360,7 +360,24 @@ fn secret_in(text: &str) -> Option<&'static str> {
         (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
             && w[4..].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
     });
-    access_key.then_some("an AWS access key id")
+    if access_key {
+        return Some("an AWS access key id");
+    }
+    bootstrap_token(bytes).then_some("a kubeadm bootstrap token")
+}
+
+/// A kubeadm bootstrap token, `[a-z0-9]{6}.[a-z0-9]{16}`, standing alone
+/// (not inside a longer word): whoever has it joins the cluster.
+fn bootstrap_token(bytes: &[u8]) -> bool {
+    let part = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'-' || c == b'_';
+    bytes.windows(23).enumerate().any(|(at, w)| {
+        w[..6].iter().all(part)
+            && w[6] == b'.'
+            && w[7..].iter().all(part)
+            && (at == 0 || !word(bytes[at - 1]))
+            && bytes.get(at + 23).is_none_or(|c| !word(*c))
+    })
 }
 
 #[cfg(test)]
@@ -374,6 +391,10 @@ mod tests {
         assert_eq!(secret_in("key AKIAIOSFODNN7EXAMPLE here"), Some("an AWS access key id"));
         assert_eq!(secret_in("#!/bin/bash\napt-get install -y nginx\n"), None);
         assert_eq!(secret_in("AKIA-not-a-key"), None);
+        assert_eq!(secret_in("token: \"abcdef.0123456789abcdef\""), Some("a kubeadm bootstrap token"));
+        assert_eq!(secret_in("kubeadm join --token 7c2r1s.u1vwq0gk2j3h4k5l x"), Some("a kubeadm bootstrap token"));
+        assert_eq!(secret_in("image registry.k8s.io/pause:3.10 and abcdef.0123456789abcdefg"), None);
+        assert_eq!(secret_in("host abcdef.0123456789abcdef.example.com"), None, "a DNS name is not a token");
     }
 
     #[test]

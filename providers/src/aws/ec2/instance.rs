@@ -49,7 +49,7 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
                     .and_then(Value::as_str)
                     .map(|text| base64::engine::general_purpose::STANDARD.encode(text)),
             )
-            .metadata_options(metadata(flag(attrs, "require_imdsv2").unwrap_or(true)))
+            .metadata_options(metadata(flag(attrs, "require_imdsv2").unwrap_or(true), hop_limit(attrs)))
             .tag_specifications(tag_spec(ResourceType::Instance, &target, attrs))
             .tag_specifications(tag_spec(ResourceType::Volume, &target, attrs))
             .set_block_device_mappings(mapping.clone())
@@ -79,9 +79,15 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     Ok(made)
 }
 
-fn metadata(require_tokens: bool) -> InstanceMetadataOptionsRequest {
+fn metadata(require_tokens: bool, hop_limit: i32) -> InstanceMetadataOptionsRequest {
     let tokens = if require_tokens { HttpTokensState::Required } else { HttpTokensState::Optional };
-    InstanceMetadataOptionsRequest::builder().http_tokens(tokens).build()
+    InstanceMetadataOptionsRequest::builder().http_tokens(tokens).http_put_response_hop_limit(hop_limit).build()
+}
+
+/// `metadata_hop_limit`, 1 unless set.
+#[allow(clippy::cast_possible_truncation)]
+fn hop_limit(attrs: &Attrs) -> i32 {
+    attrs.get("metadata_hop_limit").and_then(Value::as_f64).map_or(1, |n| n as i32)
 }
 
 /// The root device of the image, with the size, type and encryption
@@ -192,6 +198,10 @@ pub fn remote(target: &Target<'_>, instance: &Instance, root: Value) -> Remote {
     attrs.insert("subnet".into(), json!(instance.subnet_id().unwrap_or_default()));
     attrs.insert("security_groups".into(), json!(groups));
     attrs.insert("require_imdsv2".into(), json!(tokens == Some(&HttpTokensState::Required)));
+    attrs.insert(
+        "metadata_hop_limit".into(),
+        json!(instance.metadata_options().and_then(|m| m.http_put_response_hop_limit()).unwrap_or(1)),
+    );
     attrs.insert("private_ip".into(), json!(instance.private_ip_address()));
     attrs.insert(
         "iam_instance_profile".into(),
@@ -347,11 +357,12 @@ pub async fn update(
         set_profile(ec2, id, profile(after).as_deref()).await?;
     }
     let tokens = flag(after, "require_imdsv2").unwrap_or(true);
-    if flag(before, "require_imdsv2") != Some(tokens) {
+    if flag(before, "require_imdsv2") != Some(tokens) || hop_limit(before) != hop_limit(after) {
         let state = if tokens { HttpTokensState::Required } else { HttpTokensState::Optional };
         ec2.modify_instance_metadata_options()
             .instance_id(id)
             .http_tokens(state)
+            .http_put_response_hop_limit(hop_limit(after))
             .send()
             .await
             .map_err(|e| api("ModifyInstanceMetadataOptions", e))?;

@@ -155,6 +155,9 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     .default(Value::Bool(true))
                     .describe("Require session tokens for the metadata service"),
             )
+            .attr(AttrSchema::optional("metadata_hop_limit", Type::Number).default(Value::Number(1.0)).describe(
+                "How many network hops a metadata token may travel: 1 keeps it on the host, out of containers' reach (the instance role's credentials with it); AWS's default is 2 for some images",
+            ))
             .block(
                 BlockSchema::new(
                     "root_volume",
