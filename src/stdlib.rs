@@ -3,6 +3,7 @@
 //! listed here (a test keeps this list and the folder in step).
 
 pub const FILES: &[(&str, &str)] = &[
+    ("cluster/fetch.sh", include_str!("../stdlib/cluster/fetch.sh")),
     ("cluster/install.sh", include_str!("../stdlib/cluster/install.sh")),
     ("cluster/main.k8sinfra", include_str!("../stdlib/cluster/main.k8sinfra")),
     ("cluster/master.sh", include_str!("../stdlib/cluster/master.sh")),

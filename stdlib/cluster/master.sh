@@ -3,9 +3,13 @@
 # authorities, etcd on its own volumes, the AWS cloud provider, the network
 # plugin and the default addons. Written by k8sinfra's stdlib/cluster.
 set -euo pipefail
+# The log is root's alone: kubeadm's own output is not for every user.
+install -m 0600 /dev/null /var/log/k8sinfra-bootstrap.log
 exec > >(tee -a /var/log/k8sinfra-bootstrap.log) 2>&1
 
 ${install}
+
+${fetch}
 
 # etcd's volumes: attached after the instance starts, as the device named
 # in the attachment (Xen) or as an NVMe disk carrying the volume's id.
@@ -37,32 +41,22 @@ mount_volume "$(volume_disk ${etcd_main} /dev/xvdu)" /var/lib/etcd etcd-main
 mount_volume "$(volume_disk ${etcd_events} /dev/xvdv)" /var/lib/etcd-events etcd-events
 
 # The certificate authorities and the service-account key, the same on
-# every master, so any master can be rebuilt without the others.
-install -d -m 0700 /etc/kubernetes/pki /etc/kubernetes/pki/etcd
-write_secret() {
-  (umask 077 && cat > "$1")
-}
-write_secret /etc/kubernetes/pki/ca.crt <<'EOF'
-${ca_cert}EOF
-write_secret /etc/kubernetes/pki/ca.key <<'EOF'
-${ca_key}EOF
-write_secret /etc/kubernetes/pki/etcd/ca.crt <<'EOF'
-${etcd_cert}EOF
-write_secret /etc/kubernetes/pki/etcd/ca.key <<'EOF'
-${etcd_key}EOF
-write_secret /etc/kubernetes/pki/front-proxy-ca.crt <<'EOF'
-${proxy_cert}EOF
-write_secret /etc/kubernetes/pki/front-proxy-ca.key <<'EOF'
-${proxy_key}EOF
-write_secret /etc/kubernetes/pki/sa.key <<'EOF'
-${sa_key}EOF
+# every master, so any master can be rebuilt without the others; the
+# bootstrap token nodes join with.
+for file in ca.crt ca.key etcd/ca.crt etcd/ca.key front-proxy-ca.crt front-proxy-ca.key sa.key; do
+  fetch_secret "${cluster}/pki/$file" "/etc/kubernetes/pki/$file"
+done
+chmod 0644 /etc/kubernetes/pki/ca.crt /etc/kubernetes/pki/etcd/ca.crt /etc/kubernetes/pki/front-proxy-ca.crt
 openssl pkey -in /etc/kubernetes/pki/sa.key -pubout -out /etc/kubernetes/pki/sa.pub
+fetch_secret "${cluster}/nodes/bootstrap-token" /etc/kubernetes/bootstrap-token
+token=$(cat /etc/kubernetes/bootstrap-token)
 
-cat > /etc/kubernetes/kubeadm.yaml <<'EOF'
+# Written with the token in it: root's alone.
+(umask 077 && cat > /etc/kubernetes/kubeadm.yaml) <<EOF
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 bootstrapTokens:
-  - token: "${token}"
+  - token: "$token"
     ttl: "0s"
 localAPIEndpoint:
   bindPort: 443
@@ -90,7 +84,7 @@ kind: JoinConfiguration
 discovery:
   bootstrapToken:
     apiServerEndpoint: "${api}:443"
-    token: "${token}"
+    token: "$token"
     caCertHashes:
       - "${ca_hash}"
 controlPlane:
@@ -116,7 +110,8 @@ serve_locally() {
 index=${index}
 if [ "$index" -eq 0 ] && ! api_up; then
   serve_locally
-  kubeadm init --config /etc/kubernetes/kubeadm.yaml --ignore-preflight-errors=DirAvailable--var-lib-etcd
+  kubeadm init --config /etc/kubernetes/kubeadm.yaml --skip-token-print \
+    --ignore-preflight-errors=DirAvailable--var-lib-etcd
   export KUBECONFIG=/etc/kubernetes/admin.conf
   kubectl apply -f "${network}"
   kubectl apply -k "https://github.com/kubernetes/cloud-provider-aws/examples/existing-cluster/base/?ref=v1.31.1"

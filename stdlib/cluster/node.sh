@@ -3,17 +3,25 @@
 # private addresses, inside the VPC), trusting only the cluster's CA
 # (pinned by its hash). Written by k8sinfra's stdlib/cluster.
 set -euo pipefail
+install -m 0600 /dev/null /var/log/k8sinfra-bootstrap.log
 exec > >(tee -a /var/log/k8sinfra-bootstrap.log) 2>&1
 
 ${install}
 
-cat > /etc/kubernetes/kubeadm-join.yaml <<'EOF'
+${fetch}
+
+# The token, from the nodes' part of the state bucket (all the nodes' role
+# may read there).
+fetch_secret "${cluster}/nodes/bootstrap-token" /etc/kubernetes/bootstrap-token
+token=$(cat /etc/kubernetes/bootstrap-token)
+
+(umask 077 && cat > /etc/kubernetes/kubeadm-join.yaml) <<EOF
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 discovery:
   bootstrapToken:
     apiServerEndpoint: "${api}:443"
-    token: "${token}"
+    token: "$token"
     caCertHashes:
       - "${ca_hash}"
 nodeRegistration:

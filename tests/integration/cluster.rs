@@ -10,6 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
+
+use base64::Engine as _;
 use std::process::{Command, Output, Stdio};
 
 use aws_sdk_ec2::types::{Filter, Instance, IpPermission};
@@ -120,7 +122,7 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     ok(&k8sinfra(&moto, &direct, dir.path(), &["init"]));
     let plan = ok(&k8sinfra(&moto, &direct, dir.path(), &["plan", "--var", IMAGE]));
     let apply = ok(&k8sinfra(&moto, &direct, dir.path(), &["apply", "--auto-approve", "--var", IMAGE]));
-    assert!(apply.contains("Resources: 54 added"), "{apply}");
+    assert!(apply.contains("Resources: 62 added"), "{apply}");
     let again = k8sinfra(&moto, &direct, dir.path(), &["plan", "--detailed-exitcode", "--var", IMAGE]);
     assert_eq!(again.status.code(), Some(0), "nothing left to do:\n{}", stdout(&again));
 
@@ -265,6 +267,20 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
         })
     };
     assert!(!mutating(&nodes_policy), "{nodes_policy}");
+    // What each role may read of the state bucket, by evaluating the
+    // documents as IAM does for an Allow (conditions ignored: they only
+    // narrow, so "not allowed" here holds whatever they say).
+    let object = |key: &str| format!("arn:aws:s3:::k8s-devops-kops/{key}");
+    for file in ["ca.key", "etcd/ca.key", "front-proxy-ca.key", "sa.key"] {
+        let key = object(&format!("{NAME}/pki/{file}"));
+        assert!(allows(&masters, "s3:GetObject", &key), "masters read {key}");
+        assert!(!allows(&nodes_policy, "s3:GetObject", &key), "nodes must not read {key}");
+    }
+    let token = object(&format!("{NAME}/nodes/bootstrap-token"));
+    assert!(allows(&nodes_policy, "s3:GetObject", &token) && allows(&masters, "s3:GetObject", &token));
+    let elsewhere = object("another-cluster.example.com/pki/ca.key");
+    assert!(!allows(&masters, "s3:GetObject", &elsewhere) && !allows(&nodes_policy, "s3:GetObject", &elsewhere));
+    assert!(!allows(&nodes_policy, "s3:PutObject", &token), "nothing is written");
     // Every EC2 change the masters may make is conditioned on this cluster's tag.
     for statement in statements(&masters) {
         let changes = statement["Action"].as_array().is_some_and(|a| {
@@ -327,11 +343,23 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     assert_eq!(record(&format!("api.internal.{NAME}"), "A").as_deref(), master.private_ip_address());
     let objects = rt.block_on(moto.s3().list_objects_v2().bucket("k8s-devops-kops").send()).expect("objects");
     let keys: BTreeSet<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
-    let expected: BTreeSet<String> =
-        ["config", "instancegroup/bastions", "instancegroup/masters", "instancegroup/nodes"]
-            .iter()
-            .map(|k| format!("{NAME}/{k}"))
-            .collect();
+    let expected: BTreeSet<String> = [
+        "config",
+        "instancegroup/bastions",
+        "instancegroup/masters",
+        "instancegroup/nodes",
+        "nodes/bootstrap-token",
+        "pki/ca.crt",
+        "pki/ca.key",
+        "pki/etcd/ca.crt",
+        "pki/etcd/ca.key",
+        "pki/front-proxy-ca.crt",
+        "pki/front-proxy-ca.key",
+        "pki/sa.key",
+    ]
+    .iter()
+    .map(|k| format!("{NAME}/{k}"))
+    .collect();
     assert_eq!(keys, expected.iter().map(String::as_str).collect());
 
     // ---- bootstrap: the scripts pass shellcheck and carry the cluster's
@@ -359,7 +387,32 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     let hash = attr(&state, "module.cluster.tls_ca.kubernetes", "public_key_hash");
     let master_script = user_data("master[0]");
     let node_script = user_data("node[0]");
-    assert!(master_script.contains(&ca_cert) && master_script.contains(&ca_key) && master_script.contains(&token));
+    // The secrets are objects under the state bucket, and in no host's
+    // user data as AWS hands it to anyone allowed to describe it.
+    let object = |key: &str| {
+        let out = rt.block_on(moto.s3().get_object().bucket("k8s-devops-kops").key(format!("{NAME}/{key}")).send());
+        let bytes = rt.block_on(out.expect("the object").body.collect()).expect("body").into_bytes();
+        String::from_utf8(bytes.to_vec()).expect("text")
+    };
+    assert_eq!(object("pki/ca.key"), ca_key);
+    assert_eq!(object("pki/ca.crt"), ca_cert);
+    assert_eq!(object("pki/sa.key"), attr(&state, "module.cluster.tls_ca.service_accounts", "key_pem"));
+    assert_eq!(object("nodes/bootstrap-token"), token);
+    for host in instances(&moto) {
+        let id = host.instance_id().unwrap_or_default();
+        let out = rt.block_on(
+            ec2.describe_instance_attribute()
+                .instance_id(id)
+                .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+                .send(),
+        );
+        let encoded = out.expect("user data").user_data().and_then(|v| v.value()).unwrap_or_default().to_string();
+        let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64");
+        let text = String::from_utf8(decoded).expect("text");
+        assert!(!text.contains("PRIVATE KEY") && !text.contains(&token) && !text.contains(&pem_body(&ca_key)), "{id}");
+        assert_eq!(host.metadata_options().and_then(|m| m.http_put_response_hop_limit()), Some(1), "{id}");
+    }
+    assert!(master_script.contains(&format!("{NAME}/pki/$file")) && master_script.contains("nodes/bootstrap-token"));
     // Inside the cluster the API is api.internal.NAME; the load balancer's
     // name is only among the certificate's names, for people.
     let internal = format!("api.internal.{NAME}:443");
@@ -369,9 +422,10 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     assert!(node_script.contains(&format!("apiServerEndpoint: \"{internal}\"")), "{node_script}");
     assert!(!node_script.contains(elb.dns_name().unwrap_or_default()), "nodes never use the load balancer");
     assert!(
-        node_script.contains(&token) && node_script.contains(&hash) && !node_script.contains(&ca_key),
-        "nodes get no CA key"
+        node_script.contains(&hash) && node_script.contains(&format!("{NAME}/nodes/bootstrap-token")),
+        "nodes fetch the token and pin the CA by its hash"
     );
+    assert!(!node_script.contains("/pki/"), "nodes fetch no key");
     let admin_key = attr(&state, "module.cluster.tls_certificate.admin", "key_pem");
     let secrets = [pem_body(&ca_key), pem_body(&admin_key), token.clone()];
     let listing = ok(&k8sinfra(&moto, &direct, dir.path(), &["output"]));
@@ -682,4 +736,34 @@ module cluster = "stdlib/cluster" {
         |rule: &str| format!("{:?}", attrs(&format!("module.cluster.security_group_rule.masters[\"{rule}\"]"))["from"]);
     assert!(from("from_nodes_tcp_1").contains("security_group.nodes"));
     assert!(from("from_masters").contains("security_group.masters"));
+}
+
+/// Whether a policy document allows `action` on `resource`: some Allow
+/// statement names both, with IAM's wildcards (`*`, `?`; actions compared
+/// without case). Conditions are ignored, so this answers "may be allowed".
+fn allows(document: &serde_json::Value, action: &str, resource: &str) -> bool {
+    fn matches(pattern: &str, text: &str) -> bool {
+        match (pattern.chars().next(), text.chars().next()) {
+            (None, None) => true,
+            (Some('*'), _) => {
+                matches(&pattern[1..], text)
+                    || (!text.is_empty() && matches(pattern, &text[text.chars().next().map_or(1, char::len_utf8)..]))
+            }
+            (Some('?'), Some(c)) => matches(&pattern[1..], &text[c.len_utf8()..]),
+            (Some(p), Some(c)) if p == c => matches(&pattern[p.len_utf8()..], &text[c.len_utf8()..]),
+            _ => false,
+        }
+    }
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::String(s) => vec![s.clone()],
+            serde_json::Value::Array(items) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    document["Statement"].as_array().into_iter().flatten().any(|statement| {
+        statement["Effect"] == "Allow"
+            && strings(&statement["Action"]).iter().any(|a| matches(&a.to_lowercase(), &action.to_lowercase()))
+            && strings(&statement["Resource"]).iter().any(|r| matches(r, resource))
+    })
 }

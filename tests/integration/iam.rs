@@ -37,9 +37,12 @@ iam_role_policy nodes {
   })
 }
 
+# Made after the subnet, so the instance is launched right after it, while
+# EC2 does not know it yet.
 iam_instance_profile nodes {
-  name = "nodes.iam.example"
-  role = iam_role.nodes
+  name       = "nodes.iam.example"
+  role       = iam_role.nodes
+  depends_on = [subnet.a]
 }
 
 iam_instance_profile masters {
