@@ -112,6 +112,16 @@ pub trait Provider: Send + Sync {
         Vec::new()
     }
 
+    /// The attribute of `type_name` naming what its existence hangs on,
+    /// when deleting that releases it too: a volume attachment ends when
+    /// its instance is terminated. Deleted in one run with it, such a
+    /// resource is forgotten rather than deleted (detaching a volume a
+    /// running host has mounted can stay busy for good). By default, none.
+    fn released_with(&self, type_name: &str) -> Option<&'static str> {
+        let _ = type_name;
+        None
+    }
+
     /// Whether this build can read and change resources of this type.
     fn can_apply(&self, type_name: &str) -> bool;
 

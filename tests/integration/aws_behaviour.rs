@@ -16,7 +16,8 @@
 //!   `nat_fails_unattached`);
 //! - Route53's limits on a change batch (`route53_batch_limits`);
 //! - S3's redirect to a bucket's own region (`s3_regions`);
-//! - an instance profile unknown to EC2 for a while (`iam_propagation`).
+//! - an instance profile unknown to EC2 for a while (`iam_propagation`);
+//! - a volume detached from a running host staying busy (`mounted_volumes`).
 //!
 //! Not emulated (see docs/aws-behaviour.md): small pages, IAM reads right after
 //! a write, `IdempotentParameterMismatch`, Route53 and S3 consistency.
@@ -76,6 +77,12 @@ pub struct Behaviours {
     /// invalid" (IAM user guide, "Troubleshooting IAM roles": a new
     /// profile may take time to propagate). moto knows it at once.
     pub iam_propagation: Duration,
+    /// A volume detached (without `Force`) from an instance that runs
+    /// stays attached, `busy`, until the instance is terminated: the host
+    /// has it mounted ("DetachVolume": "the volume might remain in the busy
+    /// state"; EC2 user guide, "Detach an Amazon EBS volume"). Deleting or
+    /// attaching it meanwhile answers `VolumeInUse`. moto detaches at once.
+    pub mounted_volumes: bool,
 }
 
 impl Behaviours {
@@ -92,6 +99,7 @@ impl Behaviours {
             route53_batch_limits: false,
             s3_regions: false,
             iam_propagation: Duration::ZERO,
+            mounted_volumes: false,
         }
     }
 
@@ -108,6 +116,7 @@ impl Behaviours {
             route53_batch_limits: true,
             s3_regions: true,
             iam_propagation: Duration::from_millis(1500),
+            mounted_volumes: true,
         }
     }
 }
@@ -138,6 +147,9 @@ struct Seen {
     elbs: BTreeMap<String, Elb>,
     /// Buckets made through the layer, and their regions.
     bucket_region: BTreeMap<String, String>,
+    /// Volumes detached from a running instance that has them mounted:
+    /// volume → (instance, device).
+    busy: BTreeMap<String, (String, String)>,
     /// How often each behaviour changed an exchange.
     acted: BTreeMap<&'static str, usize>,
 }
@@ -363,6 +375,14 @@ impl AwsBehaviour {
                 return Some(error_answer_with(service, "400 Bad Request", code, &message));
             }
         }
+        if self.on.mounted_volumes && matches!(action, "DeleteVolume" | "AttachVolume") {
+            let volume = param(&params, "VolumeId").unwrap_or_default();
+            if let Some((instance, _)) = seen.busy.get(volume).cloned() {
+                *seen.acted.entry("volume busy").or_default() += 1;
+                let message = format!("Volume {volume} is currently attached to {instance}");
+                return Some(error_answer_with(service, "400 Bad Request", "VolumeInUse", &message));
+            }
+        }
         match action {
             "DeleteSubnet" | "DeleteSecurityGroup" => {
                 let id = param(&params, "SubnetId").or_else(|| param(&params, "GroupId")).unwrap_or_default();
@@ -562,6 +582,18 @@ impl AwsBehaviour {
                     seen.nat_deleted.insert(nat.to_string(), now);
                 }
             }
+            "DetachVolume" if self.on.mounted_volumes => {
+                let volume = param(&params, "VolumeId").unwrap_or_default().to_string();
+                if param(&params, "Force") == Some("true") {
+                    seen.busy.remove(&volume);
+                } else if let (Some(instance), Some(device)) = (first(&xml, "instanceId"), first(&xml, "device")) {
+                    seen.busy.insert(volume, (instance, device));
+                }
+            }
+            "TerminateInstances" => {
+                let ending = members(&params, "InstanceId.");
+                seen.busy.retain(|_, (instance, _)| !ending.contains(instance));
+            }
             "CreateLoadBalancer" | "AttachLoadBalancerToSubnets" | "ApplySecurityGroupsToLoadBalancer" => {
                 let name = param(&params, "LoadBalancerName").unwrap_or_default().to_string();
                 let internet_facing = action == "CreateLoadBalancer" && param(&params, "Scheme") != Some("internal");
@@ -601,6 +633,36 @@ impl AwsBehaviour {
             if last > 0 {
                 kept.push_str(&xml[last..]);
                 xml = kept;
+                changed = true;
+            }
+        }
+        if action == "DescribeVolumes" && !seen.busy.is_empty() {
+            let mut rewritten = String::new();
+            let mut last = 0;
+            for (start, end) in items(&xml) {
+                let item = &xml[start..end];
+                let volume = first(item, "volumeId").unwrap_or_default();
+                let Some((instance, device)) = seen.busy.get(&volume).cloned() else { continue };
+                if !item.contains("<attachmentSet/>") {
+                    continue;
+                }
+                *seen.acted.entry("volume busy").or_default() += 1;
+                let attachment = format!(
+                    "<attachmentSet><item><volumeId>{volume}</volumeId><instanceId>{instance}</instanceId>\
+                     <device>{device}</device><status>busy</status></item></attachmentSet>"
+                );
+                let item = item.replacen("<status>available</status>", "<status>in-use</status>", 1).replacen(
+                    "<attachmentSet/>",
+                    &attachment,
+                    1,
+                );
+                rewritten.push_str(&xml[last..start]);
+                rewritten.push_str(&item);
+                last = end;
+            }
+            if last > 0 {
+                rewritten.push_str(&xml[last..]);
+                xml = rewritten;
                 changed = true;
             }
         }

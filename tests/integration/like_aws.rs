@@ -110,6 +110,9 @@ fn the_seed_chapter_round_trips_through_aws_behaviour() {
     // it used was refused for them.
     assert!(!acted.contains_key("load balancer interfaces linger"), "{acted:?}");
     assert!(!acted.contains_key("detach refused while mapped"), "{acted:?}");
+    // The data volume's attachment ended with its instance: no detach of
+    // a volume the host had mounted, nothing left busy.
+    assert!(!acted.contains_key("volume busy"), "{acted:?}");
 }
 
 #[test]
@@ -241,6 +244,25 @@ fn the_layer_behaves_as_aws_documents() {
     assert_eq!(interfaces(), 0);
     assert_eq!(outcome(rt.block_on(ec2.delete_security_group().group_id(&group).send())), "ok");
 
+    // A volume detached from a running host stays busy until the host goes.
+    let host =
+        rt.block_on(ec2.run_instances().image_id("ami-12c6146b").min_count(1).max_count(1).subnet_id(&subnet).send());
+    let host = host.expect("an instance").instances()[0].instance_id().expect("id").to_string();
+    let disk = rt.block_on(ec2.create_volume().availability_zone("us-east-1a").size(1).send()).expect("volume");
+    let disk = disk.volume_id().expect("id").to_string();
+    settle();
+    rt.block_on(ec2.attach_volume().volume_id(&disk).instance_id(&host).device("/dev/xvdh").send()).expect("attach");
+    rt.block_on(ec2.detach_volume().volume_id(&disk).instance_id(&host).send()).expect("detach");
+    let attachment_state = || {
+        let out = rt.block_on(ec2.describe_volumes().volume_ids(&disk).send()).expect("volumes");
+        out.volumes()[0].attachments().first().and_then(|a| a.state()).map(|s| s.as_str().to_string())
+    };
+    assert_eq!(attachment_state().as_deref(), Some("busy"));
+    assert_eq!(outcome(rt.block_on(ec2.delete_volume().volume_id(&disk).send())), "VolumeInUse");
+    rt.block_on(ec2.terminate_instances().instance_ids(&host).send()).expect("terminate");
+    assert_eq!(attachment_state(), None);
+    assert_eq!(outcome(rt.block_on(ec2.delete_volume().volume_id(&disk).send())), "ok");
+
     let acted = relay.behaved();
     for behaviour in [
         "not visible yet",
@@ -252,6 +274,7 @@ fn the_layer_behaves_as_aws_documents() {
         "detach refused while mapped",
         "load balancer interfaces linger",
         "load balancer interfaces shown",
+        "volume busy",
     ] {
         assert!(acted.contains_key(behaviour), "{behaviour}: {acted:?}");
     }
@@ -359,4 +382,49 @@ fn the_state_follows_its_bucket_to_its_region() {
     let stored = rt.block_on(in_ireland.get_object().bucket("team-state").key("net/state.json").send());
     assert!(stored.is_ok(), "the state is in the team's bucket");
     assert!(relay.behaved().get("s3 redirect").is_some_and(|n| *n >= 2), "{:?}", relay.behaved());
+}
+
+/// A volume detached from a host that stays (the attachment alone leaves
+/// the configuration): AWS keeps a mounted volume busy, so the detach
+/// waits its bound and then says what to do; with `force_detach` it goes.
+#[test]
+fn a_detach_alone_waits_for_the_volume_and_names_force_detach() {
+    let moto = Moto::start();
+    let relay = CountingProxy::like_aws(&moto.endpoint, Behaviours::all(), Faults::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = |attachment: &str| {
+        let text = format!(
+            "aws {{ region = \"us-east-1\" }}\n\nvpc main {{\n  cidr = 10.5.0.0/16\n}}\n\nsubnet a {{\n  vpc  = vpc.main\n  \
+             cidr = 10.5.1.0/24\n  zone = \"us-east-1a\"\n}}\n\ninstance host {{\n  image  = \"ami-12c6146b\"\n  \
+             type   = \"t3.micro\"\n  subnet = subnet.a\n}}\n\nebs_volume data {{\n  zone = \"us-east-1a\"\n  size = 1\n}}\n\n{attachment}"
+        );
+        std::fs::write(dir.path().join("main.k8sinfra"), text).expect("write");
+    };
+    let attached = |force: bool| {
+        format!(
+            "volume_attachment data {{\n  volume       = ebs_volume.data\n  instance     = instance.host\n  device       = \
+             \"/dev/xvdh\"\n  force_detach = {force}\n}}\n"
+        )
+    };
+    config(&attached(false));
+    let apply = run(&moto, &relay, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+
+    config("");
+    let started = std::time::Instant::now();
+    let stuck = run(&moto, &relay, dir.path(), &["apply", "--auto-approve"]);
+    assert!(!stuck.status.success(), "{}", stdout(&stuck));
+    let said = stderr(&stuck);
+    assert!(said.contains("still busy after") && said.contains("force_detach = true"), "{said}");
+    // Ten minutes, at the suite's scale (K8SINFRA_AWS_TIME_SCALE=0.02).
+    assert!(started.elapsed() >= std::time::Duration::from_secs(11), "{:?}", started.elapsed());
+
+    config(&attached(true));
+    let forced = run(&moto, &relay, dir.path(), &["apply", "--auto-approve"]);
+    assert!(forced.status.success(), "{}{}", stdout(&forced), stderr(&forced));
+    config("");
+    let detached = run(&moto, &relay, dir.path(), &["apply", "--auto-approve"]);
+    assert!(detached.status.success(), "{}{}", stdout(&detached), stderr(&detached));
+    let plan = run(&moto, &relay, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
 }

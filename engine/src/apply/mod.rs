@@ -83,6 +83,8 @@ struct Task {
     before: Attrs,
     /// A create's idempotency key, from its pending record.
     token: Option<String>,
+    /// A delete the delete of what it hangs on carries out: no call.
+    released: bool,
 }
 
 /// Values that were unknown when the plan was made (an address, a DNS
@@ -118,6 +120,9 @@ struct Context<'r> {
     revision: u64,
     /// Set by Ctrl-C: start nothing new, let what runs finish and be saved.
     interrupt: &'r AtomicBool,
+    /// Deletes that the delete of what they hang on carries out
+    /// (`Provider::released_with`): forgotten, not deleted.
+    released: BTreeSet<String>,
 }
 
 /// How a plan is carried out, and who hears about it.
@@ -141,7 +146,9 @@ pub async fn apply(plan: &Plan, providers: Arc<Providers>, mut state: State, run
         refined: None,
         revision: 0,
         interrupt,
+        released: BTreeSet::new(),
     };
+    context.released = released(plan, &state, &context.providers);
     let mut outcome = Outcome::default();
     let planned: BTreeMap<&str, &Change> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
 
@@ -179,6 +186,24 @@ pub async fn apply(plan: &Plan, providers: Arc<Providers>, mut state: State, run
     }
     outcome.interrupted = interrupt.load(Ordering::SeqCst);
     (state, outcome)
+}
+
+/// The deletes of this plan that another delete of it carries out: a
+/// resource whose `released_with` attribute holds the id of a resource
+/// deleted in the same plan.
+fn released(plan: &Plan, state: &State, providers: &Providers) -> BTreeSet<String> {
+    let deleted: BTreeSet<&str> =
+        plan.changes.iter().filter(|c| c.action == Action::Delete).filter_map(|c| c.id.as_deref()).collect();
+    plan.changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .filter(|c| {
+            let attr = providers.for_type(&c.type_name).and_then(|p| p.released_with(&c.type_name));
+            let holder = attr.and_then(|a| state.resources.get(&c.address)?.attrs.get(a)?.as_str());
+            holder.is_some_and(|id| deleted.contains(id))
+        })
+        .map(|c| c.address.clone())
+        .collect()
 }
 
 /// The replacements of a rolling group, a batch at a time: each member
@@ -243,7 +268,7 @@ async fn walk(
             }
             waiting_on.remove(&address);
             let change = by_address[address.as_str()];
-            match prepare_known(change, state, context) {
+            match prepare_task(change, state, context) {
                 Ok(task) => starting.push(task),
                 Err(error) => {
                     on_event(Event::Failed { address: address.clone(), action: change.action, error: error.clone() });
@@ -497,6 +522,13 @@ fn prepare_known(change: &Change, state: &State, context: &mut Context<'_>) -> R
     }
 }
 
+/// `prepare_known`, marking a delete that another carries out.
+fn prepare_task(change: &Change, state: &State, context: &mut Context<'_>) -> Result<Task, ProviderError> {
+    let mut task = prepare_known(change, state, context)?;
+    task.released = context.released.contains(&change.address);
+    Ok(task)
+}
+
 /// The attributes to send, resolved against the state as it is now: the
 /// resources this one refers to exist, so their ids are known.
 fn prepare(change: &Change, config: &BTreeMap<String, Value>, state: &State) -> Result<Task, ProviderError> {
@@ -518,7 +550,7 @@ fn prepare(change: &Change, config: &BTreeMap<String, Value>, state: &State) -> 
             }
         }
     }
-    Ok(Task { change: change.clone(), after, before, token: None })
+    Ok(Task { change: change.clone(), after, before, token: None, released: false })
 }
 
 async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
@@ -552,6 +584,7 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
             Ok(()) => provider.create(target, &task.after).await.map(Some),
             Err(e) => Err(e),
         },
+        Action::Delete if task.released => Ok(None),
         Action::Delete => provider.delete(target, id, &task.before).await.map(|()| None),
         Action::NoOp => Ok(None),
     };

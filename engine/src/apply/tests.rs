@@ -76,6 +76,10 @@ impl Provider for Memory {
     fn can_apply(&self, _: &str) -> bool {
         true
     }
+    /// A thing whose `holder` is deleted in the same run goes with it.
+    fn released_with(&self, _: &str) -> Option<&'static str> {
+        Some("holder")
+    }
     fn connect<'a>(&'a self, _: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async { Ok(()) })
     }
@@ -461,4 +465,30 @@ fn what_runs_long_is_reported_as_still_running() {
         })
         .collect();
     assert_eq!(still, [("glacial".to_string(), 30), ("glacial".to_string(), 60)]);
+}
+
+#[test]
+fn the_delete_of_its_holder_carries_out_is_forgotten_not_deleted() {
+    // An attachment and its instance, both destroyed: terminating the
+    // instance ends the attachment, so no detach is sent (a volume a
+    // running host has mounted can stay busy for good). Alone, the
+    // attachment is deleted as any resource.
+    let thing = |id: &str, holder: Option<&str>| ResourceState {
+        type_name: "thing".into(),
+        id: id.into(),
+        attrs: holder.map(|h| [("holder".to_string(), serde_json::json!(h))].into()).unwrap_or_default(),
+        dependencies: vec![],
+        sensitive: Default::default(),
+        created: None,
+    };
+    let mut state = State::new();
+    state.resources.insert("host".into(), thing("id-host", None));
+    state.resources.insert("attach".into(), thing("id-attach", Some("id-host")));
+    let both = vec![change("attach", Action::Delete, &[]), change("host", Action::Delete, &[])];
+    let r = run(both, state.clone(), &[], 10);
+    assert!(r.outcome.ok());
+    assert_eq!(r.log, ["delete host"], "the attachment goes with its host");
+    assert!(r.state.resources.is_empty(), "and leaves the state");
+    let alone = run(vec![change("attach", Action::Delete, &[])], state, &[], 10);
+    assert_eq!(alone.log, ["delete attach"]);
 }

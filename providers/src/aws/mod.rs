@@ -95,6 +95,11 @@ impl Provider for Aws {
         ordering::implicit_dependencies(config)
     }
 
+    /// A volume attachment ends when its instance is terminated.
+    fn released_with(&self, type_name: &str) -> Option<&'static str> {
+        (type_name == "volume_attachment").then_some("instance")
+    }
+
     fn can_apply(&self, type_name: &str) -> bool {
         self.schemas.iter().any(|s| s.type_name == type_name)
     }
@@ -248,9 +253,9 @@ impl Provider for Aws {
                 // request is sent to an instance shutting down.
                 Service::Ec2 if target.type_name == "instance" => {
                     elb::follow(&c.elb, id, &sorted_strings(attrs, "load_balancers"), &[]).await?;
-                    ec2::delete(&c.ec2, target, id).await
+                    ec2::delete(&c.ec2, target, id, attrs).await
                 }
-                Service::Ec2 => ec2::delete(&c.ec2, target, id).await,
+                Service::Ec2 => ec2::delete(&c.ec2, target, id, attrs).await,
                 Service::S3 => s3::delete(&c.s3, target, id, attrs).await,
                 Service::Route53 => route53::delete(&c.route53, target, id, attrs).await,
                 Service::Elb => {

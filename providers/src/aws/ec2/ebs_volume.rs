@@ -44,11 +44,6 @@ pub async fn create(ec2: &aws_sdk_ec2::Client, target: Target<'_>, attrs: &Attrs
     remote(&target, &volume).ok_or_else(|| gone("CreateVolume", &id))
 }
 
-/// The volume's state; `None` when AWS does not know it (yet, or any more).
-pub(super) async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<VolumeState>, ProviderError> {
-    Ok(described(ec2, id).await?.and_then(|v| v.state().cloned()))
-}
-
 /// The volume as described; `None` when AWS does not know it.
 pub(super) async fn described(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Option<Volume>, ProviderError> {
     match ec2.describe_volumes().volume_ids(id).send().await {
@@ -122,10 +117,12 @@ pub async fn update(
 }
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
-    super::super::errors::retry_while(
+    super::super::errors::retry_until(
         "DeleteVolume",
-        // Still detaching from an instance that is going away.
+        // Still attached to an instance that is terminating (minutes on
+        // AWS, when the attachment went with it).
         |c| c == "VolumeInUse" || c == "IncorrectState",
+        super::super::errors::DEPENDENTS_BUDGET,
         || async {
             match ec2.delete_volume().volume_id(id).send().await {
                 Ok(_) => Ok(()),

@@ -243,7 +243,8 @@ pub fn update<'a>(
             "key_pair" => key_pair::update(ec2, target, id, before, after).await,
             "instance" => instance::update(ec2, target, id, before, after).await,
             "ebs_volume" => ebs_volume::update(ec2, target, id, before, after).await,
-            // Every attribute forces a new attachment.
+            // Every attribute but `force_detach` (read at delete) forces a
+            // new attachment.
             "volume_attachment" => {
                 volume_attachment::read(ec2, target, id).await?.ok_or_else(|| vpc::gone("AttachVolume", id))
             }
@@ -257,6 +258,7 @@ pub fn delete<'a>(
     ec2: &'a aws_sdk_ec2::Client,
     target: Target<'a>,
     id: &'a str,
+    attrs: &'a Attrs,
 ) -> BoxFuture<'a, Result<(), ProviderError>> {
     Box::pin(async move {
         match target.type_name {
@@ -270,7 +272,7 @@ pub fn delete<'a>(
             "key_pair" => key_pair::delete(ec2, id).await,
             "instance" => instance::delete(ec2, id).await,
             "ebs_volume" => ebs_volume::delete(ec2, id).await,
-            "volume_attachment" => volume_attachment::delete(ec2, id).await,
+            "volume_attachment" => volume_attachment::delete(ec2, id, flag(attrs, "force_detach") == Some(true)).await,
             "security_group_rule" => security_group_rule::delete(ec2, id).await,
             other => Err(unsupported(other)),
         }

@@ -198,6 +198,9 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     .forces_new()
                     .describe("Device name, e.g. xvdh or /dev/sdh"),
             )
+            .attr(AttrSchema::optional("force_detach", Type::Bool).default(Value::Bool(false)).describe(
+                "Detach even while the host uses the volume (unwritten data may be lost); without it a detach waits up to 10 minutes for the volume to be released. Not needed when the instance goes in the same run: the attachment ends with it",
+            ))
             .attr(id()),
     ]
 }

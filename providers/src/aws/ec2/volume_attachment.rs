@@ -14,6 +14,11 @@ use super::string;
 /// How long an attachment may take to settle (Terraform: 5 min).
 const CHECKS: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
+/// How long a detach may wait for the volume to be released: AWS keeps it
+/// `busy` while the host has it mounted, which can be for good; ten
+/// minutes is twice Terraform's default, for a host that unmounts late.
+const DETACH: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 fn parts(id: &str) -> Option<(&str, &str, &str)> {
     let mut it = id.splitn(3, ':');
     Some((it.next()?, it.next()?, it.next()?))
@@ -109,19 +114,37 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, _target: Target<'_>, id: &str) -> R
     Ok(remote_of(id, volume, instance, &device, state))
 }
 
-pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
+/// DetachVolume (forced with `force`), then a wait until the volume is
+/// released. A detach is needed only while the instance stays: deleted in
+/// the same run, the instance takes the attachment with it and this is
+/// never called (`Provider::released_with`).
+pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str, force: bool) -> Result<(), ProviderError> {
     let Some((volume, instance, device)) = parts(id) else { return Ok(()) };
-    match ec2.detach_volume().volume_id(volume).instance_id(instance).device(device).send().await {
+    match ec2.detach_volume().volume_id(volume).instance_id(instance).device(device).force(force).send().await {
         Ok(_) => {}
         // Gone with its instance or volume, or already detached.
         Err(e) if code(&e).is_some_and(|c| c.ends_with(".NotFound") || c == "IncorrectState") => return Ok(()),
         Err(e) => return Err(api("DetachVolume", e)),
     }
-    wait_for("DetachVolume", CHECKS, || async {
-        Ok(match ebs_volume::state(ec2, volume).await? {
-            None | Some(VolumeState::Available) => Poll::Ready(()),
-            Some(other) => Poll::Waiting(other.as_str().to_string()),
+    let waited = wait_for("DetachVolume", DETACH, || async {
+        Ok(match ebs_volume::described(ec2, volume).await? {
+            None => Poll::Ready(()),
+            Some(v) if v.state() == Some(&VolumeState::Available) => Poll::Ready(()),
+            Some(v) => match attachment_of(&v, instance) {
+                None => Poll::Ready(()),
+                Some((_, state)) => Poll::Waiting(state.map_or("detaching".into(), |s| s.as_str().to_string())),
+            },
         })
     })
-    .await
+    .await;
+    waited.map_err(|e| match e {
+        ProviderError::Api { operation, message } if !force => ProviderError::Api {
+            operation,
+            message: format!(
+                "{message}. A volume the host still has mounted stays busy: unmount it there, or set \
+                 `force_detach = true` on the attachment (data not yet written may be lost)"
+            ),
+        },
+        other => other,
+    })
 }
