@@ -7,6 +7,7 @@
 //! - `repository`: every `.k8sinfra` file in the repository parses, is
 //!   formatted, and every example validates;
 //! - `docs`: docs/resources.md's tables are the schemas';
+//! - `boot`: the cluster's boot scripts run in a sandbox with recording stubs;
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
@@ -22,6 +23,7 @@
 
 mod apply;
 mod aws_behaviour;
+mod boot;
 mod cli;
 mod cluster;
 mod docs;
