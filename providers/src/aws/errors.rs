@@ -566,3 +566,95 @@ mod wait_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod once_tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
+
+    use aws_sdk_ec2::error::ErrorMetadata;
+    use aws_sdk_ec2::operation::create_vpc::CreateVpcError;
+
+    use super::*;
+
+    type Answer = Result<String, SdkError<CreateVpcError, ()>>;
+
+    fn failure(code: &str) -> SdkError<CreateVpcError, ()> {
+        SdkError::service_error(CreateVpcError::generic(ErrorMetadata::builder().code(code).build()), ())
+    }
+
+    /// A create whose answers are given in turn; what it made, by count.
+    struct Cloud {
+        answers: Mutex<Vec<Answer>>,
+        calls: AtomicU32,
+        looks: AtomicU32,
+    }
+
+    impl Cloud {
+        fn new(mut answers: Vec<Answer>) -> Self {
+            answers.reverse();
+            Cloud { answers: Mutex::new(answers), calls: AtomicU32::new(0), looks: AtomicU32::new(0) }
+        }
+        async fn call(&self) -> Answer {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.answers.lock().expect("answers").pop().unwrap_or_else(|| Ok("vpc-last".into()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_keyed_create_is_sent_again_after_a_lost_answer_and_never_looked_for() {
+        // The first answer lost (the cloud acted), the second a throttle:
+        // the same call, same key, a third time; no look at all.
+        let cloud = Cloud::new(vec![Err(failure("InternalError")), Err(failure("RequestLimitExceeded"))]);
+        let keyed = keyed(Some("k8sinfra-key"), || async { panic!("a keyed create is never looked for") });
+        let made = create_once("CreateNatGateway", keyed, || cloud.call(), Clone::clone);
+        assert_eq!(made.await.expect("made"), "vpc-last");
+        assert_eq!(cloud.calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_tokenless_create_looks_through_the_window_before_calling_again() {
+        // The answer lost; the new VPC shows up in a tag-filtered describe
+        // only on the fourth look (eventual consistency): adopted, the
+        // create is not sent again.
+        let cloud = Cloud::new(vec![Err(failure("InternalError"))]);
+        let find = || {
+            let n = cloud.looks.fetch_add(1, Ordering::SeqCst);
+            async move { Ok((n >= 3).then(|| "vpc-made".to_string())) }
+        };
+        let made = create_once("CreateVpc", Once::Find(find), || cloud.call(), Clone::clone).await;
+        assert_eq!(made.expect("found"), "vpc-made");
+        assert_eq!(cloud.calls.load(Ordering::SeqCst), 1, "never sent twice");
+        assert_eq!(cloud.looks.load(Ordering::SeqCst), 4);
+
+        // Nothing shows through the whole window: it never reached AWS,
+        // and is sent again.
+        let cloud = Cloud::new(vec![Err(failure("InternalError"))]);
+        let started = tokio::time::Instant::now();
+        let nothing = || {
+            cloud.looks.fetch_add(1, Ordering::SeqCst);
+            async { Ok(None) }
+        };
+        let made = create_once("CreateVpc", Once::Find(nothing), || cloud.call(), Clone::clone).await;
+        assert_eq!(made.expect("made"), "vpc-last");
+        assert_eq!(cloud.calls.load(Ordering::SeqCst), 2);
+        assert!(started.elapsed() >= PROPAGATION, "looked for {:?}", started.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_parent_not_visible_yet_is_waited_for_and_a_refusal_is_final() {
+        // CreateSubnet naming a VPC made moments ago: NotFound twice, then
+        // made; nothing was made by the refused calls, so no look.
+        let cloud = Cloud::new(vec![Err(failure("InvalidVpcID.NotFound")), Err(failure("InvalidVpcID.NotFound"))]);
+        let find = || async { panic!("a NotFound answer made nothing to look for") };
+        let made = create_once("CreateSubnet", Once::Find(find), || cloud.call(), Clone::clone).await;
+        assert_eq!(made.expect("made"), "vpc-last");
+        assert_eq!(cloud.calls.load(Ordering::SeqCst), 3);
+
+        let cloud = Cloud::new(vec![Err(failure("InvalidParameterValue"))]);
+        let find = || async { Ok(None) };
+        let refused = create_once("CreateSubnet", Once::Find(find), || cloud.call(), Clone::clone).await;
+        assert!(matches!(refused, Err(ProviderError::Api { message, .. }) if message == "InvalidParameterValue"));
+        assert_eq!(cloud.calls.load(Ordering::SeqCst), 1);
+    }
+}
