@@ -618,93 +618,70 @@ impl AwsBehaviour {
         };
         let mut xml = xml;
         let mut changed = false;
+        let seen = &mut *seen;
         if params.iter().any(|(k, _)| k.starts_with("Filter.")) {
-            let mut kept = String::new();
-            let mut last = 0;
-            for (start, end) in items(&xml) {
-                let own = first(&xml[start..end], element).unwrap_or_default();
-                let name = if *element == "keyName" { "KeyName" } else { "Id" };
-                if seen.hidden_until.get(&hidden_key(name, &own)).is_some_and(|until| now < *until) {
-                    kept.push_str(&xml[last..start]);
-                    last = end;
-                    *seen.acted.entry("left out of a describe").or_default() += 1;
-                }
-            }
-            if last > 0 {
-                kept.push_str(&xml[last..]);
+            let name = if *element == "keyName" { "KeyName" } else { "Id" };
+            let (hidden_until, acted) = (&seen.hidden_until, &mut seen.acted);
+            let kept = rewrite_items(&xml, |item| {
+                let own = first(item, element).unwrap_or_default();
+                let hidden = hidden_until.get(&hidden_key(name, &own)).is_some_and(|until| now < *until);
+                hidden.then(|| {
+                    *acted.entry("left out of a describe").or_default() += 1;
+                    String::new()
+                })
+            });
+            if let Some(kept) = kept {
                 xml = kept;
                 changed = true;
             }
         }
         if action == "DescribeVolumes" && !seen.busy.is_empty() {
-            let mut rewritten = String::new();
-            let mut last = 0;
-            for (start, end) in items(&xml) {
-                let item = &xml[start..end];
+            let (busy, acted) = (&seen.busy, &mut seen.acted);
+            let shown = rewrite_items(&xml, |item| {
                 let volume = first(item, "volumeId").unwrap_or_default();
-                let Some((instance, device)) = seen.busy.get(&volume).cloned() else { continue };
+                let (instance, device) = busy.get(&volume)?;
                 if !item.contains("<attachmentSet/>") {
-                    continue;
+                    return None;
                 }
-                *seen.acted.entry("volume busy").or_default() += 1;
+                *acted.entry("volume busy").or_default() += 1;
                 let attachment = format!(
                     "<attachmentSet><item><volumeId>{volume}</volumeId><instanceId>{instance}</instanceId>\
                      <device>{device}</device><status>busy</status></item></attachmentSet>"
                 );
-                let item = item.replacen("<status>available</status>", "<status>in-use</status>", 1).replacen(
+                Some(item.replacen("<status>available</status>", "<status>in-use</status>", 1).replacen(
                     "<attachmentSet/>",
                     &attachment,
                     1,
-                );
-                rewritten.push_str(&xml[last..start]);
-                rewritten.push_str(&item);
-                last = end;
-            }
-            if last > 0 {
-                rewritten.push_str(&xml[last..]);
-                xml = rewritten;
+                ))
+            });
+            if let Some(shown) = shown {
+                xml = shown;
                 changed = true;
             }
         }
         if action == "DescribeNatGateways" {
-            let mut rewritten = String::new();
-            let mut last = 0;
-            for (start, end) in items(&xml) {
-                let item = &xml[start..end];
+            let (failed, deleted, created, acted) =
+                (&seen.nat_failed, &seen.nat_deleted, &seen.nat_created, &mut seen.acted);
+            let (pending, deleting) = (self.on.nat_pending, self.on.nat_deleting);
+            let shown = rewrite_items(&xml, |item| {
                 let nat = first(item, "natGatewayId").unwrap_or_default();
                 let state = first(item, "state").unwrap_or_default();
-                let (shown, extra) = if seen.nat_failed.contains(&nat) && state != "deleted" {
+                let (shown, extra, what) = if failed.contains(&nat) && state != "deleted" {
                     let failure = "<failureCode>Gateway.NotAttached</failureCode><failureMessage>Network vpc \
                                    has no Internet gateway attached</failureMessage>";
-                    ("failed", failure)
-                } else if state == "deleted"
-                    && seen.nat_deleted.get(&nat).is_some_and(|at| now < *at + self.on.nat_deleting)
-                {
-                    ("deleting", "")
-                } else if state == "available"
-                    && seen.nat_created.get(&nat).is_some_and(|at| now < *at + self.on.nat_pending)
-                {
-                    ("pending", "")
+                    ("failed", failure, "nat failed unattached")
+                } else if state == "deleted" && deleted.get(&nat).is_some_and(|at| now < *at + deleting) {
+                    ("deleting", "", "nat deleting")
+                } else if state == "available" && created.get(&nat).is_some_and(|at| now < *at + pending) {
+                    ("pending", "", "nat pending")
                 } else {
-                    continue;
+                    return None;
                 };
-                *seen
-                    .acted
-                    .entry(match shown {
-                        "failed" => "nat failed unattached",
-                        "deleting" => "nat deleting",
-                        _ => "nat pending",
-                    })
-                    .or_default() += 1;
-                let item =
-                    item.replacen(&format!("<state>{state}</state>"), &format!("<state>{shown}</state>{extra}"), 1);
-                rewritten.push_str(&xml[last..start]);
-                rewritten.push_str(&item);
-                last = end;
-            }
-            if last > 0 {
-                rewritten.push_str(&xml[last..]);
-                xml = rewritten;
+                *acted.entry(what).or_default() += 1;
+                Some(item.replacen(&format!("<state>{state}</state>"), &format!("<state>{shown}</state>{extra}"), 1))
+            });
+            if let Some(shown) = shown {
+                xml = shown;
                 changed = true;
             }
         }
@@ -714,6 +691,24 @@ impl AwsBehaviour {
             answer
         }
     }
+}
+
+/// `xml` with each top-level item that `change` has a new text for (an
+/// empty one leaves it out) replaced; `None` when nothing changed.
+fn rewrite_items(xml: &str, mut change: impl FnMut(&str) -> Option<String>) -> Option<String> {
+    let mut out = String::new();
+    let mut last = 0;
+    for (start, end) in items(xml) {
+        if let Some(new) = change(&xml[start..end]) {
+            out.push_str(&xml[last..start]);
+            out.push_str(&new);
+            last = end;
+        }
+    }
+    (last > 0).then(|| {
+        out.push_str(&xml[last..]);
+        out
+    })
 }
 
 /// The bucket a path-style S3 request is for (`GET /bucket/key HTTP/1.1`).

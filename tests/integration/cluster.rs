@@ -639,34 +639,12 @@ fn an_unknown_network_plugin_is_refused_before_anything_happens() {
 
 #[test]
 fn the_public_topology_and_three_masters_spread_over_the_zones() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("main.k8sinfra"),
-        r#"aws { region = "us-east-1" }
-
-dns_zone main {
-  name = "example.com"
-}
-
-s3_bucket state {
-  name = "example-kops-state"
-}
-
-module cluster = "stdlib/cluster" {
-  name           = "c.example.com"
-  dns_zone       = dns_zone.main
-  state_bucket   = s3_bucket.state
-  zones          = ["us-east-1a", "us-east-1b"]
-  topology       = "public"
-  master_count   = 3
-  node_count     = 4
-  ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly admin@example"
-}
-"#,
-    )
-    .expect("written");
-    let (config, diags, _) = crate::support::load(dir.path());
-    let config = config.unwrap_or_else(|| panic!("valid: {diags:?}"));
+    let config = checked_cluster(&[
+        r#"zones          = ["us-east-1a", "us-east-1b"]"#,
+        r#"topology       = "public""#,
+        "master_count   = 3",
+        "node_count     = 4",
+    ]);
     let count = |type_name: &str| config.resources.iter().filter(|r| r.addr.type_name == type_name).count();
     assert_eq!((count("nat_gateway"), count("elastic_ip"), count("subnet")), (0, 0, 2), "no private subnets, no NAT");
     assert_eq!((count("ebs_volume"), count("volume_attachment"), count("instance")), (6, 6, 3 + 4 + 1));
@@ -683,10 +661,7 @@ module cluster = "stdlib/cluster" {
     }
 
     // A topology kops does not have is refused, by name.
-    let main = dir.path().join("main.k8sinfra");
-    let text = std::fs::read_to_string(&main).expect("read").replace("\"public\"", "\"hybrid\"");
-    std::fs::write(&main, text).expect("written");
-    let (config, diags, _) = crate::support::load(dir.path());
+    let (config, diags) = load_cluster(&[r#"zones          = ["us-east-1a"]"#, r#"topology       = "hybrid""#]);
     assert!(config.is_none() && format!("{diags:?}").contains("hybrid"), "{diags:?}");
 }
 
@@ -697,32 +672,7 @@ module cluster = "stdlib/cluster" {
 /// nodes and masters).
 #[test]
 fn one_admin_address_narrows_the_load_balancer_and_not_the_cluster() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("main.k8sinfra"),
-        r#"aws { region = "us-east-1" }
-
-dns_zone main {
-  name = "example.com"
-}
-
-s3_bucket state {
-  name = "example-kops-state"
-}
-
-module cluster = "stdlib/cluster" {
-  name           = "c.example.com"
-  dns_zone       = dns_zone.main
-  state_bucket   = s3_bucket.state
-  zones          = ["us-east-1a"]
-  admin_cidrs    = [203.0.113.7/32]
-  ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly admin@example"
-}
-"#,
-    )
-    .expect("written");
-    let (config, diags, _) = crate::support::load(dir.path());
-    let config = config.unwrap_or_else(|| panic!("valid: {diags:?}"));
+    let config = checked_cluster(&[r#"zones          = ["us-east-1a"]"#, "admin_cidrs    = [203.0.113.7/32]"]);
     let attrs = |address: &str| &config.by_address(address).unwrap_or_else(|| panic!("{address}")).attrs;
     let ingress = format!("{:?}", attrs("module.cluster.security_group.api_elb")["ingress"]);
     assert!(ingress.contains("203.0.113.7/32") && !ingress.contains("0.0.0.0/0"), "{ingress}");
@@ -766,4 +716,39 @@ fn allows(document: &serde_json::Value, action: &str, resource: &str) -> bool {
             && strings(&statement["Action"]).iter().any(|a| matches(&a.to_lowercase(), &action.to_lowercase()))
             && strings(&statement["Resource"]).iter().any(|r| matches(r, resource))
     })
+}
+
+/// The cluster module called with `inputs` (one line each) besides its
+/// name, zone, bucket and key, checked without a cloud.
+fn checked_cluster(inputs: &[&str]) -> k8sinfra_engine::config::Config {
+    let (config, diags) = load_cluster(inputs);
+    config.unwrap_or_else(|| panic!("valid: {diags:?}"))
+}
+
+/// `checked_cluster`, with the diagnostics of a configuration refused.
+fn load_cluster(inputs: &[&str]) -> (Option<k8sinfra_engine::config::Config>, k8sinfra_lang::Diagnostics) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let inputs: String = inputs.iter().map(|line| format!("  {line}\n")).collect();
+    let text = format!(
+        r#"aws {{ region = "us-east-1" }}
+
+dns_zone main {{
+  name = "example.com"
+}}
+
+s3_bucket state {{
+  name = "example-kops-state"
+}}
+
+module cluster = "stdlib/cluster" {{
+  name           = "c.example.com"
+  dns_zone       = dns_zone.main
+  state_bucket   = s3_bucket.state
+{inputs}  ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly admin@example"
+}}
+"#
+    );
+    std::fs::write(dir.path().join("main.k8sinfra"), text).expect("written");
+    let (config, diags, _) = crate::support::load(dir.path());
+    (config, diags)
 }

@@ -2,29 +2,22 @@
 //! AddRoleToInstanceProfile; the role changes in place (removed, then the
 //! new one added); the role is removed before DeleteInstanceProfile.
 
-use aws_sdk_iam::types::{InstanceProfile, Tag};
+use aws_sdk_iam::types::InstanceProfile;
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
 use super::super::attrs::string;
+use super::super::consistency::read_back;
 use super::super::errors::{api, code, retry_until, PROPAGATION};
 use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
-use super::{owned_by, Iam, NO_SUCH_ENTITY};
-
-fn sdk_tags(target: &Target<'_>, attrs: &Attrs) -> Result<Vec<Tag>, ProviderError> {
-    owned_tags(target, attrs)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<_, _>>()
-        .map_err(|e| ProviderError::Api { operation: "TagInstanceProfile".into(), message: e.to_string() })
-}
+use super::{owned_by, sdk_tags, Iam, NO_SUCH_ENTITY};
 
 pub async fn create(iam: &Iam, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let name = string(attrs, "name");
     let created = iam
         .create_instance_profile()
         .instance_profile_name(&name)
-        .set_tags(Some(sdk_tags(&target, attrs)?))
+        .set_tags(Some(sdk_tags("TagInstanceProfile", &target, attrs)?))
         .send()
         .await;
     match created {
@@ -81,22 +74,7 @@ async fn holds(iam: &Iam, name: &str, role: &str) -> bool {
 
 /// A profile just made or changed, read until IAM shows it.
 async fn read_new(iam: &Iam, target: &Target<'_>, name: &str) -> Result<Remote, ProviderError> {
-    let budget = super::super::errors::scaled(PROPAGATION);
-    let started = tokio::time::Instant::now();
-    let mut attempt = 1;
-    loop {
-        if let Some((found, _)) = get(iam, target, name).await? {
-            return Ok(found);
-        }
-        if started.elapsed() >= budget {
-            return Err(ProviderError::Api {
-                operation: "GetInstanceProfile".into(),
-                message: format!("{name} was created but cannot be read back"),
-            });
-        }
-        tokio::time::sleep(super::super::errors::backoff(attempt).min(budget)).await;
-        attempt += 1;
-    }
+    read_back("GetInstanceProfile", name, || read(iam, target, name)).await
 }
 
 pub async fn read(iam: &Iam, target: &Target<'_>, name: &str) -> Result<Option<Remote>, ProviderError> {
@@ -149,7 +127,7 @@ pub async fn update(
         }
         iam.tag_instance_profile()
             .instance_profile_name(name)
-            .set_tags(Some(sdk_tags(&target, after)?))
+            .set_tags(Some(sdk_tags("TagInstanceProfile", &target, after)?))
             .send()
             .await
             .map_err(|e| api("TagInstanceProfile", e))?;

@@ -123,6 +123,19 @@ pub async fn delete(iam: &Iam, target: Target<'_>, id: &str) -> Result<(), Provi
     }
 }
 
+/// The tags a role or profile is created (or retagged) with, as IAM takes them.
+fn sdk_tags(
+    operation: &str,
+    target: &Target<'_>,
+    attrs: &Attrs,
+) -> Result<Vec<aws_sdk_iam::types::Tag>, ProviderError> {
+    super::tags::owned_tags(target, attrs)
+        .into_iter()
+        .map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build())
+        .collect::<Result<_, _>>()
+        .map_err(|e| ProviderError::Api { operation: operation.into(), message: e.to_string() })
+}
+
 /// Whether IAM tags mark a role or profile as `target`'s.
 fn owned_by<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, target: &Target<'_>) -> bool {
     let tags: Vec<(&str, &str)> = tags.into_iter().collect();

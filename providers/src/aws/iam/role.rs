@@ -2,23 +2,16 @@
 //! description changed in place, DeleteRole once its policies and profiles
 //! are gone.
 
-use aws_sdk_iam::types::{Role, Tag};
+use aws_sdk_iam::types::Role;
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
 use serde_json::json;
 
 use super::super::attrs::string;
-use super::super::errors::{api, code, retry_until, scaled, PROPAGATION};
+use super::super::consistency::read_back;
+use super::super::errors::{api, code, retry_until, PROPAGATION};
 use super::super::tags::{owned_tags, removed_tag_keys, tags_json};
 use super::policy::decoded;
-use super::{owned_by, Iam, NO_SUCH_ENTITY};
-
-fn sdk_tags(target: &Target<'_>, attrs: &Attrs) -> Result<Vec<Tag>, ProviderError> {
-    owned_tags(target, attrs)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<_, _>>()
-        .map_err(|e| ProviderError::Api { operation: "TagRole".into(), message: e.to_string() })
-}
+use super::{owned_by, sdk_tags, Iam, NO_SUCH_ENTITY};
 
 pub async fn create(iam: &Iam, target: Target<'_>, attrs: &Attrs) -> Result<Remote, ProviderError> {
     let name = string(attrs, "name");
@@ -30,7 +23,7 @@ pub async fn create(iam: &Iam, target: Target<'_>, attrs: &Attrs) -> Result<Remo
         .role_name(&name)
         .assume_role_policy_document(string(attrs, "assume_role_policy"))
         .set_description(Some(description).filter(|d| !d.is_empty()))
-        .set_tags(Some(sdk_tags(&target, attrs)?))
+        .set_tags(Some(sdk_tags("TagRole", &target, attrs)?))
         .send()
         .await;
     match created {
@@ -58,22 +51,7 @@ pub async fn create(iam: &Iam, target: Target<'_>, attrs: &Attrs) -> Result<Remo
 
 /// A role just made or changed, read until IAM shows it.
 async fn read_new(iam: &Iam, target: &Target<'_>, name: &str) -> Result<Remote, ProviderError> {
-    let budget = scaled(PROPAGATION);
-    let started = tokio::time::Instant::now();
-    let mut attempt = 1;
-    loop {
-        if let Some((found, _)) = get(iam, target, name).await? {
-            return Ok(found);
-        }
-        if started.elapsed() >= budget {
-            return Err(ProviderError::Api {
-                operation: "GetRole".into(),
-                message: format!("{name} was created but cannot be read back"),
-            });
-        }
-        tokio::time::sleep(super::super::errors::backoff(attempt).min(budget)).await;
-        attempt += 1;
-    }
+    read_back("GetRole", name, || read(iam, target, name)).await
 }
 
 pub async fn read(iam: &Iam, target: &Target<'_>, name: &str) -> Result<Option<Remote>, ProviderError> {
@@ -145,7 +123,7 @@ pub async fn update(
                 .await
                 .map_err(|e| api("UntagRole", e))?;
         }
-        let tags = sdk_tags(&target, after)?;
+        let tags = sdk_tags("TagRole", &target, after)?;
         iam.tag_role().role_name(name).set_tags(Some(tags)).send().await.map_err(|e| api("TagRole", e))?;
     }
     read_new(iam, &target, name).await
