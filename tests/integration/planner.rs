@@ -185,3 +185,41 @@ instance node {
     );
     insta::assert_snapshot!(text);
 }
+
+/// A configured attribute made of something about to be made anew is
+/// unknown until apply, and planned as a change: never the value it had
+/// (the plan would keep a certificate signed by a CA that is going away,
+/// and the next plan would find it changed). The CA here is forgotten
+/// (`state rm`) and made again.
+#[test]
+fn what_is_made_of_a_resource_made_anew_is_planned_against_it_not_its_old_value() {
+    use crate::support::{run, stderr, stdout};
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "tls_ca cluster {\n  common_name = \"kubernetes\"\n}\n\ntls_certificate admin {\n  ca_cert_pem = \
+         tls_ca.cluster.cert_pem\n  ca_key_pem  = tls_ca.cluster.key_pem\n  common_name = \"kubernetes-admin\"\n}\n",
+    )
+    .expect("written");
+    let ok = |args: &[&str]| {
+        let out = run(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}{}", stdout(&out), stderr(&out));
+        stdout(&out)
+    };
+    ok(&["apply", "--auto-approve"]);
+    ok(&["state", "rm", "tls_ca.cluster"]);
+    let plan = ok(&["plan"]);
+    assert!(plan.contains("tls_ca.cluster will be created"), "{plan}");
+    assert!(plan.contains("tls_certificate.admin will be replaced"), "{plan}");
+    ok(&["apply", "--auto-approve"]);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(".k8sinfra/state.json")).expect("state")).expect("JSON");
+    let attr = |address: &str, name: &str| state["resources"][address]["attrs"][name].clone();
+    assert_eq!(
+        attr("tls_certificate.admin", "ca_cert_pem"),
+        attr("tls_ca.cluster", "cert_pem"),
+        "signed by the new CA"
+    );
+    let settled = run(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(settled.status.code(), Some(0), "{}", stdout(&settled));
+}

@@ -591,7 +591,9 @@ impl<'a> Walk<'a, '_> {
             let layered = Layered { parent: &scope, vars: locals };
             let mut checked = check_body(schema, &address, decl.name.span, decl.body, &layered, &self.bad, diags);
             if let Some(reported) = self.options.known.and_then(|k| k.reported(&address)) {
-                fill_known(&mut checked.attrs, reported);
+                let spans = &checked.spans;
+                let configured = |name: &str| spans.attrs.contains_key(name) || spans.blocks.contains_key(name);
+                fill_known(&mut checked.attrs, reported, configured);
             }
             let attrs = Arc::new(checked.attrs);
             let sensitive = Arc::new(checked.sensitive);
@@ -792,8 +794,20 @@ impl<'a> Walk<'a, '_> {
 }
 
 /// Replace unknown values with what the cloud reported for them.
-fn fill_known(attrs: &mut BTreeMap<String, Value>, reported: &BTreeMap<String, serde_json::Value>) {
+/// Attributes the cloud reported last, for those still unknown — only
+/// those the configuration leaves to the cloud. One the configuration sets
+/// is unknown because what it is made of is (a lookup or a resource about
+/// to be made): the value it had is not the value it will have, and taking
+/// it would plan no change where the apply makes one.
+fn fill_known(
+    attrs: &mut BTreeMap<String, Value>,
+    reported: &BTreeMap<String, serde_json::Value>,
+    configured: impl Fn(&str) -> bool,
+) {
     for (name, value) in attrs.iter_mut() {
+        if configured(name) {
+            continue;
+        }
         if let (Value::Unknown(ty), Some(json)) = (&*value, reported.get(name)) {
             *value = from_json(json).convert(ty).unwrap_or(Value::Unknown(ty.clone()));
         }

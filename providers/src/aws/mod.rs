@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use attrs::sorted_strings;
 
 use k8sinfra_engine::config::{Config, ProviderSettings};
-use k8sinfra_engine::plan::Plan;
+use k8sinfra_engine::plan::{Action, Plan};
 use k8sinfra_engine::provider::{read_each, Attrs, BoxFuture, Problem, ProviderError, Remote, Stored, Target};
 use k8sinfra_engine::schema::{AttrSchema, BlockSchema, ResourceSchema};
 use k8sinfra_engine::Provider;
@@ -136,6 +136,15 @@ impl Provider for Aws {
 
     fn verify<'a>(&'a self, plan: &'a Plan) -> BoxFuture<'a, Result<Vec<Problem>, ProviderError>> {
         Box::pin(calls::for_type("instance", async move {
+            // Nothing to look up (no instance or image made): no call, and
+            // no connection needed (a configuration of local resources).
+            let launches = plan.changes.iter().any(|c| {
+                matches!(c.type_name.as_str(), "instance" | "image")
+                    && matches!(c.action, Action::Create | Action::Replace)
+            });
+            if !launches {
+                return Ok(Vec::new());
+            }
             let c = self.clients()?;
             ec2::verify(&c.ec2, &c.region, plan).await
         }))
