@@ -30,6 +30,9 @@ pub struct AttrSchema {
     /// A list whose order means nothing (subnets of a route table): plans
     /// compare it as a set.
     pub unordered: bool,
+    /// A computed attribute whose change refresh reports with the drift
+    /// (an image lookup's newest match): news the user may act on.
+    pub reported: bool,
     pub description: &'static str,
 }
 
@@ -43,8 +46,16 @@ impl AttrSchema {
             sensitive: false,
             default: None,
             unordered: false,
+            reported: false,
             description: "",
         }
+    }
+
+    /// Report a change of this computed attribute with the drift.
+    #[must_use]
+    pub fn reported(mut self) -> Self {
+        self.reported = true;
+        self
     }
 
     #[must_use]

@@ -305,3 +305,73 @@ fn an_instances_groups_and_metadata_options_change_in_place() {
     let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
 }
+
+/// An image found by owner and name: the newest match, kept. A newer one
+/// published later shows in the plan as `latest` changing and moves no
+/// host; the lookup replaced on purpose (`state rm`, apply) moves it. A
+/// pattern that matches nothing is a plan error before anything is made.
+/// (The team's own images, baked on the server under the caller's
+/// account, 123456789012.)
+#[test]
+fn an_image_looked_up_is_kept_until_replaced_on_purpose() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let ec2 = moto.ec2();
+    // Images are baked from a builder instance (CreateImage), as a team
+    // publishes its own.
+    let vpc = rt.block_on(ec2.create_vpc().cidr_block("10.9.0.0/16").send()).expect("vpc");
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("id").to_string();
+    let subnet = rt.block_on(ec2.create_subnet().vpc_id(&vpc).cidr_block("10.9.1.0/24").send()).expect("subnet");
+    let subnet = subnet.subnet().and_then(|s| s.subnet_id()).expect("id").to_string();
+    let builder =
+        rt.block_on(ec2.run_instances().image_id("ami-785db401").min_count(1).max_count(1).subnet_id(&subnet).send());
+    let builder = builder.expect("builder").instances()[0].instance_id().expect("id").to_string();
+    let publish = |name: &str| {
+        let made = rt.block_on(ec2.create_image().instance_id(&builder).name(name).send());
+        made.expect("baked").image_id().expect("id").to_string()
+    };
+    let first = publish("team/base-20260101");
+    let dir = one_host("${image.base.id}");
+    std::fs::write(
+        dir.path().join("image.k8sinfra"),
+        "image base {\n  owner = \"123456789012\"\n  name  = \"team/base-*\"\n}\n",
+    )
+    .expect("image");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert_eq!(id(&state(dir.path()), "image.base"), first);
+    let host = id(&state(dir.path()), "instance.host");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "settles:\n{}{}", stdout(&plan), stderr(&plan));
+
+    // A newer build is published: shown, and nothing moves.
+    let newer = publish("team/base-20260201");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    let shown = format!("{}{}", stdout(&plan), stderr(&plan));
+    assert!(shown.contains(&format!("latest = \"{first}\" -> \"{newer}\"")), "the newer match is shown:\n{shown}");
+    assert_ne!(plan.status.code(), Some(2), "no host moves by itself:\n{shown}");
+    assert_eq!(id(&state(dir.path()), "image.base"), first, "kept");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    assert_eq!(id(&state(dir.path()), "instance.host"), host, "an apply moves nothing either");
+
+    // Replaced on purpose: looked up again, and the host follows.
+    let forget = k8sinfra(&moto, dir.path(), &["state", "rm", "image.base"]);
+    assert!(forget.status.success(), "{}", stderr(&forget));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert_eq!(id(&state(dir.path()), "image.base"), newer);
+    assert_ne!(id(&state(dir.path()), "instance.host"), host, "the host moved to it:\n{}", stdout(&apply));
+
+    // A pattern nothing matches: refused at plan, nothing made.
+    let nothing = one_host("${image.nothing.id}");
+    std::fs::write(
+        nothing.path().join("image.k8sinfra"),
+        "image nothing {\n  owner = \"099720109477\"\n  name  = \"no-such-image-*\"\n}\n",
+    )
+    .expect("image");
+    let plan = k8sinfra(&moto, nothing.path(), &["plan"]);
+    assert_eq!(plan.status.code(), Some(1), "{}{}", stdout(&plan), stderr(&plan));
+    let shown = support::flat(&stderr(&plan));
+    assert!(shown.contains("no x86_64 image of owner 099720109477 named `no-such-image-*` in us-east-1"), "{shown}");
+}

@@ -51,7 +51,7 @@ pub fn drift(stored: &State, refreshed: &State, providers: &Providers, config: &
         let mut attrs = Vec::new();
         for (name, value) in &after.attrs {
             let attr = schema.find_attr(name);
-            let settable = attr.is_some_and(|a| a.settable()) || schema.find_block(name).is_some();
+            let settable = attr.is_some_and(|a| a.settable() || a.reported) || schema.find_block(name).is_some();
             if !settable || left_to_others(name, attr) {
                 continue;
             }

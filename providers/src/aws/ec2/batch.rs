@@ -19,8 +19,8 @@ use k8sinfra_engine::provider::{ProviderError, Remote, Stored, Target};
 
 use super::super::errors::api;
 use super::{
-    ebs_volume, elastic_ip, filter_any, instance, internet_gateway, key_pair, nat_gateway, route_table, security_group,
-    subnet, volume_attachment,
+    ebs_volume, elastic_ip, filter_any, image, instance, internet_gateway, key_pair, nat_gateway, route_table,
+    security_group, subnet, volume_attachment,
 };
 
 /// Ids per call: AWS accepts up to 200 values in a filter.
@@ -127,6 +127,11 @@ pub async fn read_many(
             "ebs_volume" => {
                 for item in volumes(ec2, ids).await?.values() {
                     keep(target(item.volume_id()).and_then(|t| ebs_volume::remote(t, item)));
+                }
+            }
+            "image" => {
+                for s in chunk {
+                    keep(image::lookup::read(ec2, s).await?);
                 }
             }
             "volume_attachment" => {

@@ -24,7 +24,7 @@ pub use interfaces::released_by_load_balancer;
 pub use schemas::schemas;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Target};
+use k8sinfra_engine::provider::{Attrs, BoxFuture, ProviderError, Remote, Stored, Target};
 
 use super::attrs::{flag, string};
 use super::errors::{api, code, retry_until, DEPENDENTS_BUDGET};
@@ -44,6 +44,7 @@ pub const APPLIES: &[&str] = &[
     "instance",
     "ebs_volume",
     "volume_attachment",
+    "image",
 ];
 
 /// The comparison form of attributes AWS spells its own way.
@@ -86,6 +87,11 @@ pub fn read<'a>(
             "ebs_volume" => ebs_volume::read(ec2, target, id).await,
             "volume_attachment" => volume_attachment::read(ec2, target, id).await,
             "security_group_rule" => security_group_rule::read(ec2, id).await,
+            // Read on its own (an import): the pattern is not known here.
+            "image" => {
+                let none = Attrs::new();
+                image::lookup::read(ec2, &Stored { target, id, attrs: &none, created: None }).await
+            }
             other => Err(unsupported(other)),
         }
     })
@@ -157,7 +163,7 @@ pub fn find<'a>(
                 pick(out.map_err(|e| api("DescribeVolumes", e))?.volumes(), |v| (v.tags(), v.volume_id()), t)
             }
             // No tags: an interrupted attach is recognised by `create`.
-            "volume_attachment" | "security_group_rule" => None,
+            "volume_attachment" | "security_group_rule" | "image" => None,
             other => return Err(unsupported(other)),
         };
         match id {
@@ -219,6 +225,10 @@ pub fn create<'a>(
             "ebs_volume" => ebs_volume::create(ec2, target, attrs).await,
             "volume_attachment" => volume_attachment::create(ec2, target, attrs).await,
             "security_group_rule" => security_group_rule::create(ec2, attrs).await,
+            "image" => {
+                let region = ec2.config().region().map(ToString::to_string).unwrap_or_default();
+                image::lookup::create(ec2, &region, attrs).await
+            }
             other => Err(unsupported(other)),
         }
     })
@@ -248,7 +258,7 @@ pub fn update<'a>(
             "volume_attachment" => {
                 volume_attachment::read(ec2, target, id).await?.ok_or_else(|| vpc::gone("AttachVolume", id))
             }
-            "security_group_rule" => Ok(Remote { id: id.into(), attrs: after.clone() }),
+            "security_group_rule" | "image" => Ok(Remote { id: id.into(), attrs: after.clone() }),
             other => Err(unsupported(other)),
         }
     })
@@ -274,6 +284,8 @@ pub fn delete<'a>(
             "ebs_volume" => ebs_volume::delete(ec2, id).await,
             "volume_attachment" => volume_attachment::delete(ec2, id, flag(attrs, "force_detach") == Some(true)).await,
             "security_group_rule" => security_group_rule::delete(ec2, id).await,
+            // A lookup made nothing: forgotten.
+            "image" => Ok(()),
             other => Err(unsupported(other)),
         }
     })

@@ -121,6 +121,14 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(tags())
             .attr(id())
             .attr(AttrSchema::computed("fingerprint", Type::String).describe("Fingerprint of the key")),
+        ResourceSchema::new("image", "A machine image found by its owner and name: a lookup, nothing is made")
+            .attr(AttrSchema::required("owner", Type::String).forces_new().describe("The account that publishes it, e.g. 099720109477 (Canonical)"))
+            .attr(AttrSchema::required("name", Type::String).forces_new().describe("Its name, with `*` and `?` as wildcards: the newest match is taken"))
+            .attr(AttrSchema::optional("architecture", Type::String).default(Value::String("x86_64".into())).forces_new().describe("x86_64 or arm64"))
+            .attr(AttrSchema::computed("id", Type::String).describe("The image found when first looked up (ami-…), kept until the lookup is replaced"))
+            .attr(AttrSchema::computed("image_name", Type::String).describe("The image's full name"))
+            .attr(AttrSchema::computed("root_device", Type::String).describe("The image's root device"))
+            .attr(AttrSchema::computed("latest", Type::String).reported().describe("The newest match at the last refresh: another id than `id` when a newer image was published since (a plan reports the change)")),
         ResourceSchema::new("instance", "An EC2 instance")
             .attr(AttrSchema::required("image", Type::String).forces_new().describe("AMI id. A plan that launches an instance looks the image up (DescribeImages): an image the region lacks is an error (`plan::cloud`) before anything is made"))
             .attr(
