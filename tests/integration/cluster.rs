@@ -122,7 +122,7 @@ fn the_books_kops_cluster_applies_rolls_its_nodes_and_destroys_without_a_trace()
     ok(&k8sinfra(&moto, &direct, dir.path(), &["init"]));
     let plan = ok(&k8sinfra(&moto, &direct, dir.path(), &["plan", "--var", IMAGE]));
     let apply = ok(&k8sinfra(&moto, &direct, dir.path(), &["apply", "--auto-approve", "--var", IMAGE]));
-    assert!(apply.contains("Resources: 62 added"), "{apply}");
+    assert!(apply.contains("Resources: 63 added"), "{apply}");
     let again = k8sinfra(&moto, &direct, dir.path(), &["plan", "--detailed-exitcode", "--var", IMAGE]);
     assert_eq!(again.status.code(), Some(0), "nothing left to do:\n{}", stdout(&again));
 
@@ -751,4 +751,55 @@ module cluster = "stdlib/cluster" {{
     std::fs::write(dir.path().join("main.k8sinfra"), text).expect("written");
     let (config, diags, _) = crate::support::load(dir.path());
     (config, diags)
+}
+
+/// The module in another region than the examples': its hosts' image is
+/// looked up there (Canonical's newest Ubuntu 22.04 in eu-west-1), not a
+/// us-east-1 id that region does not have.
+#[test]
+fn the_module_works_in_another_region_with_the_image_it_looks_up() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        r#"aws { region = "eu-west-1" }
+
+dns_zone main {
+  name = "example.com"
+}
+
+s3_bucket state {
+  name = "example-kops-state-eu"
+}
+
+module cluster = "stdlib/cluster" {
+  name           = "c.example.com"
+  dns_zone       = dns_zone.main
+  state_bucket   = s3_bucket.state
+  zones          = ["eu-west-1a"]
+  node_count     = 1
+  ssh_public_key = file("internal_rsa.pub")
+}
+"#,
+    )
+    .expect("written");
+    std::fs::copy(root().join("examples/kops-cluster/internal_rsa.pub"), dir.path().join("internal_rsa.pub"))
+        .expect("key");
+    let direct = moto.endpoint.clone();
+    ok(&k8sinfra(&moto, &direct, dir.path(), &["apply", "--auto-approve"]));
+    let again = k8sinfra(&moto, &direct, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "settles:\n{}{}", stdout(&again), stderr(&again));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(".k8sinfra/state.json")).expect("state")).expect("JSON");
+    let image = state["resources"]["module.cluster.image.ubuntu"]["id"].as_str().expect("looked up").to_string();
+    assert_eq!(image, "ami-0c7217cdde317cfec", "the catalogue's jammy image, as eu-west-1 has it");
+    for host in ["bastion[0]", "master[0]", "node[0]"] {
+        let address = format!("module.cluster.instance.{host}");
+        assert_eq!(state["resources"][&address]["attrs"]["image"], image.as_str(), "{host}");
+        assert!(
+            state["resources"][&address]["attrs"]["zone"].as_str().is_some_and(|z| z.starts_with("eu-west-1")),
+            "{host} in eu-west-1"
+        );
+    }
+    ok(&k8sinfra(&moto, &direct, dir.path(), &["destroy", "--auto-approve"]));
 }
