@@ -4,7 +4,8 @@
 //! sandbox (`tests/boot/sandbox.sh`: user, mount and network namespaces
 //! from util-linux's `unshare`; its own /etc, /var and /dev; recording
 //! stubs for apt-get, systemctl, kubeadm, kubectl, curl, mount, mkfs …).
-//! What it fetches, the files it writes and their modes, the kubeadm
+//! A joining master and a first master rebuilt (the API answering) run
+//! too. What it fetches, the files it writes and their modes, the kubeadm
 //! configuration it generates (parsed as YAML), and that no secret reaches
 //! its output or its log are checked here.
 
@@ -189,6 +190,26 @@ fn the_boot_scripts_fetch_their_secrets_write_them_for_root_and_print_none() {
     assert!(master.read("curl-config").contains("sandbox-secret-access-key"), "credentials on stdin");
     no_secret_in("the master's output", &master.output);
     no_secret_in("the master's log", &master.read("/var/log/k8sinfra-bootstrap.log"));
+
+    // ---- a joining master (the second of three; its script differs from
+    // the first's only in its index and its volumes): the API already
+    // answers, so it joins the control plane, then serves its own API name
+    let script = key("instance.master[0]", "user_data");
+    assert!(script.contains("\nindex=0\n"), "the script carries its index");
+    let joining = boot(&script.replace("\nindex=0\n", "\nindex=1\n"), &objects, true);
+    let calls = joining.calls();
+    assert!(calls.iter().any(|c| c.starts_with("kubeadm join --config /etc/kubernetes/kubeadm.yaml")), "{calls:?}");
+    assert!(!calls.iter().any(|c| c.starts_with("kubeadm init")), "a second cluster is never started: {calls:?}");
+    assert!(!calls.iter().any(|c| c.starts_with("kubectl")), "the addons are the first master's: {calls:?}");
+    assert_eq!(joining.read("/etc/kubernetes/pki/ca.key"), ca_key, "the same CA on every master");
+    assert!(joining.read("/etc/hosts").contains(&format!("127.0.0.1 api.internal.{NAME}")));
+    no_secret_in("the joining master's output", &joining.output);
+    no_secret_in("a command line", &calls.join("\n"));
+
+    // A first master rebuilt while the others serve (the API answers):
+    // it joins too.
+    let rebuilt = boot(&script, &objects, true);
+    assert!(!rebuilt.calls().iter().any(|c| c.starts_with("kubeadm init")), "{:?}", rebuilt.calls());
 
     // ---- a node: the token only, kubeadm join at api.internal
     let node = boot(&key("instance.node[0]", "user_data"), &objects, true);
