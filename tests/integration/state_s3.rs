@@ -293,3 +293,35 @@ fn without_the_lock_conditional_writes_still_refuse_every_stale_write() {
     let addresses = rt.block_on(ec2.describe_addresses().filters(ours).send()).expect("addresses");
     assert_eq!(addresses.addresses().len(), 1, "one address");
 }
+
+/// The lock's ETag is kept from its own PutObject: releasing it is one
+/// conditional DeleteObject, with no read first.
+#[test]
+fn an_unlock_is_one_conditional_delete() {
+    let moto = Moto::start();
+    let relay = crate::proxy::CountingProxy::start(&moto.endpoint);
+    let rt = runtime();
+    rt.block_on(moto.s3().create_bucket().bucket(BUCKET).send()).expect("bucket");
+    let ours = S3Backend::with_client(moto.s3_in(&relay.endpoint, "us-east-1"), BUCKET, KEY, "us-east-1");
+    let lock = LockInfo::new("apply");
+    assert_eq!(rt.block_on(ours.try_lock(&lock)).expect("lock"), None);
+    let before: usize = relay.counts().values().sum();
+    rt.block_on(ours.unlock(&lock)).expect("unlock");
+    let requests = relay.counts();
+    assert_eq!(requests.values().sum::<usize>() - before, 1, "{requests:?}");
+    assert!(requests.keys().any(|r| r.starts_with("DELETE ") && r.contains(".lock")), "{requests:?}");
+    assert!(rt.block_on(moto.s3().head_object().bucket(BUCKET).key(format!("{KEY}.lock")).send()).is_err(), "released");
+
+    // Force-unlocked and taken by another run meanwhile: not ours to delete.
+    let mine = LockInfo::new("apply");
+    assert_eq!(rt.block_on(ours.try_lock(&mine)).expect("lock"), None);
+    let other = backend(&moto);
+    rt.block_on(other.force_unlock(&mine.id)).expect("forced");
+    let theirs = LockInfo::new("plan");
+    assert_eq!(rt.block_on(other.try_lock(&theirs)).expect("lock"), None);
+    rt.block_on(ours.unlock(&mine)).expect("nothing to release");
+    assert!(
+        rt.block_on(moto.s3().head_object().bucket(BUCKET).key(format!("{KEY}.lock")).send()).is_ok(),
+        "theirs stays"
+    );
+}

@@ -33,6 +33,9 @@ pub struct S3Backend {
     client: RwLock<aws_sdk_s3::Client>,
     /// The bucket's region, when a 301 said it was not the client's.
     moved: Mutex<Option<String>>,
+    /// The lock this backend holds: its id and the ETag its PutObject
+    /// answered, so the unlock is one conditional delete, with no read.
+    held: Mutex<Option<(String, String)>>,
     bucket: String,
     key: String,
     region: String,
@@ -80,6 +83,7 @@ impl S3Backend {
         S3Backend {
             client: RwLock::new(client),
             moved: Mutex::new(None),
+            held: Mutex::new(None),
             bucket: bucket.to_string(),
             key: key.to_string(),
             region: region.to_string(),
@@ -279,12 +283,18 @@ impl S3Backend {
                 .send()
                 .await;
             match sent {
-                Ok(_) => return Ok(reclaimed),
+                Ok(out) => {
+                    self.hold(lock, out.e_tag());
+                    return Ok(reclaimed);
+                }
                 Err(e) if conflict(&e) => match self.read_lock().await? {
                     None => {}
                     // Our own lock: the first answer was lost, the retry
                     // found what it had made.
-                    Some((holder, _)) if holder.id == lock.id => return Ok(reclaimed),
+                    Some((holder, etag)) if holder.id == lock.id => {
+                        self.hold(lock, Some(&etag));
+                        return Ok(reclaimed);
+                    }
                     Some((holder, etag)) if reclaimed.is_none() && holder.holder_is_gone() => {
                         self.delete_lock(&etag).await?;
                         reclaimed = Some(holder);
@@ -303,7 +313,25 @@ impl S3Backend {
         Err(BackendError::Io { action: "lock", location: self.location(), reason: "the lock kept changing".into() })
     }
 
+    fn hold(&self, lock: &LockInfo, etag: Option<&str>) {
+        if let (Ok(mut held), Some(etag)) = (self.held.lock(), etag) {
+            *held = Some((lock.id.clone(), etag.to_string()));
+        }
+    }
+
     async fn unlock_now(&self, lock: &LockInfo) -> Result<(), BackendError> {
+        // The lock as this run wrote it: deleted if it is still that one.
+        let held = self.held.lock().ok().and_then(|mut h| h.take()).filter(|(id, _)| *id == lock.id);
+        if let Some((_, etag)) = held {
+            let sent =
+                self.client().delete_object().bucket(&self.bucket).key(self.lock_key()).if_match(&etag).send().await;
+            match sent {
+                Ok(_) => return Ok(()),
+                // Changed since (force-unlocked, perhaps taken): look.
+                Err(e) if conflict(&e) => {}
+                Err(e) => return Err(self.error("unlock", &e)),
+            }
+        }
         match self.read_lock().await? {
             Some((current, etag)) if current.id == lock.id => self.delete_lock(&etag).await,
             // Force-unlocked meanwhile, perhaps taken by another run: not ours.
