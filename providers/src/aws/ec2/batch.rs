@@ -5,8 +5,9 @@
 //! (The local emulator never paginates these calls, so the paginator is
 //! what covers it; see MOTO.md.)
 //!
-//! Two reads are not bulk: a VPC's DNS attributes (one call each per VPC;
-//! a configuration has few VPCs) and an instance's user data (one
+//! Two reads are not bulk: a VPC's DNS attributes (DescribeVpcAttribute
+//! has no bulk form: two calls per VPC, eight VPCs at a time, after one
+//! DescribeVpcs for all of them) and an instance's user data (one
 //! DescribeInstanceAttribute per instance). User data is kept as the state
 //! holds it: AWS lets it change only while the instance is stopped, and
 //! k8sinfra never stops one; an instance read on its own (import, after a
@@ -14,17 +15,22 @@
 
 use std::collections::BTreeMap;
 
+use futures_util::StreamExt as _;
+
 use aws_sdk_ec2::types::Volume;
 use k8sinfra_engine::provider::{ProviderError, Remote, Stored, Target};
 
 use super::super::errors::api;
 use super::{
     ebs_volume, elastic_ip, filter_any, image, instance, internet_gateway, key_pair, nat_gateway, route_table,
-    security_group, subnet, volume_attachment,
+    security_group, subnet, volume_attachment, vpc,
 };
 
 /// Ids per call: AWS accepts up to 200 values in a filter.
 const CHUNK: usize = 200;
+
+/// VPCs whose DNS attributes are read at once (two calls each).
+const DNS_AT_ONCE: usize = 8;
 
 /// Read `targets` (all of `type_name`), in order; `None` for the gone.
 /// `Ok(None)` for a type without a bulk reader (read those one by one).
@@ -45,6 +51,23 @@ pub async fn read_many(
             }
         };
         match type_name {
+            "vpc" => {
+                let mut pages = ec2.describe_vpcs().filters(filter_any("vpc-id", &ids)).into_paginator().items().send();
+                let mut vpcs = Vec::new();
+                while let Some(item) = pages.next().await {
+                    let item = item.map_err(|e| api("DescribeVpcs", e))?;
+                    if let Some(t) = target(item.vpc_id()) {
+                        vpcs.push(vpc::remote(t, &item));
+                    }
+                }
+                // Their DNS attributes, a call each: eight VPCs at a time.
+                let reads = vpcs.into_iter().map(|remote| vpc::dns_of(ec2, remote));
+                let read: Vec<Result<Remote, ProviderError>> =
+                    futures_util::stream::iter(reads).buffer_unordered(DNS_AT_ONCE).collect().await;
+                for remote in read {
+                    keep(Some(remote?));
+                }
+            }
             "subnet" => {
                 let mut pages =
                     ec2.describe_subnets().filters(filter_any("subnet-id", &ids)).into_paginator().items().send();

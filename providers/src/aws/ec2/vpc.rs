@@ -63,25 +63,39 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
         Err(e) => return Err(api("DescribeVpcs", e)),
     };
     let Some(vpc) = out.vpcs().first() else { return Ok(None) };
+    let mut remote = remote(&target, vpc);
+    with_dns(ec2, &mut remote).await?;
+    Ok(Some(remote))
+}
+
+/// A VPC as a describe shows it, without its DNS attributes (`with_dns`).
+pub fn remote(target: &Target<'_>, vpc: &aws_sdk_ec2::types::Vpc) -> Remote {
+    let id = vpc.vpc_id().unwrap_or_default();
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(id));
     attrs.insert("cidr".into(), json!(vpc.cidr_block().unwrap_or_default()));
-    attrs.insert("tags".into(), tags_attr(&target, vpc.tags()));
-    for (name, attribute) in [
-        ("enable_dns_support", VpcAttributeName::EnableDnsSupport),
-        ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames),
-    ] {
-        let out = ec2
-            .describe_vpc_attribute()
-            .vpc_id(id)
-            .attribute(attribute)
-            .send()
-            .await
-            .map_err(|e| api("DescribeVpcAttribute", e))?;
-        let value = if name == "enable_dns_support" { out.enable_dns_support() } else { out.enable_dns_hostnames() };
-        attrs.insert(name.into(), json!(value.and_then(AttributeBooleanValue::value).unwrap_or(false)));
-    }
-    Ok(Some(Remote { id: id.into(), attrs }))
+    attrs.insert("tags".into(), tags_attr(target, vpc.tags()));
+    Remote { id: id.into(), attrs }
+}
+
+/// `remote` with its DNS attributes (`with_dns`), for reads side by side.
+pub async fn dns_of(ec2: &aws_sdk_ec2::Client, mut remote: Remote) -> Result<Remote, ProviderError> {
+    with_dns(ec2, &mut remote).await?;
+    Ok(remote)
+}
+
+/// The VPC's two DNS attributes, which AWS shows one per call and one VPC
+/// at a time (DescribeVpcAttribute has no bulk form): both asked at once.
+pub async fn with_dns(ec2: &aws_sdk_ec2::Client, remote: &mut Remote) -> Result<(), ProviderError> {
+    let ask = |attribute: VpcAttributeName| ec2.describe_vpc_attribute().vpc_id(&remote.id).attribute(attribute).send();
+    let (support, hostnames) =
+        tokio::join!(ask(VpcAttributeName::EnableDnsSupport), ask(VpcAttributeName::EnableDnsHostnames));
+    let support = support.map_err(|e| api("DescribeVpcAttribute", e))?;
+    let hostnames = hostnames.map_err(|e| api("DescribeVpcAttribute", e))?;
+    let flag = |v: Option<&AttributeBooleanValue>| json!(v.and_then(AttributeBooleanValue::value).unwrap_or(false));
+    remote.attrs.insert("enable_dns_support".into(), flag(support.enable_dns_support()));
+    remote.attrs.insert("enable_dns_hostnames".into(), flag(hostnames.enable_dns_hostnames()));
+    Ok(())
 }
 
 pub async fn update(
