@@ -375,3 +375,42 @@ fn an_image_looked_up_is_kept_until_replaced_on_purpose() {
     let shown = support::flat(&stderr(&plan));
     assert!(shown.contains("no x86_64 image of owner 099720109477 named `no-such-image-*` in us-east-1"), "{shown}");
 }
+
+/// An internet gateway moved to another VPC: changed in place, detached
+/// from the one and attached to the other, through the AWS-behaviour layer
+/// (the new attachment names a VPC made moments before).
+#[test]
+fn an_internet_gateway_moves_to_another_vpc_in_place() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let relay = crate::proxy::CountingProxy::like_aws(
+        &moto.endpoint,
+        crate::aws_behaviour::Behaviours::all(),
+        crate::proxy::Faults::default(),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = |vpc: &str, second: bool| {
+        let other = if second { "vpc b {\n  cidr = 10.2.0.0/16\n}\n\n" } else { "" };
+        let text = format!(
+            "aws {{ region = \"us-east-1\" }}\n\nvpc a {{\n  cidr = 10.1.0.0/16\n}}\n\n{other}internet_gateway main {{\n  vpc = {vpc}\n}}\n"
+        );
+        std::fs::write(dir.path().join("main.k8sinfra"), text).expect("written");
+    };
+    let run = |args: &[&str]| crate::apply::k8sinfra_via(&moto, &relay.endpoint, dir.path(), args);
+    config("vpc.a", false);
+    assert!(run(&["apply", "--auto-approve"]).status.success());
+    let gateway = id(&state(dir.path()), "internet_gateway.main");
+
+    config("vpc.b", true);
+    let moved = run(&["apply", "--auto-approve"]);
+    assert!(moved.status.success(), "{}{}", stdout(&moved), stderr(&moved));
+    assert!(stderr(&moved).contains("1 added, 1 changed, 0 replaced, 0 destroyed"), "{}", stderr(&moved));
+    let b = id(&state(dir.path()), "vpc.b");
+    assert_eq!(id(&state(dir.path()), "internet_gateway.main"), gateway, "the same gateway");
+    let out = rt.block_on(moto.ec2().describe_internet_gateways().internet_gateway_ids(&gateway).send()).expect("igw");
+    let attached: Vec<&str> = out.internet_gateways()[0].attachments().iter().filter_map(|a| a.vpc_id()).collect();
+    assert_eq!(attached, [b.as_str()], "attached to the new VPC alone");
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    assert!(run(&["destroy", "--auto-approve"]).status.success());
+}

@@ -34,8 +34,23 @@ async fn attach(ec2: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<(), Pr
     // Both made moments ago, often: either may not be visible yet.
     match visible(|| ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send()).await {
         Ok(_) => Ok(()),
-        // Attached already: a lost answer's retry.
-        Err(e) if code(&e).as_deref() == Some("Resource.AlreadyAssociated") => Ok(()),
+        // Attached already: a lost answer's retry — if to this VPC. To
+        // another, the gateway is not where it should be: said so.
+        Err(e) if code(&e).as_deref() == Some("Resource.AlreadyAssociated") => {
+            let out = ec2
+                .describe_internet_gateways()
+                .internet_gateway_ids(id)
+                .send()
+                .await
+                .map_err(|e| api("DescribeInternetGateways", e))?;
+            let attached =
+                out.internet_gateways().iter().flat_map(|g| g.attachments()).any(|a| a.vpc_id() == Some(vpc));
+            if attached {
+                Ok(())
+            } else {
+                Err(api("AttachInternetGateway", e))
+            }
+        }
         Err(e) => Err(api("AttachInternetGateway", e)),
     }
 }
