@@ -159,19 +159,20 @@ pub struct AwsBehaviour {
     seen: Mutex<Seen>,
 }
 
-/// The element holding a create's new id in its answer, and the code AWS
-/// answers while a call naming that id comes too early.
-const CREATES: &[(&str, &str, &str)] = &[
-    ("CreateVpc", "vpcId", "InvalidVpcID.NotFound"),
-    ("CreateSubnet", "subnetId", "InvalidSubnetID.NotFound"),
-    ("CreateSecurityGroup", "groupId", "InvalidGroup.NotFound"),
-    ("CreateInternetGateway", "internetGatewayId", "InvalidInternetGatewayID.NotFound"),
-    ("CreateRouteTable", "routeTableId", "InvalidRouteTableID.NotFound"),
-    ("AllocateAddress", "allocationId", "InvalidAllocationID.NotFound"),
-    ("CreateNatGateway", "natGatewayId", "NatGatewayNotFound"),
-    ("RunInstances", "instanceId", "InvalidInstanceID.NotFound"),
-    ("CreateVolume", "volumeId", "InvalidVolume.NotFound"),
-    ("ImportKeyPair", "keyName", "InvalidKeyPair.NotFound"),
+/// For each create: the element holding its new id in the answer, the
+/// id's prefix, and the code AWS answers while a call naming that id comes
+/// too early. (Key pairs are named, not prefixed: see `hidden_key`.)
+const CREATES: &[(&str, &str, &str, &str)] = &[
+    ("CreateVpc", "vpcId", "vpc-", "InvalidVpcID.NotFound"),
+    ("CreateSubnet", "subnetId", "subnet-", "InvalidSubnetID.NotFound"),
+    ("CreateSecurityGroup", "groupId", "sg-", "InvalidGroup.NotFound"),
+    ("CreateInternetGateway", "internetGatewayId", "igw-", "InvalidInternetGatewayID.NotFound"),
+    ("CreateRouteTable", "routeTableId", "rtb-", "InvalidRouteTableID.NotFound"),
+    ("AllocateAddress", "allocationId", "eipalloc-", "InvalidAllocationID.NotFound"),
+    ("CreateNatGateway", "natGatewayId", "nat-", "NatGatewayNotFound"),
+    ("RunInstances", "instanceId", "i-", "InvalidInstanceID.NotFound"),
+    ("CreateVolume", "volumeId", "vol-", "InvalidVolume.NotFound"),
+    ("ImportKeyPair", "keyName", "", "InvalidKeyPair.NotFound"),
 ];
 
 /// The element naming each item's own id in a describe's answer.
@@ -200,25 +201,10 @@ fn not_found_code(service: Service, id: &str, key_name: bool) -> &'static str {
             _ => "InvalidInstance",
         };
     }
-    let prefix = format!("{}-", id.split('-').next().unwrap_or_default());
     CREATES
         .iter()
-        .find(|(_, element, _)| {
-            let p = match *element {
-                "vpcId" => "vpc-",
-                "subnetId" => "subnet-",
-                "groupId" => "sg-",
-                "internetGatewayId" => "igw-",
-                "routeTableId" => "rtb-",
-                "allocationId" => "eipalloc-",
-                "natGatewayId" => "nat-",
-                "instanceId" => "i-",
-                "volumeId" => "vol-",
-                _ => "",
-            };
-            p == prefix
-        })
-        .map_or("InvalidParameterValue", |(_, _, code)| code)
+        .find(|(_, _, prefix, _)| !prefix.is_empty() && id.starts_with(prefix))
+        .map_or("InvalidParameterValue", |(_, _, _, code)| code)
 }
 
 /// The form's parameters, decoded.
@@ -545,7 +531,7 @@ impl AwsBehaviour {
                 seen.answers.entry((action.to_string(), token.to_string())).or_insert_with(|| answer.clone());
             }
         }
-        if let Some((_, element, _)) = CREATES.iter().find(|(create, _, _)| *create == action) {
+        if let Some((_, element, _, _)) = CREATES.iter().find(|(create, _, _, _)| *create == action) {
             if let Some(id) = first(&xml, element) {
                 let name = if *element == "keyName" { "KeyName" } else { "Id" };
                 seen.hidden_until.insert(hidden_key(name, &id), now + self.on.consistency);

@@ -22,10 +22,10 @@ fn hidden_for(since: Option<u64>) -> Duration {
 
 /// Ask `look` again, with growing pauses, until it finds something or
 /// `window` has passed (a last look is made at its end).
-async fn look_for<F, Fut>(window: Duration, look: F) -> Result<Option<Remote>, ProviderError>
+async fn look_for<T, F, Fut>(window: Duration, look: F) -> Result<Option<T>, ProviderError>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<Option<Remote>, ProviderError>>,
+    Fut: Future<Output = Result<Option<T>, ProviderError>>,
 {
     let started = tokio::time::Instant::now();
     let mut attempt = 1;
@@ -83,10 +83,20 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<Option<Remote>, ProviderError>>,
 {
-    if let Some(found) = find().await? {
+    look_within(hidden_for(since), find).await
+}
+
+/// Look now, then again with growing pauses until something is found or
+/// `window` has passed.
+pub async fn look_within<T, F, Fut>(window: Duration, look: F) -> Result<Option<T>, ProviderError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, ProviderError>>,
+{
+    if let Some(found) = look().await? {
         return Ok(Some(found));
     }
-    look_for(hidden_for(since), find).await
+    look_for(window, look).await
 }
 
 /// Read back what a create just made: a read that does not find it yet is

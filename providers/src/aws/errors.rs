@@ -279,36 +279,15 @@ where
         match &once {
             Once::Keyed => tokio::time::sleep(backoff(attempt)).await,
             Once::Find(find) => {
-                if let Some(id) = find_for(find, scaled(PROPAGATION), attempt).await? {
+                // A moment for the server, then the looks: a tag-filtered
+                // describe may not show for a while what the call made.
+                tokio::time::sleep(backoff(attempt) / 5).await;
+                if let Some(id) = super::consistency::look_within(scaled(PROPAGATION), find).await? {
                     return Ok((id, None));
                 }
             }
         }
         attempt += 1;
-    }
-}
-
-/// Look with `find` until it finds something or `window` has passed: a
-/// tag-filtered describe may not show, for a while, what a call whose
-/// answer was lost has made.
-async fn find_for<Find, Found>(find: &Find, window: Duration, attempt: u32) -> Result<Option<String>, ProviderError>
-where
-    Find: Fn() -> Found,
-    Found: std::future::Future<Output = Result<Option<String>, ProviderError>>,
-{
-    let started = tokio::time::Instant::now();
-    tokio::time::sleep(backoff(attempt) / 5).await;
-    let mut looks = 1;
-    loop {
-        if let Some(id) = find().await? {
-            return Ok(Some(id));
-        }
-        let left = window.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            return Ok(None);
-        }
-        tokio::time::sleep(backoff(looks).min(left)).await;
-        looks += 1;
     }
 }
 
