@@ -139,6 +139,53 @@ fn graph_prints_dot_with_dependency_edges() {
     assert!(!dot.contains("\"instance.private\" -> \"internet_gateway.main\";"), "a private host needs none: {dot}");
 }
 
+/// A resource depends on the resources its references reach through any
+/// chain of lets (each declaration's set built once from its direct
+/// dependencies', issue 16), and on no resource behind another resource.
+/// Mutation tried: dropping the sets reached through lets left the edges
+/// to `vpc.main` and `subnet.a` out, and this test failed.
+#[test]
+fn graph_follows_references_through_let_chains() {
+    let config = b"vpc main {
+  cidr = 10.0.0.0/16
+}
+
+subnet a {
+  vpc  = vpc.main
+  cidr = 10.0.1.0/24
+  zone = \"us-east-1a\"
+}
+
+\
+let first = vpc.main.id
+let second = first
+let third = [second, subnet.a.id]
+let fourth = third
+let unrelated = \"x\"
+
+\
+security_group g {
+  vpc         = fourth[0]
+  description = \"${fourth[1]} ${unrelated}\"
+}
+
+\
+security_group h {
+  vpc         = subnet.a.vpc
+  description = \"behind the subnet\"
+}
+";
+    let dir = scratch(&[("main.k8sinfra", config)]);
+    let out = run(dir.path(), &["graph"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dot = stdout(&out);
+    for edge in ["\"security_group.g\" -> \"vpc.main\";", "\"security_group.g\" -> \"subnet.a\";"] {
+        assert!(dot.contains(edge), "{edge}\n{dot}");
+    }
+    assert!(dot.contains("\"security_group.h\" -> \"subnet.a\";"), "{dot}");
+    assert!(!dot.contains("\"security_group.h\" -> \"vpc.main\";"), "not through another resource: {dot}");
+}
+
 #[test]
 fn inputs_come_from_flags_files_and_the_environment() {
     let config = b"input zones: map(number)\ninput cidr: cidr = 10.0.0.0/16\nvpc main { cidr = input.cidr }\nsubnet s {\n  for_each = input.zones\n  vpc = vpc.main\n  cidr = cidrsubnet(vpc.main.cidr, 8, each.value)\n  zone = each.key\n}\n";

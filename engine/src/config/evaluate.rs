@@ -6,6 +6,7 @@
 //! wrong is skipped (its value is unknown), so one mistake is reported once.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use k8sinfra_lang::eval::{eval, EmptyScope, Layered};
@@ -96,13 +97,13 @@ pub fn evaluate(
     walk.check_root_inputs(diags);
     walk.values.insert(ModuleInstance::root(), ModuleValues::default());
     walk.instances.insert(Vec::new(), vec![ModuleInstance::root()]);
-    for id in order {
+    for &id in &order {
         let node = walk.nodes[id].clone();
         walk.eval_node(id, &node, diags);
     }
     walk.root_settings(diags);
     walk.config.reindex();
-    walk.link_resources();
+    walk.link_resources(&order);
     walk.config
 }
 
@@ -743,17 +744,17 @@ impl<'a> Walk<'a, '_> {
 
     /// Dependencies between resource instances: a resource depends on every
     /// resource its references reach, through lets, inputs and outputs.
-    fn link_resources(&mut self) {
-        let mut memo: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    fn link_resources(&mut self, order: &[usize]) {
+        let reach = self.resources_reached(order);
         let ids: Vec<usize> = self.resource_instances.keys().copied().collect();
         for id in ids {
-            let deps = self.resource_frontier(id, &mut memo);
+            let deps = &reach[id];
             let module = &self.nodes[id].module;
             for &position in &self.resource_instances[&id] {
                 let addr = self.config.resources[position].addr.clone();
                 self.config.graph.add_node(addr.clone());
                 let mut depends_on = BTreeSet::new();
-                for dep in &deps {
+                for dep in deps.iter() {
                     let same_module_def = &self.nodes[*dep].module == module;
                     for &target in self.resource_instances.get(dep).into_iter().flatten() {
                         let target = &self.config.resources[target].addr;
@@ -770,26 +771,38 @@ impl<'a> Walk<'a, '_> {
         }
     }
 
-    fn resource_frontier(&self, id: usize, memo: &mut BTreeMap<usize, BTreeSet<usize>>) -> BTreeSet<usize> {
-        let mut out = BTreeSet::new();
-        let mut stack: Vec<usize> = self.graph.dependencies(&id).into_iter().copied().collect();
-        let mut seen: BTreeSet<usize> = BTreeSet::new();
-        while let Some(n) = stack.pop() {
-            if !seen.insert(n) {
-                continue;
+    /// For every declaration, the resources its references reach without
+    /// passing through another resource, in one pass over the evaluation
+    /// order (dependencies first), so each declaration's set is built once
+    /// from its direct dependencies' sets. Walking back from every resource
+    /// instead costs the length of the let chain behind it, each time: a
+    /// chain of lets with a resource on each link made checking quadratic.
+    /// A declaration that reaches through one other shares its set.
+    fn resources_reached(&self, order: &[usize]) -> Vec<Rc<BTreeSet<usize>>> {
+        let empty = Rc::new(BTreeSet::new());
+        let mut reach: Vec<Rc<BTreeSet<usize>>> = vec![Rc::clone(&empty); self.nodes.len()];
+        for &id in order {
+            let mut sources: Vec<Rc<BTreeSet<usize>>> = Vec::new();
+            let mut direct = BTreeSet::new();
+            for &dep in self.graph.dependencies(&id) {
+                if matches!(self.nodes[dep].kind, NodeKind::Resource(..)) {
+                    direct.insert(dep);
+                } else if !reach[dep].is_empty() && !sources.iter().any(|s| Rc::ptr_eq(s, &reach[dep])) {
+                    sources.push(Rc::clone(&reach[dep]));
+                }
             }
-            if matches!(self.nodes[n].kind, NodeKind::Resource(..)) {
-                out.insert(n);
-                continue;
-            }
-            if let Some(known) = memo.get(&n) {
-                out.extend(known.iter().copied());
-                continue;
-            }
-            stack.extend(self.graph.dependencies(&n).into_iter().copied());
+            reach[id] = match (direct.is_empty(), sources.len()) {
+                (true, 0) => Rc::clone(&empty),
+                (true, 1) => sources.pop().expect("one source"),
+                _ => {
+                    for source in &sources {
+                        direct.extend(source.iter().copied());
+                    }
+                    Rc::new(direct)
+                }
+            };
         }
-        memo.insert(id, out.clone());
-        out
+        reach
     }
 }
 
