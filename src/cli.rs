@@ -173,7 +173,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
-    /// Plan from the state as stored, without reading the cloud first.
+    /// Plan from the state as stored, reading nothing from the cloud (the
+    /// images it would launch are not checked either; apply checks them).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
 

@@ -26,7 +26,9 @@ fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
             return 1;
         }
     };
-    if !session.verified(&plan, out) {
+    // `--refresh=false` reads nothing from the cloud, images included:
+    // an offline plan must work offline. `apply` always checks.
+    if args.refresh && !session.verified(&plan, out) {
         return 1;
     }
     if out.json {
