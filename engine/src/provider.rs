@@ -55,6 +55,24 @@ pub struct Stored<'a> {
     /// resource made moments ago that a read does not find may just not
     /// be visible yet.
     pub created: Option<u64>,
+    /// The attributes the configuration writes for it, when the reader
+    /// knows the configuration (`None`: read everything, as `import`
+    /// does). See `Stored::wants`.
+    pub written: Option<&'a BTreeMap<String, k8sinfra_lang::Span>>,
+}
+
+impl Stored<'_> {
+    /// Whether a refresh must read `attr`, for an attribute AWS shows only
+    /// with a call of its own per resource (a VPC's DNS settings, a
+    /// bucket's versioning): only when the configuration writes it. One it
+    /// leaves to its default is set by the create and kept as the state
+    /// holds it, so refresh stays one call per type however many
+    /// resources there are; drift in it is not seen. The planner likewise
+    /// compares only what the configuration has an opinion on.
+    #[must_use]
+    pub fn wants(&self, attr: &str) -> bool {
+        self.written.is_none_or(|written| written.contains_key(attr))
+    }
 }
 
 /// A resource as the cloud reports it.

@@ -217,8 +217,13 @@ impl Session {
     /// Refresh (unless told not to) and plan against the result.
     pub async fn plan(&self, stored: &State, refresh: bool, destroying: bool) -> Result<(State, Plan), ProviderError> {
         self.connect(stored).await?;
-        let state =
-            if refresh { k8sinfra_engine::apply::refresh(&self.providers, stored).await? } else { stored.clone() };
+        let none = Config::default();
+        let config = if destroying { &none } else { &self.config };
+        let state = if refresh {
+            k8sinfra_engine::apply::refresh(&self.providers, stored, Some(config)).await?
+        } else {
+            stored.clone()
+        };
         // The configuration was evaluated with this very state already: no
         // need to evaluate it again unless refresh learnt something.
         let current = match &self.evaluated_against {
@@ -232,8 +237,6 @@ impl Session {
             self.plan_known(&state, current)
         };
         if refresh {
-            let none = Config::default();
-            let config = if destroying { &none } else { &self.config };
             planned.drift = drift(stored, &state, &self.providers, config);
         }
         Ok((state, planned))

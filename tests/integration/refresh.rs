@@ -57,18 +57,82 @@ fn refreshing_200_subnets_and_200_groups_takes_a_handful_of_calls() {
     assert!(total <= 6, "401 resources refreshed in {total} calls: {counts:?}");
 }
 
-/// Many VPCs: one DescribeVpcs for all of them (a filter per 200 ids), and
-/// their DNS attributes — which AWS shows one per call and VPC — two each,
-/// read side by side.
+/// 100 VPCs with a subnet each: `count` VPCs, each with a subnet, and
+/// `extra` written into every VPC block.
+fn vpcs_with_a_subnet(extra: &str) -> String {
+    format!(
+        "aws {{ region = \"us-east-1\" }}\n\nvpc many {{\n  count = 100\n  cidr  = cidrsubnet(10.0.0.0/8, 8, count.index)\n{extra}}}\n\n\
+         subnet many {{\n  count = 100\n  vpc   = vpc.many[count.index]\n  cidr  = cidrsubnet(vpc.many[count.index].cidr, 8, 1)\n  \
+         zone  = \"us-east-1a\"\n}}\n"
+    )
+}
+
+/// The 200-resource VPC shape. One DescribeVpcs for all the VPCs (a filter
+/// per 200 ids) and one DescribeSubnets. A VPC's DNS attributes, which AWS
+/// shows one per call and VPC, are read only where the configuration
+/// writes them: none for a plan of the shape as written, one call per VPC
+/// for the one attribute written, whose drift then shows; none for a
+/// destroy, which only needs to know what still exists.
 #[test]
-fn refreshing_30_vpcs_takes_one_describe_and_their_dns_attributes() {
+fn refreshing_100_vpcs_reads_dns_attributes_only_where_written() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write =
+        |extra: &str| std::fs::write(dir.path().join("main.k8sinfra"), vpcs_with_a_subnet(extra)).expect("config");
+    write("");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+
+    let counted = |args: &[&str]| {
+        let proxy = CountingProxy::start(&moto.endpoint);
+        let run = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), args);
+        (run, proxy.counts())
+    };
+    let (plan, counts) = counted(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    assert_eq!(counts.get("DescribeVpcs"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("DescribeSubnets"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("DescribeVpcAttribute"), None, "{counts:?}");
+    let total: usize = counts.values().sum();
+    assert!(total <= 5, "200 resources refreshed in {total} calls: {counts:?}");
+
+    write("  enable_dns_hostnames = true\n");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let (plan, counts) = counted(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    assert_eq!(counts.get("DescribeVpcs"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("DescribeVpcAttribute"), Some(&100), "one per VPC, for hostnames only: {counts:?}");
+
+    // Someone turns hostnames off on one VPC: the plan sees it.
+    let rt = crate::apply::runtime();
+    let ec2 = moto.ec2();
+    let vpcs = rt.block_on(ec2.describe_vpcs().send()).expect("vpcs");
+    let one = vpcs.vpcs().iter().find(|v| v.is_default() != Some(true)).and_then(|v| v.vpc_id()).expect("a VPC");
+    let off = aws_sdk_ec2::types::AttributeBooleanValue::builder().value(false).build();
+    rt.block_on(ec2.modify_vpc_attribute().vpc_id(one).enable_dns_hostnames(off).send()).expect("modify");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}{}", stdout(&plan), stderr(&plan));
+    assert!(stdout(&plan).contains("enable_dns_hostnames"), "{}", stdout(&plan));
+
+    let (destroy, counts) = counted(&["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
+    assert_eq!(counts.get("DescribeVpcAttribute"), None, "a destroy reads no attribute: {counts:?}");
+    assert_eq!(counts.get("DeleteVpc"), Some(&100), "{counts:?}");
+}
+
+/// A bucket's settings are a call each: refresh asks for its tags (which
+/// say whether it exists), its versioning only where the configuration
+/// writes it, and always for the settings that guard the data (encryption,
+/// the public-access block), whose drift shows even at their defaults.
+#[test]
+fn refreshing_a_bucket_reads_the_settings_written() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("main.k8sinfra"),
-        "aws { region = \"us-east-1\" }\n\nvpc many {\n  count = 30\n  cidr  = cidrsubnet(10.0.0.0/8, 8, count.index)\n}\n\n\
-         subnet many {\n  count = 30\n  vpc   = vpc.many[count.index]\n  cidr  = cidrsubnet(vpc.many[count.index].cidr, 8, 1)\n  \
-         zone  = \"us-east-1a\"\n}\n",
+        "aws { region = \"us-east-1\" }\n\ns3_bucket logs {\n  name       = \"refresh-logs\"\n  versioning = true\n}\n\n\
+         s3_bucket scratch {\n  name = \"refresh-scratch\"\n  lifecycle {\n    accept = {\n      bucket_versioning = \"scratch space\"\n    }\n  }\n}\n",
     )
     .expect("config");
     let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
@@ -77,8 +141,18 @@ fn refreshing_30_vpcs_takes_one_describe_and_their_dns_attributes() {
     let proxy = CountingProxy::start(&moto.endpoint);
     let plan = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    // S3 is REST: the relay counts request lines (`GET /refresh-logs?tagging …`).
     let counts = proxy.counts();
-    assert_eq!(counts.get("DescribeVpcs"), Some(&1), "{counts:?}");
-    assert_eq!(counts.get("DescribeVpcAttribute"), Some(&60), "{counts:?}");
-    assert_eq!(counts.get("DescribeSubnets"), Some(&1), "{counts:?}");
+    let asked = |query: &str| -> usize { counts.iter().filter(|(line, _)| line.contains(query)).map(|(_, n)| n).sum() };
+    assert_eq!(asked("?tagging"), 2, "{counts:?}");
+    assert_eq!(asked("?versioning"), 1, "written for `logs` only: {counts:?}");
+    assert_eq!(asked("?encryption"), 2, "{counts:?}");
+    assert_eq!(asked("?publicAccessBlock"), 2, "{counts:?}");
+
+    // The public-access block turned off by hand: drift, at its default.
+    let rt = crate::apply::runtime();
+    rt.block_on(moto.s3().delete_public_access_block().bucket("refresh-scratch").send()).expect("delete block");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}{}", stdout(&plan), stderr(&plan));
+    assert!(stdout(&plan).contains("block_public_access"), "{}", stdout(&plan));
 }

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use tokio::task::JoinSet;
 
+use crate::config::Config;
 use crate::plan::{natural_order, resolve, Action, Change, Plan};
 use crate::provider::{Attrs, BoxFuture, ProviderError, Providers, Remote, Stored, Target};
 use crate::state::{create_token, unix_now, Backend, Pending, ResourceState, State};
@@ -606,7 +607,12 @@ const REFRESH_TYPES_AT_ONCE: usize = 8;
 /// that are gone leave the state; the others take the attributes read.
 /// Creates left pending by an interrupted run are looked up by their
 /// ownership tags: found, they are adopted; not found, they never happened.
-pub async fn refresh(providers: &Providers, state: &State) -> Result<State, ProviderError> {
+/// With the configuration at hand, attributes that cost a call per
+/// resource are read only where it writes them (`Stored::wants`); a
+/// resource it no longer has (or a destroy's empty one) is only checked to
+/// exist. Without it, everything is read.
+pub async fn refresh(providers: &Providers, state: &State, config: Option<&Config>) -> Result<State, ProviderError> {
+    static NOTHING_WRITTEN: BTreeMap<String, k8sinfra_lang::Span> = BTreeMap::new();
     let mut fresh = state.clone();
     let now = unix_now();
     for (address, pending) in &state.pending {
@@ -675,6 +681,7 @@ pub async fn refresh(providers: &Providers, state: &State) -> Result<State, Prov
                     id: r.id.as_str(),
                     attrs: &r.attrs,
                     created: r.created,
+                    written: config.map(|c| c.by_address(address).map_or(&NOTHING_WRITTEN, |r| &r.spans.attrs)),
                 })
                 .collect();
             let read = provider.read_many(type_name, &stored).await?;

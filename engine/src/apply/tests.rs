@@ -260,7 +260,7 @@ fn a_failure_stops_its_dependents_and_nothing_else() {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime")
-            .block_on(super::refresh(&Providers::new(vec![Arc::new(Memory::new(&[]))]), state))
+            .block_on(super::refresh(&Providers::new(vec![Arc::new(Memory::new(&[]))]), state, None))
             .expect("refreshed")
     };
     // Not found moments after: the cloud may not show it yet. The record

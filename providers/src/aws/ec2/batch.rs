@@ -6,9 +6,10 @@
 //! what covers it; see MOTO.md.)
 //!
 //! Two reads are not bulk: a VPC's DNS attributes (DescribeVpcAttribute
-//! has no bulk form: two calls per VPC, eight VPCs at a time, after one
-//! DescribeVpcs for all of them) and an instance's user data (one
-//! DescribeInstanceAttribute per instance). User data is kept as the state
+//! has no bulk form: a call per attribute and VPC, eight VPCs at a time,
+//! after one DescribeVpcs for all of them; only for the attributes the
+//! configuration writes, see `Stored::wants`) and an instance's user data
+//! (one DescribeInstanceAttribute per instance). User data is kept as the state
 //! holds it: AWS lets it change only while the instance is stopped, and
 //! k8sinfra never stops one; an instance read on its own (import, after a
 //! create or update) still reads it.
@@ -60,8 +61,16 @@ pub async fn read_many(
                         vpcs.push(vpc::remote(t, &item));
                     }
                 }
-                // Their DNS attributes, a call each: eight VPCs at a time.
-                let reads = vpcs.into_iter().map(|remote| vpc::dns_of(ec2, remote));
+                // The DNS attributes the configuration writes, a call
+                // each: eight VPCs at a time.
+                let dns_of: BTreeMap<&str, vpc::Dns> = chunk.iter().map(|s| (s.id, vpc::Dns::wanted(s))).collect();
+                let (ask, told): (Vec<Remote>, Vec<Remote>) =
+                    vpcs.into_iter().partition(|remote| dns_of.get(remote.id.as_str()).is_some_and(|d| d.any()));
+                told.into_iter().for_each(|remote| keep(Some(remote)));
+                let reads = ask.into_iter().map(|remote| {
+                    let dns = dns_of.get(remote.id.as_str()).copied().unwrap_or(vpc::Dns::BOTH);
+                    vpc::dns_of(ec2, remote, dns)
+                });
                 let read: Vec<Result<Remote, ProviderError>> =
                     futures_util::stream::iter(reads).buffer_unordered(DNS_AT_ONCE).collect().await;
                 for remote in read {

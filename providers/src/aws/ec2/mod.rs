@@ -90,7 +90,7 @@ pub fn read<'a>(
             // Read on its own (an import): the pattern is not known here.
             "image" => {
                 let none = Attrs::new();
-                image::lookup::read(ec2, &Stored { target, id, attrs: &none, created: None }).await
+                image::lookup::read(ec2, &Stored { target, id, attrs: &none, created: None, written: None }).await
             }
             other => Err(unsupported(other)),
         }

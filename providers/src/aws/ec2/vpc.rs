@@ -1,7 +1,7 @@
 //! `vpc`: CreateVpc (tagged in the call), DNS attributes, DescribeVpcs.
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
-use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Stored, Target};
 use serde_json::json;
 
 use super::super::consistency::read_back;
@@ -64,7 +64,7 @@ pub async fn read(ec2: &aws_sdk_ec2::Client, target: Target<'_>, id: &str) -> Re
     };
     let Some(vpc) = out.vpcs().first() else { return Ok(None) };
     let mut remote = remote(&target, vpc);
-    with_dns(ec2, &mut remote).await?;
+    with_dns(ec2, &mut remote, Dns::BOTH).await?;
     Ok(Some(remote))
 }
 
@@ -78,23 +78,56 @@ pub fn remote(target: &Target<'_>, vpc: &aws_sdk_ec2::types::Vpc) -> Remote {
     Remote { id: id.into(), attrs }
 }
 
-/// `remote` with its DNS attributes (`with_dns`), for reads side by side.
-pub async fn dns_of(ec2: &aws_sdk_ec2::Client, mut remote: Remote) -> Result<Remote, ProviderError> {
-    with_dns(ec2, &mut remote).await?;
+/// Which of a VPC's two DNS attributes to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Dns {
+    pub support: bool,
+    pub hostnames: bool,
+}
+
+impl Dns {
+    pub const BOTH: Dns = Dns { support: true, hostnames: true };
+
+    /// The ones a refresh must read: those the configuration writes.
+    pub fn wanted(stored: &Stored<'_>) -> Dns {
+        Dns { support: stored.wants("enable_dns_support"), hostnames: stored.wants("enable_dns_hostnames") }
+    }
+
+    pub fn any(self) -> bool {
+        self.support || self.hostnames
+    }
+}
+
+/// `remote` with the DNS attributes asked for (`with_dns`), for reads side
+/// by side.
+pub async fn dns_of(ec2: &aws_sdk_ec2::Client, mut remote: Remote, dns: Dns) -> Result<Remote, ProviderError> {
+    with_dns(ec2, &mut remote, dns).await?;
     Ok(remote)
 }
 
-/// The VPC's two DNS attributes, which AWS shows one per call and one VPC
-/// at a time (DescribeVpcAttribute has no bulk form): both asked at once.
-pub async fn with_dns(ec2: &aws_sdk_ec2::Client, remote: &mut Remote) -> Result<(), ProviderError> {
-    let ask = |attribute: VpcAttributeName| ec2.describe_vpc_attribute().vpc_id(&remote.id).attribute(attribute).send();
-    let (support, hostnames) =
-        tokio::join!(ask(VpcAttributeName::EnableDnsSupport), ask(VpcAttributeName::EnableDnsHostnames));
-    let support = support.map_err(|e| api("DescribeVpcAttribute", e))?;
-    let hostnames = hostnames.map_err(|e| api("DescribeVpcAttribute", e))?;
+/// The VPC's DNS attributes, which AWS shows one per call and one VPC at a
+/// time (DescribeVpcAttribute has no bulk form): those asked, at once. An
+/// attribute not asked is left out, for the state's value to stand.
+pub async fn with_dns(ec2: &aws_sdk_ec2::Client, remote: &mut Remote, dns: Dns) -> Result<(), ProviderError> {
+    let id = remote.id.as_str();
+    let ask = |wanted: bool, attribute: VpcAttributeName| async move {
+        if !wanted {
+            return Ok(None);
+        }
+        let out = ec2.describe_vpc_attribute().vpc_id(id).attribute(attribute).send().await;
+        out.map(Some).map_err(|e| api("DescribeVpcAttribute", e))
+    };
+    let (support, hostnames) = tokio::join!(
+        ask(dns.support, VpcAttributeName::EnableDnsSupport),
+        ask(dns.hostnames, VpcAttributeName::EnableDnsHostnames)
+    );
     let flag = |v: Option<&AttributeBooleanValue>| json!(v.and_then(AttributeBooleanValue::value).unwrap_or(false));
-    remote.attrs.insert("enable_dns_support".into(), flag(support.enable_dns_support()));
-    remote.attrs.insert("enable_dns_hostnames".into(), flag(hostnames.enable_dns_hostnames()));
+    if let Some(support) = support? {
+        remote.attrs.insert("enable_dns_support".into(), flag(support.enable_dns_support()));
+    }
+    if let Some(hostnames) = hostnames? {
+        remote.attrs.insert("enable_dns_hostnames".into(), flag(hostnames.enable_dns_hostnames()));
+    }
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     Tag, Tagging, VersioningConfiguration,
 };
-use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Target};
+use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Stored, Target};
 use serde_json::{json, Value};
 
 use super::super::errors::{api, code};
@@ -137,34 +137,66 @@ pub async fn create(s3: &aws_sdk_s3::Client, target: Target<'_>, attrs: &Attrs) 
     }
     // A new bucket has exactly the settings `configure` just made.
     let settings = Settings {
-        versioning: flag(attrs, "versioning"),
-        encryption: Some(attrs.get("encryption").and_then(Value::as_str).unwrap_or("AES256").to_string()),
-        blocked: flag(attrs, "block_public_access"),
+        versioning: Some(flag(attrs, "versioning")),
+        encryption: Some(Some(attrs.get("encryption").and_then(Value::as_str).unwrap_or("AES256").to_string())),
+        blocked: Some(flag(attrs, "block_public_access")),
         tags: owned_tags(&target, attrs),
     };
     Ok(remote(&target, &name, settings))
 }
 
-/// A bucket's settings, as S3 shows them one call each.
+/// A bucket's settings, as S3 shows them one call each; `None` for one
+/// not read (see `Wanted`).
 struct Settings {
-    versioning: bool,
-    encryption: Option<String>,
-    blocked: bool,
+    versioning: Option<bool>,
+    encryption: Option<Option<String>>,
+    blocked: Option<bool>,
     tags: Vec<(String, String)>,
 }
 
-/// A bucket as the state keeps it.
+/// A bucket as the state keeps it: a setting not read is left out, for
+/// the state's value to stand.
 fn remote(target: &Target<'_>, name: &str, settings: Settings) -> Remote {
     let tags = settings.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let mut attrs = Attrs::new();
     attrs.insert("id".into(), json!(name));
     attrs.insert("name".into(), json!(name));
-    attrs.insert("versioning".into(), json!(settings.versioning));
-    attrs.insert("encryption".into(), json!(settings.encryption));
-    attrs.insert("block_public_access".into(), json!(settings.blocked));
+    if let Some(versioning) = settings.versioning {
+        attrs.insert("versioning".into(), json!(versioning));
+    }
+    if let Some(encryption) = settings.encryption {
+        attrs.insert("encryption".into(), json!(encryption));
+    }
+    if let Some(blocked) = settings.blocked {
+        attrs.insert("block_public_access".into(), json!(blocked));
+    }
     attrs.insert("tags".into(), tags_json(target, tags));
     attrs.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
     Remote { id: name.into(), attrs }
+}
+
+/// Which of a bucket's settings a read asks S3 for, each a call of its
+/// own. Tags are always read: they are always compared, and their call
+/// says whether the bucket exists.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted {
+    versioning: bool,
+    encryption: bool,
+    blocked: bool,
+}
+
+impl Wanted {
+    pub const ALL: Wanted = Wanted { versioning: true, encryption: true, blocked: true };
+
+    /// Those a refresh must read: versioning where the configuration
+    /// writes it, and always the two that guard the data (encryption and
+    /// the public-access block). Their defaults are protections the
+    /// security lint counts on; someone turning one off in the console
+    /// must show as drift whether or not the configuration spells the
+    /// default out. Buckets are few; two calls each is a fair price.
+    pub fn of(stored: &Stored<'_>) -> Wanted {
+        Wanted { versioning: stored.wants("versioning"), encryption: true, blocked: true }
+    }
 }
 
 /// A bucket that exists already is taken over only if this very resource
@@ -260,30 +292,61 @@ async fn tags_of(s3: &aws_sdk_s3::Client, name: &str) -> Result<Vec<(String, Str
     })
 }
 
-/// Each setting is its own call; the first says whether the bucket exists.
+/// Every setting of the bucket, or `None` if it does not exist.
 pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, name: &str) -> Result<Option<Remote>, ProviderError> {
-    let encryption = match s3.get_bucket_encryption().bucket(name).send().await {
-        Ok(out) => out
-            .server_side_encryption_configuration()
-            .and_then(|c| c.rules().first())
-            .and_then(|r| r.apply_server_side_encryption_by_default())
-            .map(|d| d.sse_algorithm().as_str().to_string()),
-        Err(e) if code(&e).as_deref() == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
+    read_wanted(s3, target, name, Wanted::ALL).await
+}
+
+/// The bucket's tags and the settings asked for, each its own call: the
+/// tags first, which say whether the bucket exists, then the rest at once.
+pub async fn read_wanted(
+    s3: &aws_sdk_s3::Client,
+    target: Target<'_>,
+    name: &str,
+    wanted: Wanted,
+) -> Result<Option<Remote>, ProviderError> {
+    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+        Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
         Err(e) if code(&e).as_deref() == Some("NoSuchBucket") => return Ok(None),
-        Err(e) => return Err(api("GetBucketEncryption", e)),
+        Err(e) => return Err(api("GetBucketTagging", e)),
     };
-    let blocked = match s3.get_public_access_block().bucket(name).send().await {
-        Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
-            [c.block_public_acls(), c.ignore_public_acls(), c.block_public_policy(), c.restrict_public_buckets()]
-                .iter()
-                .all(|v| *v == Some(true))
-        }),
-        Err(e) if code(&e).as_deref() == Some("NoSuchPublicAccessBlockConfiguration") => false,
-        Err(e) => return Err(api("GetPublicAccessBlock", e)),
+    let encryption = async {
+        if !wanted.encryption {
+            return Ok(None);
+        }
+        Ok(Some(match s3.get_bucket_encryption().bucket(name).send().await {
+            Ok(out) => out
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first())
+                .and_then(|r| r.apply_server_side_encryption_by_default())
+                .map(|d| d.sse_algorithm().as_str().to_string()),
+            Err(e) if code(&e).as_deref() == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
+            Err(e) => return Err(api("GetBucketEncryption", e)),
+        }))
     };
-    let tags = tags_of(s3, name).await?;
-    let settings = Settings { versioning: versioning(s3, name).await?, encryption, blocked, tags };
-    Ok(Some(remote(&target, name, settings)))
+    let blocked = async {
+        if !wanted.blocked {
+            return Ok(None);
+        }
+        Ok(Some(match s3.get_public_access_block().bucket(name).send().await {
+            Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
+                [c.block_public_acls(), c.ignore_public_acls(), c.block_public_policy(), c.restrict_public_buckets()]
+                    .iter()
+                    .all(|v| *v == Some(true))
+            }),
+            Err(e) if code(&e).as_deref() == Some("NoSuchPublicAccessBlockConfiguration") => false,
+            Err(e) => return Err(api("GetPublicAccessBlock", e)),
+        }))
+    };
+    let versioning = async {
+        if !wanted.versioning {
+            return Ok(None);
+        }
+        versioning(s3, name).await.map(Some)
+    };
+    let (encryption, blocked, versioning) = tokio::try_join!(encryption, blocked, versioning)?;
+    Ok(Some(remote(&target, name, Settings { versioning, encryption, blocked, tags })))
 }
 
 /// Whether versioning is on. moto 5.2.5 answers GetBucketVersioning with

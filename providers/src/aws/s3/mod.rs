@@ -3,6 +3,7 @@
 pub mod bucket;
 mod object;
 
+use futures_util::StreamExt as _;
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote, Stored, Target};
 use k8sinfra_engine::schema::{AttrSchema, ResourceSchema};
 use k8sinfra_lang::{Type, Value};
@@ -58,8 +59,12 @@ pub async fn read(s3: &aws_sdk_s3::Client, target: Target<'_>, id: &str) -> Resu
     }
 }
 
-/// Objects in bulk (`object::read_many`); `None` for buckets, whose
-/// settings S3 shows only one bucket and one setting per call.
+/// Buckets whose settings S3 shows read at once per bucket.
+const BUCKETS_AT_ONCE: usize = 8;
+
+/// Objects in bulk (`object::read_many`). Buckets S3 shows one bucket and
+/// one setting per call: their tags, and the settings the configuration
+/// writes (`bucket::Wanted`), eight buckets at a time.
 pub async fn read_many(
     s3: &aws_sdk_s3::Client,
     type_name: &str,
@@ -67,6 +72,17 @@ pub async fn read_many(
 ) -> Result<Option<Vec<Option<Remote>>>, ProviderError> {
     match type_name {
         "s3_object" => Ok(Some(object::read_many(s3, stored).await?)),
+        "s3_bucket" => {
+            // Collected first: a lazy map would put its closure in the
+            // future's type, which then is not `Send` for every lifetime.
+            let reads: Vec<_> = stored
+                .iter()
+                .map(|one| bucket::read_wanted(s3, one.target.clone(), one.id, bucket::Wanted::of(one)))
+                .collect();
+            let read: Vec<Result<Option<Remote>, ProviderError>> =
+                futures_util::stream::iter(reads).buffered(BUCKETS_AT_ONCE).collect().await;
+            Ok(Some(read.into_iter().collect::<Result<_, _>>()?))
+        }
         _ => Ok(None),
     }
 }
