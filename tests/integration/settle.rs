@@ -33,6 +33,15 @@ fn configuration(source: &Source) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     match source {
         Source::Folder(path) => copy_tree(&support::root().join(path), dir.path()),
+        Source::Shape(shape, size) => {
+            let out = std::process::Command::new("python3")
+                .arg(support::root().join("bench/shapes.py"))
+                .args([shape, &size.to_string()])
+                .arg(dir.path())
+                .output()
+                .expect("python3 runs bench/shapes.py");
+            assert!(out.status.success(), "shape {shape}: {}", String::from_utf8_lossy(&out.stderr));
+        }
         Source::Generated(script, size) => {
             let out = std::process::Command::new("python3")
                 .arg(support::root().join(script))
@@ -49,6 +58,8 @@ fn configuration(source: &Source) -> tempfile::TempDir {
 enum Source {
     Folder(String),
     Generated(&'static str, usize),
+    /// A shape of `bench/shapes.py`, at a size.
+    Shape(String, usize),
 }
 
 /// Apply, plan again, destroy; panics with the plan that did not settle.
@@ -163,8 +174,55 @@ fn every_stdlib_module_settles_through_a_caller() {
     }
 }
 
+/// The shapes `bench/shapes.py` draws (`--list`).
+fn bench_shapes() -> Vec<String> {
+    let out = std::process::Command::new("python3")
+        .arg(support::root().join("bench/shapes.py"))
+        .arg("--list")
+        .output()
+        .expect("python3 runs bench/shapes.py");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shapes: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+    assert!(shapes.len() >= 8, "{shapes:?}");
+    shapes
+}
+
 #[test]
 fn the_benchmark_shapes_settle_at_a_small_size() {
     settles(&Source::Generated("bench/generate.py", 24), "bench/generate.py 24");
     settles(&Source::Generated("bench/generate_lets.py", 6), "bench/generate_lets.py 6");
+    for shape in bench_shapes().into_iter().filter(|s| !matches!(s.as_str(), "groups" | "lets-bound")) {
+        let name = format!("bench/shapes.py {shape} 12");
+        settles(&Source::Shape(shape, 12), &name);
+    }
+}
+
+/// Each shape of the benchmark set at 100 resources, as `bench/shapes`
+/// measures it at 1k to 10k: `validate` and an offline `plan` (nothing
+/// listens at the endpoint it is given), which must count about the
+/// resources asked for (the generators cannot rot into checking something
+/// smaller than they claim).
+#[test]
+fn every_benchmark_shape_checks_and_plans_at_100_resources() {
+    let moto = Moto::start();
+    for shape in bench_shapes() {
+        let dir = configuration(&Source::Shape(shape.clone(), 100));
+        let run = |args: &[&str]| k8sinfra(&moto, dir.path(), args);
+        let validate = run(&["validate"]);
+        assert!(validate.status.success(), "{shape}: validate\n{}", stderr(&validate));
+        // Offline: nothing answers at the endpoint (the groups shape
+        // launches instances, whose images only `apply` checks then).
+        let plan = crate::apply::k8sinfra_via(
+            &moto,
+            "http://127.0.0.1:9",
+            dir.path(),
+            &["plan", "--refresh=false", "--lock=false"],
+        );
+        assert!(plan.status.success(), "{shape}: plan\n{}{}", stdout(&plan), stderr(&plan));
+        let to_add = stdout(&plan)
+            .lines()
+            .find_map(|l| l.strip_prefix("Plan: ")?.split(' ').next()?.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{shape}: no summary in\n{}", stdout(&plan)));
+        assert!((90..=130).contains(&to_add), "{shape}: {to_add} resources to add at 100:\n{}", stdout(&plan));
+    }
 }
