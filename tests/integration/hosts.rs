@@ -414,3 +414,48 @@ fn an_internet_gateway_moves_to_another_vpc_in_place() {
     assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
     assert!(run(&["destroy", "--auto-approve"]).status.success());
 }
+
+/// A rolling group of four with `max_surge = 2`, its instance type
+/// changed: the members are replaced two at a time. Counting the hosts as
+/// the relay sees RunInstances and TerminateInstances go by, the group
+/// never holds more than 4 + 2 and does reach it (batches of two, not one
+/// and not all four); it ends with four, and the plan after has nothing
+/// to do.
+#[test]
+fn a_rolling_group_replaces_its_members_two_at_a_time() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let group = |instance_type: &str| {
+        let text = format!(
+            "instance node {{\n  count  = 4\n  image  = \"ami-a4c7edb2\"\n  type   = \"{instance_type}\"\n  \
+             subnet = subnet.private\n\n  lifecycle {{\n    rolling_update {{\n      max_surge       = 2\n      \
+             max_unavailable = 0\n    }}\n  }}\n}}\n"
+        );
+        std::fs::write(dir.path().join("nodes.k8sinfra"), text).expect("nodes");
+    };
+    group("t2.nano");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+
+    group("t2.micro");
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    let shown = stdout(&plan);
+    assert!(shown.contains("instance.node[3] will be replaced, rolling 4 of 4"), "{shown}");
+    assert!(shown.contains("2 at a time"), "{shown}");
+    let proxy = crate::proxy::CountingProxy::start(&moto.endpoint);
+    let apply = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let (mut hosts, mut most) = (4_usize, 4_usize);
+    for request in proxy.requests() {
+        if request.contains("Action=RunInstances") {
+            hosts += 1;
+        } else if request.contains("Action=TerminateInstances") {
+            hosts -= request.matches("InstanceId.").count();
+        }
+        most = most.max(hosts);
+    }
+    assert_eq!(most, 6, "four members and two more at most, and two at a time: {:?}", proxy.counts());
+    assert_eq!(hosts, 4, "{:?}", proxy.counts());
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+}

@@ -156,3 +156,42 @@ fn refreshing_a_bucket_reads_the_settings_written() {
     assert_eq!(plan.status.code(), Some(2), "{}{}", stdout(&plan), stderr(&plan));
     assert!(stdout(&plan).contains("block_public_access"), "{}", stdout(&plan));
 }
+
+/// Every type bench/generate.py writes (14 of them, the shape of the
+/// 1,000-resource benchmark at a small size), refreshed for a no-change
+/// plan in the calls the benchmark claims: one per type, two for the zone
+/// (it and its tags), three for the bucket (its tags and the two settings
+/// that guard its data) — 17 in all, however many resources of each.
+#[test]
+fn a_no_change_plan_of_every_generated_type_takes_17_calls() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let generated = std::process::Command::new("python3")
+        .arg(crate::support::root().join("bench/generate.py"))
+        .arg("44")
+        .output()
+        .expect("python3 runs the generator");
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    std::fs::write(dir.path().join("main.k8sinfra"), &generated.stdout).expect("config");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+
+    let proxy = CountingProxy::start(&moto.endpoint);
+    let plan = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    let counts = proxy.counts();
+    let total: usize = counts.values().sum();
+    assert_eq!(total, 17, "{counts:?}");
+    for (operation, calls) in &counts {
+        assert!(*calls <= 2, "{operation} made {calls} times: {counts:?}");
+    }
+
+    // `--call-stats` counts the same calls the relay saw.
+    let stats = k8sinfra(&moto, dir.path(), &["plan", "--call-stats"]);
+    assert!(stats.status.success(), "{}", stderr(&stats));
+    let printed = stderr(&stats);
+    let total = printed
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("total")?.split_whitespace().next()?.parse::<usize>().ok());
+    assert_eq!(total, Some(17), "{printed}");
+}
