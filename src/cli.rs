@@ -78,6 +78,39 @@ pub struct LintArgs {
     pub deny_warnings: bool,
 }
 
+/// What a plan is asked beyond the configuration, on `plan` and `apply`
+/// (and `--target` on `destroy`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct RequestArgs {
+    /// Replace this resource although nothing changed (an instance, or
+    /// every instance of a resource; a rolling member in its group's
+    /// turn). Repeatable.
+    #[arg(long, value_name = "ADDRESS")]
+    pub replace: Vec<String>,
+
+    /// Plan only this resource (or module call) and what it depends on;
+    /// on `destroy`, it and what depends on it. Repeatable. For repairs,
+    /// not routine work: the rest waits for a plan without it.
+    #[arg(long, value_name = "ADDRESS")]
+    pub target: Vec<String>,
+
+    /// Change nothing in the cloud: show the drift refresh finds, and on
+    /// `apply` write it into the state.
+    #[arg(long)]
+    pub refresh_only: bool,
+}
+
+impl RequestArgs {
+    #[must_use]
+    pub fn to_request(&self) -> k8sinfra_engine::plan::Request {
+        k8sinfra_engine::plan::Request {
+            replace: self.replace.clone(),
+            targets: self.target.clone(),
+            refresh_only: self.refresh_only,
+        }
+    }
+}
+
 /// `--call-stats`, on the verbs that call AWS.
 #[derive(Debug, Clone, Copy, Default, Args)]
 pub struct StatsArgs {
@@ -179,6 +212,9 @@ pub struct PlanArgs {
     pub refresh: bool,
 
     #[command(flatten)]
+    pub request: RequestArgs,
+
+    #[command(flatten)]
     pub lint: LintArgs,
 
     #[command(flatten)]
@@ -204,6 +240,9 @@ pub struct ApplyArgs {
     /// Plan from the state as stored, without reading the cloud first.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
+
+    #[command(flatten)]
+    pub request: RequestArgs,
 
     #[command(flatten)]
     pub lint: LintArgs,

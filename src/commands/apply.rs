@@ -58,7 +58,12 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
             return false;
         }
     }
-    let (mut state, plan) = match session.runtime.block_on(session.plan(&stored, args.refresh, destroying)) {
+    // A saved plan is applied under the request it was made with.
+    let request = saved.map_or_else(|| args.request.to_request(), |p| p.request.clone());
+    if !session.check_request(&request, &stored, args.refresh, verb, out) {
+        return false;
+    }
+    let (mut state, plan) = match session.runtime.block_on(session.plan(&stored, args.refresh, destroying, &request)) {
         Ok(p) => p,
         Err(e) => {
             report(e, out);
@@ -91,8 +96,15 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
     }
     if !plan.has_changes() {
         // Refresh may still have learnt something (a resource gone, an
-        // interrupted create adopted): keep it.
-        if state.resources != stored.resources || state.pending != stored.pending {
+        // interrupted create adopted): keep it. With `--refresh-only` that
+        // is the point, and what is taken was shown: ask first.
+        let learnt = state.resources != stored.resources || state.pending != stored.pending;
+        let asked = plan.request.refresh_only && !plan.drift.is_empty();
+        if learnt && asked && saved.is_none() && !args.auto_approve && !confirm("apply", out) {
+            out.stderr("refresh cancelled; the state was not changed.\n");
+            return false;
+        }
+        if learnt {
             state.serial = stored.serial + 1;
             if let Err(e) = save(&state) {
                 out.stderr(&format!("the state could not be saved: {e}\n"));

@@ -18,7 +18,11 @@ pub fn run(args: &PlanArgs, out: &Output) -> u8 {
 
 fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
     let Some(state) = session.load_state(out) else { return 1 };
-    let planned = session.runtime.block_on(session.plan(&state, args.refresh, false));
+    let request = args.request.to_request();
+    if !session.check_request(&request, &state, args.refresh, "plan", out) {
+        return 1;
+    }
+    let planned = session.runtime.block_on(session.plan(&state, args.refresh, false, &request));
     let (_, mut plan) = match planned {
         Ok(p) => p,
         Err(e) => {

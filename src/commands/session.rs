@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8sinfra_engine::config::{Backend, Config};
-use k8sinfra_engine::plan::{drift, plan, Action, Plan};
+use k8sinfra_engine::plan::{address_matches, drift, plan_with, refresh_only, targeted, Action, Plan, Request};
 use k8sinfra_engine::provider::{ProviderError, Providers};
 use k8sinfra_engine::state::{Backend as StateBackend, LocalBackend, State};
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap};
@@ -38,6 +38,22 @@ pub enum SessionError {
         help("remove `prevent_destroy` from its lifecycle block first, if destroying it is really intended")
     )]
     PreventDestroy { address: String, action: &'static str },
+
+    #[error("`--{flag} {pattern}` names no resource of the configuration or the state")]
+    #[diagnostic(code(plan::no_such_address))]
+    NoSuchAddress {
+        flag: &'static str,
+        pattern: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("`--{0}` cannot be used with `{1}`")]
+    #[diagnostic(
+        code(plan::request),
+        help("`--refresh-only` needs refresh; `destroy` takes `--target`, not `--replace` or `--refresh-only`")
+    )]
+    Conflict(&'static str, &'static str),
 
     #[error("`{address}`: {message}")]
     #[diagnostic(code(plan::cloud))]
@@ -214,8 +230,58 @@ impl Session {
         Ok(())
     }
 
-    /// Refresh (unless told not to) and plan against the result.
-    pub async fn plan(&self, stored: &State, refresh: bool, destroying: bool) -> Result<(State, Plan), ProviderError> {
+    /// Whether `request` makes sense here: each `--replace` and `--target`
+    /// address names something in the configuration or the state (else an
+    /// error with the nearest address), `--refresh-only` has a refresh to
+    /// show, and `destroy` is asked only for targets. Reports and returns
+    /// false if not.
+    pub fn check_request(
+        &self,
+        request: &Request,
+        state: &State,
+        refresh: bool,
+        verb: &'static str,
+        out: &Output,
+    ) -> bool {
+        let mut ok = true;
+        let mut refuse = |error: SessionError| {
+            out.error(Diag::global(error));
+            ok = false;
+        };
+        if request.refresh_only && !refresh {
+            refuse(SessionError::Conflict("refresh-only", "--refresh=false"));
+        }
+        if verb == "destroy" && request.refresh_only {
+            refuse(SessionError::Conflict("refresh-only", "destroy"));
+        }
+        if verb == "destroy" && !request.replace.is_empty() {
+            refuse(SessionError::Conflict("replace", "destroy"));
+        }
+        let known: BTreeSet<String> =
+            self.config.resources.iter().map(|r| r.addr.to_string()).chain(state.resources.keys().cloned()).collect();
+        for (flag, patterns) in [("replace", &request.replace), ("target", &request.targets)] {
+            for pattern in patterns {
+                if known.iter().any(|address| address_matches(pattern, address)) {
+                    continue;
+                }
+                let help = k8sinfra_lang::suggest::help(pattern, known.iter().map(String::as_str))
+                    .unwrap_or_else(|| "`k8sinfra state list` and `k8sinfra graph` show the addresses".into());
+                refuse(SessionError::NoSuchAddress { flag, pattern: pattern.clone(), help });
+            }
+        }
+        ok
+    }
+
+    /// Refresh (unless told not to) and plan against the result, under
+    /// `request`: replacements asked for, then cut to its targets or to the
+    /// drift alone.
+    pub async fn plan(
+        &self,
+        stored: &State,
+        refresh: bool,
+        destroying: bool,
+        request: &Request,
+    ) -> Result<(State, Plan), ProviderError> {
         self.connect(stored).await?;
         let none = Config::default();
         let config = if destroying { &none } else { &self.config };
@@ -232,14 +298,17 @@ impl Session {
             None => false,
         } && state.resources == stored.resources;
         let mut planned = if destroying {
-            plan(&Config::default(), &state, &self.providers)
+            plan_with(&Config::default(), &state, &self.providers, request)
         } else {
-            self.plan_known(&state, current)
+            self.plan_known(&state, current, request)
         };
         if refresh {
             planned.drift = drift(stored, &state, &self.providers, config);
         }
-        Ok((state, planned))
+        if request.refresh_only {
+            planned = refresh_only(planned);
+        }
+        Ok((state, targeted(planned, destroying)))
     }
 
     /// The plan, with what the state knows of existing resources filled in:
@@ -247,7 +316,7 @@ impl Session {
     /// not as "known after apply". A resource the plan replaces gets new
     /// values, so it is left out and the configuration evaluated again
     /// (dependents then wait for it; see `apply::Refine`).
-    fn plan_known(&self, state: &State, current: bool) -> Plan {
+    fn plan_known(&self, state: &State, current: bool, request: &Request) -> Plan {
         let mut known = LeftOut { state, left_out: BTreeSet::new() };
         // Each round leaves out at least one more resource; three is plenty
         // for chains of replacements in practice.
@@ -264,7 +333,7 @@ impl Session {
                     None => break,
                 }
             };
-            let planned = plan(config, state, &self.providers);
+            let planned = plan_with(config, state, &self.providers, request);
             let replaced: Vec<String> = planned
                 .changes
                 .iter()
@@ -278,7 +347,7 @@ impl Session {
         }
         // With nothing filled in, the plan is never wrong, only less
         // precise: what the cloud chose shows as known after apply.
-        plan(&self.config, state, &self.providers)
+        plan_with(&self.config, state, &self.providers, request)
     }
 
     /// Ask each provider whether the cloud can carry out the plan (the images

@@ -13,6 +13,7 @@
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
 //! - `iam`: roles, inline policies, instance profiles and an instance's role;
 //! - `refresh`: one describe call per type, counted by a relay (`proxy`);
+//! - `requests`: `--replace`, `--target` and `--refresh-only` on moto;
 //! - `secrets`: sensitive values never printed, in any form;
 //! - `seed`: the seed chapter's whole infrastructure, state in S3;
 //! - `settle`: every example, stdlib module and benchmark shape, applied,
@@ -40,6 +41,7 @@ mod properties;
 mod proxy;
 mod refresh;
 mod repository;
+mod requests;
 mod secrets;
 mod seed;
 mod settle;

@@ -162,8 +162,7 @@ fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) ->
 fn run_interrupted(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize, ctrl_c: bool) -> Run {
     let memory = Arc::new(Memory::new(fail));
     let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
-    let plan =
-        Plan { changes, drift: Vec::new(), lineage: state.lineage.clone(), serial: state.serial, configuration: None };
+    let plan = Plan { changes, lineage: state.lineage.clone(), serial: state.serial, ..Plan::default() };
     let mut saved = Vec::new();
     let mut events = Vec::new();
     let interrupt = AtomicBool::new(false);
@@ -443,7 +442,7 @@ fn what_runs_long_is_reported_as_still_running() {
         },
     );
     let changes = vec![change("glacial", Action::Delete, &[]), change("quick", Action::Create, &[])];
-    let plan = Plan { changes, drift: Vec::new(), lineage: state.lineage.clone(), serial: 0, configuration: None };
+    let plan = Plan { changes, lineage: state.lineage.clone(), serial: 0, ..Plan::default() };
     let mut saved = Vec::new();
     let mut events = Vec::new();
     let interrupt = AtomicBool::new(false);

@@ -14,23 +14,34 @@ use crate::schema::{AttrKind, ResourceSchema};
 use crate::state::State;
 
 use super::values::{known_parts, resolve_except};
-use super::{Action, AttrChange, Change, Plan, RollingGroup};
+use super::{Action, AttrChange, Change, Plan, Request, RollingGroup};
 
 #[must_use]
 pub fn plan(config: &Config, state: &State, providers: &Providers) -> Plan {
+    plan_with(config, state, providers, &Request::default())
+}
+
+/// The plan under a request: `--replace` addresses are replaced although
+/// unchanged (a rolling member in its group's turn), and the request is
+/// kept with the plan. Targets and refresh-only are cuts made afterwards
+/// (`targeted`, `refresh_only`), once drift is known.
+#[must_use]
+pub fn plan_with(config: &Config, state: &State, providers: &Providers, request: &Request) -> Plan {
     // A reference to a resource being replaced is unknown (the new one's
     // id), which may make its dependents replaced too: plan again until
     // the set of replacements stops growing.
     let mut replaced = BTreeSet::new();
     loop {
-        let changes = changes(config, state, providers, &replaced);
+        let changes = changes(config, state, providers, &replaced, request);
         let more: BTreeSet<String> = changes
             .iter()
             .filter(|c| c.action == Action::Replace && !replaced.contains(&c.address) && new_id(c, providers))
             .map(|c| c.address.clone())
             .collect();
         if more.is_empty() {
-            return finish(changes, state, providers);
+            let mut plan = finish(changes, state, providers);
+            plan.request = request.clone();
+            return plan;
         }
         replaced.extend(more);
     }
@@ -47,7 +58,13 @@ fn new_id(change: &Change, providers: &Providers) -> bool {
 }
 
 /// The changes to the configured resources.
-fn changes(config: &Config, state: &State, providers: &Providers, replaced: &BTreeSet<String>) -> Vec<Change> {
+fn changes(
+    config: &Config,
+    state: &State,
+    providers: &Providers,
+    replaced: &BTreeSet<String>,
+    request: &Request,
+) -> Vec<Change> {
     let mut changes = Vec::new();
     for r in &config.resources {
         let address = r.addr.to_string();
@@ -105,6 +122,7 @@ fn changes(config: &Config, state: &State, providers: &Providers, replaced: &BTr
         let rolling = r.lifecycle.rolling;
         let action = match prior {
             None => Action::Create,
+            Some(_) if request.replaces(&address) => Action::Replace,
             Some(_) if attrs.is_empty() => Action::NoOp,
             // The members of a rolling group are never changed in place.
             Some(_) if forces_new || rolling.is_some() => Action::Replace,
@@ -182,7 +200,7 @@ fn finish(mut changes: Vec<Change>, state: &State, providers: &Providers) -> Pla
     }
     changes.extend(deletes);
     changes.sort_by(|a, b| a.address.cmp(&b.address));
-    Plan { changes, drift: Vec::new(), lineage: state.lineage.clone(), serial: state.serial, configuration: None }
+    Plan { changes, lineage: state.lineage.clone(), serial: state.serial, ..Plan::default() }
 }
 
 /// What the planner compares and a create or update sends: the attributes

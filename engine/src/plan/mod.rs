@@ -5,6 +5,7 @@
 
 mod diff;
 mod drift;
+mod request;
 mod saved;
 mod values;
 
@@ -15,8 +16,9 @@ use k8sinfra_lang::Value;
 use crate::config::Rolling;
 use serde::{Deserialize, Serialize};
 
-pub use diff::{configured, plan};
+pub use diff::{configured, plan, plan_with};
 pub use drift::{drift, Drift};
+pub use request::{matches as address_matches, refresh_only, targeted, Request};
 pub use saved::{SavedPlanError, FORMAT_VERSION};
 pub use values::resolve;
 
@@ -161,6 +163,10 @@ pub struct Plan {
     /// Where the configuration is, for `apply FILE` (set when saved).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<String>,
+    /// What the user asked beyond the configuration (`--replace`,
+    /// `--target`, `--refresh-only`).
+    #[serde(default)]
+    pub request: Request,
 }
 
 /// How many of each action a plan holds.
@@ -180,8 +186,10 @@ impl Change {
         if self.action != Action::Replace {
             return String::new();
         }
+        let asked = if plan.request.replaces(&self.address) { ", as requested" } else { "" };
         let Some(rolling) = &self.rolling else {
-            return if self.create_before_destroy { ", the new one created first".into() } else { String::new() };
+            let order = if self.create_before_destroy { ", the new one created first" } else { "" };
+            return format!("{asked}{order}");
         };
         let mut members: Vec<&str> = plan
             .changes
@@ -197,7 +205,7 @@ impl Change {
         } else {
             format!("at most {max_unavailable} down at a time")
         };
-        format!(", rolling {turn} of {} ({how})", members.len())
+        format!("{asked}, rolling {turn} of {} ({how})", members.len())
     }
 }
 

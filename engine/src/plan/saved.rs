@@ -9,7 +9,7 @@ use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{Action, Change, Counts, Drift, Plan};
+use super::{Action, Change, Counts, Drift, Plan, Request};
 
 /// The version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -36,6 +36,8 @@ struct Written<'p> {
     summary: Counts,
     changes: Vec<&'p Change>,
     drift: &'p [Drift],
+    #[serde(skip_serializing_if = "Request::is_empty")]
+    request: &'p Request,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +50,8 @@ struct Read {
     changes: Vec<Change>,
     #[serde(default)]
     drift: Vec<Drift>,
+    #[serde(default)]
+    request: Request,
 }
 
 impl Plan {
@@ -64,6 +68,7 @@ impl Plan {
             summary: self.counts(),
             changes: self.changes.iter().filter(|c| c.action != Action::NoOp).collect(),
             drift: &self.drift,
+            request: &self.request,
         };
         let mut text = serde_json::to_string_pretty(&written).unwrap_or_default();
         text.push('\n');
@@ -86,6 +91,7 @@ impl Plan {
             lineage: read.lineage,
             serial: read.serial,
             configuration: read.configuration,
+            request: read.request,
         })
     }
 }

@@ -51,7 +51,13 @@ fn head(plan: &Plan) -> String {
         "### k8sinfra plan: {} to add, {} to change, {} to replace, {} to destroy\n\n",
         c.add, c.change, c.replace, c.destroy
     );
-    if !plan.has_changes() {
+    if let Some(warning) = super::text::targeted_warning(plan) {
+        let _ = write!(out, "> [!WARNING]\n> {}", warning.trim_end().replace('\n', "\n> "));
+        out.push_str("\n\n");
+    }
+    if plan.request.refresh_only {
+        out.push_str("Refresh only: nothing in the cloud changes; applying takes the drift below into the state.\n\n");
+    } else if !plan.has_changes() {
         out.push_str("No changes. The infrastructure matches the configuration.\n\n");
     }
     let risky: Vec<_> = plan.changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace)).collect();

@@ -107,5 +107,6 @@ pub fn plan() -> Plan {
         lineage: "18eb6bd8ec5fd292-4cac".into(),
         serial: 3,
         configuration: None,
+        request: crate::plan::Request::default(),
     }
 }

@@ -35,6 +35,18 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
         }
         out.push('\n');
     }
+    if plan.request.refresh_only {
+        out.push_str(if plan.drift.is_empty() {
+            "No changes. The state matches what exists.\n"
+        } else {
+            "Refresh only: nothing in the cloud changes. Applying this plan makes the state take what refresh \
+             found above.\n"
+        });
+        return out;
+    }
+    if let Some(warning) = targeted_warning(plan) {
+        out.push_str(&warning);
+    }
     if !plan.has_changes() {
         out.push_str("No changes. The infrastructure matches the configuration.\n");
         return out;
@@ -53,6 +65,22 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
     }
     let _ = writeln!(out, "\n{}", summary(plan));
     out
+}
+
+/// For a plan cut to `--target`: what was planned, and that the rest was
+/// left out (a later full plan shows it).
+#[must_use]
+pub fn targeted_warning(plan: &Plan) -> Option<String> {
+    let targets = &plan.request.targets;
+    if targets.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Warning: targeted plan: only {} and what {} on; the rest of the configuration was left out, and \
+         any change it needs waits for a plan without --target.\n\n",
+        targets.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "),
+        if targets.len() == 1 { "it depends" } else { "they depend" },
+    ))
 }
 
 /// One resource of the state, as `k8sinfra state show` prints it: the
