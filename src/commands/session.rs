@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8sinfra_engine::config::{Backend, Config};
-use k8sinfra_engine::plan::{address_matches, drift, plan_with, refresh_only, targeted, Action, Plan, Request};
+use k8sinfra_engine::plan::{
+    address_matches, carry_out, drift, plan_with, refresh_only, targeted, Action, Plan, Refactored, Request,
+};
 use k8sinfra_engine::provider::{ProviderError, Providers};
 use k8sinfra_engine::state::{Backend as StateBackend, LocalBackend, State};
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap};
@@ -283,6 +285,17 @@ impl Session {
         request: &Request,
     ) -> Result<(State, Plan), ProviderError> {
         self.connect(stored).await?;
+        // `moved` and `removed` first: refresh then reads each resource at
+        // its new address, and drift compares like with like.
+        let moved_state;
+        let (stored, refactored) = if destroying || self.config.refactors.is_empty() {
+            (stored, Refactored::default())
+        } else {
+            let mut state = stored.clone();
+            let refactored = carry_out(&mut state, &self.config.refactors);
+            moved_state = state;
+            (&moved_state, refactored)
+        };
         let none = Config::default();
         let config = if destroying { &none } else { &self.config };
         let state = if refresh {
@@ -296,7 +309,8 @@ impl Session {
             Some(EvaluatedAgainst::State(lineage, serial)) => *lineage == stored.lineage && *serial == stored.serial,
             Some(EvaluatedAgainst::Nothing) => stored.resources.is_empty() && stored.pending.is_empty(),
             None => false,
-        } && state.resources == stored.resources;
+        } && state.resources == stored.resources
+            && refactored.is_empty();
         let mut planned = if destroying {
             plan_with(&Config::default(), &state, &self.providers, request)
         } else {
@@ -305,6 +319,7 @@ impl Session {
         if refresh {
             planned.drift = drift(stored, &state, &self.providers, config);
         }
+        planned.refactored = refactored;
         if request.refresh_only {
             planned = refresh_only(planned);
         }

@@ -115,3 +115,68 @@ fn replace_target_and_refresh_only_do_what_they_ask_and_nothing_more() {
     let destroy = run(&["destroy", "--auto-approve"]);
     assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
 }
+
+/// `moved` renames without destroying: the plan says where each resource
+/// went and changes nothing in the cloud, the apply writes the state, and
+/// the block then does nothing. `removed` forgets a resource: out of the
+/// state, still in the cloud.
+#[test]
+fn moved_and_removed_blocks_change_the_state_and_not_the_cloud() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let run = |args: &[&str]| k8sinfra(&moto, dir.path(), args);
+    let apply = run(&["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let subnet = id(&state(dir.path()), "subnet.private");
+    let table = id(&state(dir.path()), "route_table.private");
+
+    edit(dir.path(), "subnet private {", "subnet inner {");
+    edit(dir.path(), "subnets = [subnet.private]", "subnets = [subnet.inner]");
+    let path = dir.path().join("main.k8sinfra");
+    let mut text = std::fs::read_to_string(&path).expect("config");
+    text.push_str("\nmoved {\n  from = subnet.private\n  to   = subnet.inner\n}\n");
+    std::fs::write(&path, text).expect("write");
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    let shown = stdout(&plan);
+    assert_eq!(plan.status.code(), Some(2), "a move is a change to apply: {shown}{}", stderr(&plan));
+    assert!(shown.contains("# subnet.private has moved to subnet.inner"), "{shown}");
+    assert!(
+        shown.contains("Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy. State only: 1 moved, 0 forgotten."),
+        "{shown}"
+    );
+
+    let proxy = crate::proxy::CountingProxy::start(&moto.endpoint);
+    let apply = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let changing: Vec<String> = proxy
+        .counts()
+        .into_keys()
+        .filter(|op| {
+            ["Create", "Delete", "Modify", "Associate", "Disassociate"].iter().any(|verb| op.starts_with(verb))
+        })
+        .collect();
+    assert!(changing.is_empty(), "the cloud untouched: {changing:?}");
+    let after = state(dir.path());
+    assert_eq!(id(&after, "subnet.inner"), subnet, "the same subnet, at its new address");
+    assert!(after["resources"].get("subnet.private").is_none(), "{after}");
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "settled; the block now does nothing: {}", stdout(&plan));
+
+    // removed: the private route table leaves the configuration and the
+    // state, and stays in the cloud.
+    let text = std::fs::read_to_string(&path).expect("config");
+    let start = text.find("route_table private {").expect("the table");
+    let end = start + text[start..].find("\n}\n").expect("its end") + 3;
+    let text = format!("{}{}\nremoved {{\n  from = route_table.private\n}}\n", &text[..start], &text[end..]);
+    std::fs::write(&path, text).expect("write");
+    let plan = run(&["plan"]);
+    let shown = stdout(&plan);
+    assert!(shown.contains("# route_table.private will be forgotten"), "{shown}");
+    assert!(!shown.contains("will be destroyed"), "{shown}");
+    let apply = run(&["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert!(state(dir.path())["resources"].get("route_table.private").is_none());
+    let rt = runtime();
+    let found = rt.block_on(moto.ec2().describe_route_tables().route_table_ids(&table).send()).expect("tables");
+    assert_eq!(found.route_tables().len(), 1, "still in the cloud");
+}

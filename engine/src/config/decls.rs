@@ -45,6 +45,9 @@ pub struct Decls<'a> {
     pub modules: BTreeMap<String, ModuleCall<'a>>,
     pub providers: Vec<(&'a Ident, &'a Block)>,
     pub backends: Vec<(&'a Ident, &'a Block)>,
+    /// `moved { … }` and `removed { … }` blocks (see `refactor`).
+    pub moved: Vec<(&'a Ident, &'a Block)>,
+    pub removed: Vec<(&'a Ident, &'a Block)>,
 }
 
 impl<'a> Decls<'a> {
@@ -109,6 +112,8 @@ impl<'a> Decls<'a> {
                         d.modules.insert(name.name.clone(), ModuleCall { name, body });
                     }
                 }
+                ItemKind::Provider { name, body } if name.name == "moved" => d.moved.push((name, body)),
+                ItemKind::Provider { name, body } if name.name == "removed" => d.removed.push((name, body)),
                 ItemKind::Provider { name, body } => {
                     if !dup("provider block", name.name.clone(), name, diags) {
                         d.providers.push((name, body));

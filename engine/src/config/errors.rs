@@ -212,6 +212,17 @@ pub enum CheckError {
     },
 
     #[error("{message}")]
+    #[diagnostic(code(check::invalid_refactor))]
+    InvalidRefactor {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{message}")]
     #[diagnostic(code(check::invalid_meta))]
     InvalidMeta {
         message: String,
@@ -237,7 +248,6 @@ pub enum CheckError {
 pub fn terraform_block(name: &str) -> Option<&'static str> {
     Some(match name {
         "locals" => "named values are `let NAME = EXPR`, one per line at the top level",
-        "moved" => "there is no `moved` block yet: after renaming, move the state with `k8sinfra state mv OLD NEW`",
         "terraform" => {
             "the state's place is a top-level `backend s3 { bucket = \"…\", key = \"…\" }` (none: a local file)"
         }

@@ -104,6 +104,7 @@ pub fn evaluate(
     walk.root_settings(diags);
     walk.config.reindex();
     walk.link_resources(&order);
+    walk.refactors(diags);
     walk.config
 }
 
@@ -740,6 +741,33 @@ impl<'a> Walk<'a, '_> {
             }
         }
         self.config.providers = providers;
+    }
+
+    /// The root module's `moved` and `removed` blocks, checked against the
+    /// configuration; in another module they are an error (moves are
+    /// written where the addresses are whole: the root).
+    fn refactors(&mut self, diags: &mut Diagnostics) {
+        for (path, info) in &self.modules {
+            if path.is_empty() {
+                continue;
+            }
+            for (ident, _) in info.decls.moved.iter().chain(&info.decls.removed) {
+                diags.push(Diag::new(
+                    ident.span.file,
+                    CheckError::InvalidRefactor {
+                        message: format!("`{}` blocks belong in the root module", ident.name),
+                        span: ident.span.into(),
+                        label: "in a called module".into(),
+                        help: Some(
+                            "write it in the root module, with the module's address: `module.NAME.vpc.main`".into(),
+                        ),
+                    },
+                ));
+            }
+        }
+        let Some(root) = self.modules.get(&Vec::new()) else { return };
+        let refactors = super::refactor::collect(&root.decls.moved, &root.decls.removed, &self.config, diags);
+        self.config.refactors = refactors;
     }
 
     /// Dependencies between resource instances: a resource depends on every

@@ -18,6 +18,7 @@ mod errors;
 mod evaluate;
 mod expansion;
 mod loader;
+mod refactor;
 mod refs;
 mod resources;
 mod scope;
@@ -31,6 +32,7 @@ use k8sinfra_lang::{Diagnostics, SourceMap, Span, Value};
 pub use backend::Backend;
 pub use errors::CheckError;
 pub use loader::{Embedded, EXTENSION};
+pub use refactor::Refactor;
 
 use crate::addr::ResourceAddr;
 use crate::graph::Dag;
@@ -173,6 +175,8 @@ pub struct Config {
     pub outputs: BTreeMap<String, OutputValue>,
     pub providers: BTreeMap<String, ProviderSettings>,
     pub backend: Backend,
+    /// The root module's `moved` and `removed` blocks, checked.
+    pub refactors: Vec<Refactor>,
 }
 
 impl Config {

@@ -5,6 +5,7 @@
 
 mod diff;
 mod drift;
+mod refactor;
 mod request;
 mod saved;
 mod values;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{configured, plan, plan_with};
 pub use drift::{drift, Drift};
+pub use refactor::{carry_out, Refactored};
 pub use request::{matches as address_matches, refresh_only, targeted, Request};
 pub use saved::{SavedPlanError, FORMAT_VERSION};
 pub use values::resolve;
@@ -167,6 +169,10 @@ pub struct Plan {
     /// `--target`, `--refresh-only`).
     #[serde(default)]
     pub request: Request,
+    /// What the configuration's `moved` and `removed` blocks did to the
+    /// state before planning; applying the plan writes it.
+    #[serde(default)]
+    pub refactored: Refactored,
 }
 
 /// How many of each action a plan holds.
@@ -246,7 +252,7 @@ impl Plan {
 
     #[must_use]
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes.iter().any(|c| c.action != Action::NoOp) || !self.refactored.is_empty()
     }
 
     /// Whether `other` would do exactly what this plan does: the same
@@ -260,7 +266,7 @@ impl Plan {
                 .map(|c| (c.address.clone(), c.action, c.attrs.clone()))
                 .collect()
         };
-        acting(self) == acting(other)
+        acting(self) == acting(other) && self.refactored == other.refactored
     }
 }
 

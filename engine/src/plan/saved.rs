@@ -9,7 +9,7 @@ use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{Action, Change, Counts, Drift, Plan, Request};
+use super::{Action, Change, Counts, Drift, Plan, Refactored, Request};
 
 /// The version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -38,6 +38,8 @@ struct Written<'p> {
     drift: &'p [Drift],
     #[serde(skip_serializing_if = "Request::is_empty")]
     request: &'p Request,
+    #[serde(skip_serializing_if = "Refactored::is_empty")]
+    refactored: &'p Refactored,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +54,8 @@ struct Read {
     drift: Vec<Drift>,
     #[serde(default)]
     request: Request,
+    #[serde(default)]
+    refactored: Refactored,
 }
 
 impl Plan {
@@ -69,6 +73,7 @@ impl Plan {
             changes: self.changes.iter().filter(|c| c.action != Action::NoOp).collect(),
             drift: &self.drift,
             request: &self.request,
+            refactored: &self.refactored,
         };
         let mut text = serde_json::to_string_pretty(&written).unwrap_or_default();
         text.push('\n');
@@ -92,6 +97,7 @@ impl Plan {
             serial: read.serial,
             configuration: read.configuration,
             request: read.request,
+            refactored: read.refactored,
         })
     }
 }

@@ -108,5 +108,6 @@ pub fn plan() -> Plan {
         serial: 3,
         configuration: None,
         request: crate::plan::Request::default(),
+        refactored: crate::plan::Refactored::default(),
     }
 }

@@ -11,7 +11,16 @@ use crate::plan::{Action, AttrChange, Plan};
 #[must_use]
 pub fn summary(plan: &Plan) -> String {
     let c = plan.counts();
-    format!("Plan: {} to add, {} to change, {} to replace, {} to destroy.", c.add, c.change, c.replace, c.destroy)
+    let refactored = &plan.refactored;
+    let state_only = if refactored.is_empty() {
+        String::new()
+    } else {
+        format!(" State only: {} moved, {} forgotten.", refactored.moved.len(), refactored.removed.len())
+    };
+    format!(
+        "Plan: {} to add, {} to change, {} to replace, {} to destroy.{state_only}",
+        c.add, c.change, c.replace, c.destroy
+    )
 }
 
 /// The whole plan as text; `color` adds ANSI colours to the symbols.
@@ -47,11 +56,23 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
     if let Some(warning) = targeted_warning(plan) {
         out.push_str(&warning);
     }
+    if !plan.refactored.is_empty() {
+        out.push_str("The configuration's `moved` and `removed` blocks change only the state:\n");
+        for (from, to) in &plan.refactored.moved {
+            let _ = writeln!(out, "\n  # {from} has moved to {to}");
+        }
+        for address in &plan.refactored.removed {
+            let _ = writeln!(out, "\n  # {address} will be forgotten: it leaves the state and stays in the cloud");
+        }
+        out.push('\n');
+    }
     if !plan.has_changes() {
         out.push_str("No changes. The infrastructure matches the configuration.\n");
         return out;
     }
-    out.push_str("k8sinfra will perform these actions:\n");
+    if plan.changes.iter().any(|c| c.action != Action::NoOp) {
+        out.push_str("k8sinfra will perform these actions:\n");
+    }
     for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         let paint = |s: &str| paint(s, change.action, color);
         let note = change.replacement_note(plan);
