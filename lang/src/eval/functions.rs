@@ -31,9 +31,11 @@ pub static FUNCTIONS: &[&str] = &[
     "abs",
     "base64decode",
     "base64encode",
+    "can",
     "cidrhost",
     "cidrnetmask",
     "cidrsubnet",
+    "cidrsubnets",
     "coalesce",
     "concat",
     "contains",
@@ -43,6 +45,7 @@ pub static FUNCTIONS: &[&str] = &[
     "flatten",
     "format",
     "join",
+    "jsondecode",
     "jsonencode",
     "keys",
     "length",
@@ -52,12 +55,17 @@ pub static FUNCTIONS: &[&str] = &[
     "merge",
     "min",
     "range",
+    "regex",
     "replace",
+    "sha256",
+    "sort",
     "split",
     "templatefile",
     "tonumber",
+    "toset",
     "tostring",
     "trimspace",
+    "try",
     "upper",
     "values",
     "zipmap",
@@ -73,6 +81,33 @@ static TABLE: std::sync::LazyLock<Vec<Function>> = std::sync::LazyLock::new(|| {
         Function { name: "cidrhost", min: 2, max: 2, returns: Type::Ip, deep_known: true, run: cidrhost },
         Function { name: "cidrnetmask", min: 1, max: 1, returns: Type::String, deep_known: true, run: cidrnetmask },
         Function { name: "cidrsubnet", min: 3, max: 3, returns: Type::Cidr, deep_known: true, run: cidrsubnet },
+        Function {
+            name: "cidrsubnets",
+            min: 1,
+            max: ANY,
+            returns: Type::List(Box::new(Type::Cidr)),
+            deep_known: true,
+            run: cidrsubnets,
+        },
+        Function { name: "jsondecode", min: 1, max: 1, returns: Type::Any, deep_known: true, run: jsondecode },
+        Function { name: "regex", min: 2, max: 2, returns: Type::Any, deep_known: true, run: regex },
+        Function { name: "sha256", min: 1, max: 1, returns: Type::String, deep_known: true, run: sha256 },
+        Function {
+            name: "sort",
+            min: 1,
+            max: 1,
+            returns: Type::List(Box::new(Type::String)),
+            deep_known: true,
+            run: sort,
+        },
+        Function {
+            name: "toset",
+            min: 1,
+            max: 1,
+            returns: Type::List(Box::new(Type::Any)),
+            deep_known: true,
+            run: toset,
+        },
         Function { name: "coalesce", min: 1, max: ANY, returns: Type::Any, deep_known: false, run: coalesce },
         Function {
             name: "concat",
@@ -231,6 +266,11 @@ impl Call<'_> {
 }
 
 pub fn call(name: &Ident, arg_exprs: &[Expr], span: Span, scope: &dyn Scope) -> Result<Value, EvalError> {
+    match name.name.as_str() {
+        "try" => return try_each(arg_exprs, span, scope),
+        "can" => return can(arg_exprs, span, scope),
+        _ => {}
+    }
     let Some(f) = TABLE.iter().find(|f| f.name == name.name) else {
         return Err(EvalError::UnknownFunction {
             name: name.name.clone(),
@@ -281,6 +321,47 @@ pub fn call(name: &Ident, arg_exprs: &[Expr], span: Span, scope: &dyn Scope) -> 
     })
 }
 
+/// `try(a, b, …)`: the first argument that evaluates without an error
+/// (a missing key, an index out of range, a function refusing its
+/// argument), evaluated in turn; the last one's error if none does. A name
+/// that means nothing is reported before evaluation, whatever `try`.
+fn try_each(arg_exprs: &[Expr], span: Span, scope: &dyn Scope) -> Result<Value, EvalError> {
+    if arg_exprs.is_empty() {
+        return Err(EvalError::Arity {
+            name: "try".into(),
+            expected: "at least 1 argument".into(),
+            found: 0,
+            span: span.into(),
+        });
+    }
+    let mut last = None;
+    for e in arg_exprs {
+        match eval(e, scope) {
+            Ok(v) => return Ok(v),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.expect("at least one argument"))
+}
+
+/// `can(expr)`: whether `expr` evaluates without an error (unknown while
+/// it is unknown).
+fn can(arg_exprs: &[Expr], span: Span, scope: &dyn Scope) -> Result<Value, EvalError> {
+    let [e] = arg_exprs else {
+        return Err(EvalError::Arity {
+            name: "can".into(),
+            expected: "1 argument".into(),
+            found: arg_exprs.len(),
+            span: span.into(),
+        });
+    };
+    Ok(match eval(e, scope) {
+        Ok(v) if !v.is_known() => Value::Unknown(Type::Bool),
+        Ok(_) => Value::Bool(true),
+        Err(_) => Value::Bool(false),
+    })
+}
+
 fn cidrsubnet(c: &Call<'_>) -> Result<Value, String> {
     let prefix = c.cidr(0)?;
     let newbits = c.whole(1)?;
@@ -291,6 +372,34 @@ fn cidrsubnet(c: &Call<'_>) -> Result<Value, String> {
         return Err(format!("newbits {newbits} is more than 32"));
     }
     cidr::subnet(prefix, newbits, netnum).map(|n| Value::Cidr(IpNet::V4(n)))
+}
+
+/// `cidrsubnets(prefix, newbits…)`: consecutive subnets of `prefix`, each
+/// `newbits` longer, each at the next free address aligned to its size —
+/// Terraform's allocation, so plans of CIDRs moved from it match.
+fn cidrsubnets(c: &Call<'_>) -> Result<Value, String> {
+    let prefix = c.cidr(0)?;
+    let base = u64::from(u32::from(prefix.network()));
+    let end = base + (1u64 << (32 - u32::from(prefix.prefix_len())));
+    let mut next = base;
+    let mut out = Vec::new();
+    for i in 1..c.args.len() {
+        let newbits = u32::try_from(c.whole(i)?).map_err(|_| "newbits must be 0 or more".to_string())?;
+        let len = u32::from(prefix.prefix_len()) + newbits;
+        if newbits == 0 || len > 32 {
+            return Err(format!("newbits {newbits} must make a prefix from /{} to /32", prefix.prefix_len() + 1));
+        }
+        let size = 1u64 << (32 - len);
+        let start = next.div_ceil(size) * size;
+        if start + size > end {
+            return Err(format!("not enough room in {prefix} for a /{len} after {}", out.len()));
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let network = Ipv4Net::new(std::net::Ipv4Addr::from(start as u32), len as u8).map_err(|e| e.to_string())?;
+        out.push(Value::Cidr(IpNet::V4(network)));
+        next = start + size;
+    }
+    Ok(Value::List(out))
 }
 
 fn cidrhost(c: &Call<'_>) -> Result<Value, String> {
@@ -503,6 +612,72 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         // Whoever shows the JSON knows where the secrets were.
         Value::Sensitive(inner) => to_json(inner),
     }
+}
+
+fn jsondecode(c: &Call<'_>) -> Result<Value, String> {
+    let json: serde_json::Value = serde_json::from_str(&c.string(0)?).map_err(|e| format!("not JSON: {e}"))?;
+    Ok(from_json(&json))
+}
+
+/// JSON as a value: objects become maps, arrays lists.
+fn from_json(json: &serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match json {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(*b),
+        J::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+        J::String(s) => Value::String(s.clone()),
+        J::Array(items) => Value::List(items.iter().map(from_json).collect()),
+        J::Object(map) => Value::Map(map.iter().map(|(k, v)| (k.clone(), from_json(v))).collect()),
+    }
+}
+
+/// `regex(pattern, s)`: the first match of `pattern` in `s`: the matched
+/// text when the pattern has no groups, the groups as a list, or as a map
+/// when they are named. No match is an error (`can(regex(…))` tests).
+fn regex(c: &Call<'_>) -> Result<Value, String> {
+    let pattern = c.string(0)?;
+    let re = regex::Regex::new(&pattern).map_err(|e| format!("not a pattern: {e}"))?;
+    let text = c.string(1)?;
+    c.blame.set(Some(1));
+    let found = re.captures(&text).ok_or_else(|| format!("no match for `{pattern}`"))?;
+    let text_of = |m: Option<regex::Match<'_>>| m.map_or(Value::Null, |m| Value::String(m.as_str().into()));
+    if re.captures_len() == 1 {
+        return Ok(text_of(found.get(0)));
+    }
+    let names: Vec<&str> = re.capture_names().flatten().collect();
+    if names.is_empty() {
+        return Ok(Value::List((1..re.captures_len()).map(|i| text_of(found.get(i))).collect()));
+    }
+    Ok(Value::Map(names.into_iter().map(|n| (n.to_string(), text_of(found.name(n)))).collect()))
+}
+
+/// `sha256(s)`: the SHA-256 digest of the text, in lower-case hex.
+fn sha256(c: &Call<'_>) -> Result<Value, String> {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(c.string(0)?.as_bytes());
+    Ok(Value::String(digest.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+/// `sort(list)`: the elements' text, sorted (strings, numbers as text).
+fn sort(c: &Call<'_>) -> Result<Value, String> {
+    let mut texts = c.list(0)?.iter().map(|v| v.to_template_text().map_err(|m| m.0)).collect::<Result<Vec<_>, _>>()?;
+    texts.sort();
+    Ok(Value::List(texts.into_iter().map(Value::String).collect()))
+}
+
+/// `toset(list)`: the distinct elements, sorted: there is no set type, so
+/// a set is a list in a fixed order, and `for_each = toset([…])` works as
+/// in Terraform.
+fn toset(c: &Call<'_>) -> Result<Value, String> {
+    let mut out: Vec<Value> = Vec::new();
+    for v in c.list(0)? {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    out.sort_by_key(|v| v.to_template_text().unwrap_or_else(|_| v.to_string()));
+    Ok(Value::List(out))
 }
 
 fn keys(c: &Call<'_>) -> Result<Value, String> {

@@ -37,6 +37,34 @@ fn precedence_table() {
     assert_eq!(value_of("{ a = { b = 5 } }.a.b * 2"), Value::Number(10.0));
 }
 
+/// The functions added for day-two configurations (issue 14), each with
+/// the result Terraform gives for the same call.
+#[test]
+fn day_two_functions() {
+    assert_eq!(value_of(r#"toset(["b", "a", "b"])"#).to_string(), r#"["a", "b"]"#);
+    assert_eq!(value_of(r#"sort(["b", "c", "a"])"#).to_string(), r#"["a", "b", "c"]"#);
+    assert_eq!(value_of(r#"jsondecode("{\"a\": [1, true, null]}")"#).to_string(), "{ a = [1, true, null] }");
+    assert_eq!(
+        value_of("cidrsubnets(10.1.0.0/16, 4, 4, 8, 4)").to_string(),
+        "[10.1.0.0/20, 10.1.16.0/20, 10.1.32.0/24, 10.1.48.0/20]"
+    );
+    assert_eq!(
+        value_of(r#"sha256("hello")"#),
+        Value::String("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into())
+    );
+    assert_eq!(value_of(r#"regex("[a-z]+", "123abc456")"#), Value::String("abc".into()));
+    assert_eq!(value_of(r#"regex("(\\d+)-(\\d+)", "port 80-443")"#).to_string(), r#"["80", "443"]"#);
+    assert_eq!(
+        value_of(r#"regex("(?P<major>\\d+)\\.(?P<minor>\\d+)", "v1.31")"#).to_string(),
+        r#"{ major = "1", minor = "31" }"#
+    );
+    assert_eq!(value_of(r#"try({ a = 1 }.b, "fallback")"#), Value::String("fallback".into()));
+    assert_eq!(value_of(r#"try({ a = 1 }.a, "fallback")"#), Value::Number(1.0));
+    assert_eq!(value_of(r#"can(regex("^ami-", "ami-123"))"#), Value::Bool(true));
+    assert_eq!(value_of(r#"can(regex("^ami-", "vpc-123"))"#), Value::Bool(false));
+    assert_eq!(value_of("can([1, 2][5])"), Value::Bool(false));
+}
+
 #[test]
 fn literals_and_templates() {
     assert_eq!(value_of("10.0.0.0/16").to_string(), "10.0.0.0/16");
@@ -179,6 +207,34 @@ proptest! {
             }
         }
         prop_assert!(check(value));
+    }
+
+    /// `cidrsubnets` gives blocks of the sizes asked, in order, each
+    /// aligned to its size, inside the prefix, none overlapping; or an
+    /// error when they do not fit, never a wrong answer.
+    #[test]
+    fn cidrsubnets_are_aligned_disjoint_and_inside(len in 8u8..28, newbits in proptest::collection::vec(1u8..6, 1..8)) {
+        let args: Vec<String> = newbits.iter().map(ToString::to_string).collect();
+        let src = format!("cidrsubnets(10.0.0.0/{len}, {})", args.join(", "));
+        let file = parse_str(FileId(0), &format!("let x = {src}")).expect("parses");
+        let ItemKind::Let { value, .. } = &file.items[0].kind else { panic!("not a let") };
+        let Ok(Value::List(nets)) = eval(value, &EmptyScope) else {
+            // Only when they cannot fit: the sizes alone overflow, or with alignment.
+            return Ok(());
+        };
+        let prefix: ipnet::Ipv4Net = format!("10.0.0.0/{len}").parse().expect("prefix");
+        let mut previous_end = 0u64;
+        prop_assert_eq!(nets.len(), newbits.len());
+        for (net, bits) in nets.iter().zip(&newbits) {
+            let Value::Cidr(ipnet::IpNet::V4(net)) = net else { panic!("not a cidr: {net}") };
+            prop_assert_eq!(net.prefix_len(), len + bits);
+            prop_assert!(prefix.contains(net), "{} outside {}", net, prefix);
+            let start = u64::from(u32::from(net.network()));
+            let size = 1u64 << (32 - u32::from(net.prefix_len()));
+            prop_assert_eq!(start % size, 0, "{} not aligned", net);
+            prop_assert!(start >= previous_end, "{} overlaps the one before", net);
+            previous_end = start + size;
+        }
     }
 
     #[test]
