@@ -182,6 +182,14 @@ pub trait Provider: Send + Sync {
     /// its create call), if one exists: how an interrupted create is adopted.
     fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>>;
 
+    /// For a lookup type (`ResourceSchema::lookup`): the one thing the
+    /// `query` (the configured attributes) matches; an error naming the
+    /// query when nothing or more than one does.
+    fn look_up<'a>(&'a self, type_name: &'a str, query: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+        let _ = query;
+        Box::pin(async move { Err(ProviderError::Unsupported(type_name.into(), "resources, not lookups".into())) })
+    }
+
     /// Create the resource; waits until it is usable.
     fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>>;
 

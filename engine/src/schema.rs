@@ -173,12 +173,23 @@ pub struct ResourceSchema {
     /// name), if the cloud does not assign one: a replacement that keeps
     /// it keeps the id, and what refers to it need not change.
     pub id_attr: Option<&'static str>,
+    /// A lookup read at plan time (`Provider::look_up`): something that
+    /// exists already, found by its settable attributes, never made or
+    /// deleted. Every plan with refresh reads it again.
+    pub lookup: bool,
 }
 
 impl ResourceSchema {
     #[must_use]
     pub fn new(type_name: &'static str, description: &'static str) -> Self {
-        ResourceSchema { type_name, description, attrs: Vec::new(), blocks: Vec::new(), id_attr: None }
+        ResourceSchema { type_name, description, attrs: Vec::new(), blocks: Vec::new(), id_attr: None, lookup: false }
+    }
+
+    /// A lookup read at plan time (see `lookup`).
+    #[must_use]
+    pub fn read_at_plan(mut self) -> Self {
+        self.lookup = true;
+        self
     }
 
     /// The id is the value of `attr`.

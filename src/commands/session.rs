@@ -298,11 +298,16 @@ impl Session {
         };
         let none = Config::default();
         let config = if destroying { &none } else { &self.config };
-        let state = if refresh {
+        let mut state = if refresh {
             k8sinfra_engine::apply::refresh(&self.providers, stored, Some(config)).await?
         } else {
             stored.clone()
         };
+        // Lookups are read at every plan that reads the cloud: what refers
+        // to them plans with what they find, and a changed result is drift.
+        if refresh && !destroying {
+            self.look_up(&mut state).await?;
+        }
         // The configuration was evaluated with this very state already: no
         // need to evaluate it again unless refresh learnt something.
         let current = match &self.evaluated_against {
@@ -324,6 +329,30 @@ impl Session {
             planned = refresh_only(planned);
         }
         Ok((state, targeted(planned, destroying)))
+    }
+
+    /// Every lookup, in rounds: those whose query is known, then, with
+    /// what they found, the configuration evaluated again for those that
+    /// name another lookup (a subnet in a VPC looked up).
+    async fn look_up(&self, state: &mut State) -> Result<(), ProviderError> {
+        let mut evaluated = None;
+        let mut waiting: Vec<String> = Vec::new();
+        loop {
+            let config = evaluated.as_ref().unwrap_or(&self.config);
+            let still = k8sinfra_engine::apply::look_up_all(&self.providers, config, state).await?;
+            if still.is_empty() {
+                return Ok(());
+            }
+            if still == waiting {
+                return Err(k8sinfra_engine::apply::unknowable(&still));
+            }
+            waiting = still;
+            let known = LeftOut { state, left_out: BTreeSet::new() };
+            match self.loaded.evaluate(&known, &self.providers) {
+                Some(config) => evaluated = Some(config),
+                None => return Err(k8sinfra_engine::apply::unknowable(&waiting)),
+            }
+        }
     }
 
     /// The plan, with what the state knows of existing resources filled in:

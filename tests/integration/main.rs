@@ -12,6 +12,7 @@
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
 //! - `iam`: roles, inline policies, instance profiles and an instance's role;
+//! - `lookups`: existing VPCs, subnets, groups, zones, the region's zones;
 //! - `refresh`: one describe call per type, counted by a relay (`proxy`);
 //! - `requests`: `--replace`, `--target` and `--refresh-only` on moto;
 //! - `secrets`: sensitive values never printed, in any form;
@@ -35,6 +36,7 @@ mod iam;
 mod kill;
 mod like_aws;
 mod lint;
+mod lookups;
 mod moto;
 mod planner;
 mod properties;

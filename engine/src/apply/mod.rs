@@ -665,6 +665,10 @@ pub async fn refresh(providers: &Providers, state: &State, config: Option<&Confi
     }
     let reads = by_type.into_iter().filter_map(|(type_name, resources)| {
         let provider = providers.for_type(type_name)?;
+        // Lookups are read again from the configuration (`look_up_all`).
+        if providers.schema(type_name).is_some_and(|s| s.lookup) {
+            return None;
+        }
         Some(async move {
             let stored: Vec<Stored<'_>> = resources
                 .iter()
@@ -709,3 +713,6 @@ pub async fn refresh(providers: &Providers, state: &State, config: Option<&Confi
 
 #[cfg(test)]
 mod tests;
+
+mod lookup;
+pub use lookup::{look_up_all, unknowable};

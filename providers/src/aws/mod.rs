@@ -10,6 +10,7 @@ mod ec2;
 mod elb;
 mod errors;
 mod iam;
+mod lookups;
 mod ordering;
 mod route53;
 mod s3;
@@ -53,6 +54,7 @@ impl Aws {
         schemas.extend(elb::schemas());
         schemas.extend(s3::schemas());
         schemas.extend(iam::schemas());
+        schemas.extend(lookups::schemas());
         let settings = BlockSchema::new(
             "aws",
             vec![
@@ -150,9 +152,22 @@ impl Provider for Aws {
         }))
     }
 
+    fn look_up<'a>(&'a self, type_name: &'a str, query: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+        Box::pin(calls::for_type(type_name, async move {
+            let c = self.clients()?;
+            lookups::look_up(&c.ec2, &c.route53, &c.region, type_name, query).await
+        }))
+    }
+
     fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
+            if lookups::TYPES.contains(&target.type_name) {
+                return Err(ProviderError::Unsupported(
+                    target.type_name.into(),
+                    "resources: a lookup is read from its query at plan time".into(),
+                ));
+            }
             match service(target.type_name) {
                 Service::Ec2 => ec2::read(&c.ec2, target, id).await,
                 Service::S3 => s3::read(&c.s3, target, id).await,
@@ -187,6 +202,10 @@ impl Provider for Aws {
 
     fn find<'a>(&'a self, target: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
+            // A lookup's create made nothing to find: the next plan looks again.
+            if lookups::TYPES.contains(&target.type_name) {
+                return Ok(None);
+            }
             let c = self.clients()?;
             // A create with an idempotency key needs no patience: made
             // again, it gets what the first one made.
@@ -209,6 +228,10 @@ impl Provider for Aws {
     fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
+            // A lookup planned without refresh: looked up now.
+            if lookups::TYPES.contains(&target.type_name) {
+                return lookups::look_up(&c.ec2, &c.route53, &c.region, target.type_name, attrs).await;
+            }
             match service(target.type_name) {
                 Service::Ec2 if target.type_name == "instance" => {
                     let made = ec2::create(&c.ec2, target, attrs).await?;
@@ -233,6 +256,10 @@ impl Provider for Aws {
     ) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
             let c = self.clients()?;
+            if lookups::TYPES.contains(&target.type_name) {
+                let _ = (id, before);
+                return lookups::look_up(&c.ec2, &c.route53, &c.region, target.type_name, after).await;
+            }
             match service(target.type_name) {
                 Service::Ec2 if target.type_name == "instance" => {
                     let (old, new) =
@@ -256,6 +283,10 @@ impl Provider for Aws {
         attrs: &'a Attrs,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
+            // A lookup is forgotten, never deleted: it was never ours.
+            if lookups::TYPES.contains(&target.type_name) {
+                return Ok(());
+            }
             let c = self.clients()?;
             match service(target.type_name) {
                 // Out of its load balancers before it goes, so no
