@@ -458,4 +458,22 @@ fn a_rolling_group_replaces_its_members_two_at_a_time() {
     assert_eq!(hosts, 4, "{:?}", proxy.counts());
     let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+
+    // One bad node, replaced on request under the group's policy (kops's
+    // `rolling-update --force` for one member); the others stay.
+    let before: Vec<String> = (0..4).map(|i| id(&state(dir.path()), &format!("instance.node[{i}]"))).collect();
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--replace", "instance.node[1]"]);
+    let shown = stdout(&plan);
+    assert!(
+        shown.contains("# instance.node[1] will be replaced, as requested, rolling 1 of 1 (a new one up before an old one goes, 2 at a time)"),
+        "{shown}"
+    );
+    assert!(shown.contains("Plan: 0 to add, 0 to change, 1 to replace, 0 to destroy."), "{shown}");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve", "--replace", "instance.node[1]"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let after: Vec<String> = (0..4).map(|i| id(&state(dir.path()), &format!("instance.node[{i}]"))).collect();
+    for i in [0, 2, 3] {
+        assert_eq!(after[i], before[i], "node[{i}] stays");
+    }
+    assert_ne!(after[1], before[1], "node[1] is a new host");
 }

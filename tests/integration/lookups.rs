@@ -104,6 +104,24 @@ fn lookups_find_what_exists_at_plan_time_and_never_touch_it() {
     let plan = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "settled: {}{}", stdout(&plan), stderr(&plan));
 
+    // The tag moves to another subnet: the plan shows the lookup's new
+    // answer as drift, and what refers to it follows.
+    let other = rt
+        .block_on(ec2.create_subnet().vpc_id(&vpc).cidr_block("10.9.2.0/24").availability_zone("us-east-1b").send())
+        .expect("another subnet");
+    let other = other.subnet().and_then(|s| s.subnet_id()).expect("its id").to_string();
+    let name_tag = || Tag::builder().key("Name").value("shared-a").build();
+    rt.block_on(ec2.delete_tags().resources(&subnet).tags(name_tag()).send()).expect("untag");
+    rt.block_on(ec2.create_tags().resources(&other).tags(name_tag()).send()).expect("tag");
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    let shown = stdout(&plan);
+    assert_eq!(plan.status.code(), Some(2), "{shown}{}", stderr(&plan));
+    assert!(shown.contains("# existing_subnet.a has changed") && shown.contains(&other), "{shown}");
+    assert!(shown.contains("# dns_record.hello will be updated in place"), "{shown}");
+    let apply = run(&["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert_eq!(state(dir.path())["resources"]["existing_subnet.a"]["id"], other.as_str());
+
     // A second VPC with the tag: the lookup is ambiguous, and says so.
     rt.block_on(
         ec2.create_vpc().cidr_block("10.8.0.0/16").tag_specifications(tagged(ResourceType::Vpc, "shared")).send(),

@@ -26,7 +26,8 @@ pub struct Drift {
 /// Compare the state as stored with the state as refreshed. Attributes
 /// the configuration leaves to others are not drift: one under
 /// `ignore_changes`, or one the cloud may choose that it does not set (a
-/// load balancer's instances, registered by the instances themselves).
+/// load balancer's instances, registered by the instances themselves) —
+/// unless its schema reports it (what a lookup found).
 #[must_use]
 pub fn drift(stored: &State, refreshed: &State, providers: &Providers, config: &Config) -> Vec<Drift> {
     let mut out = Vec::new();
@@ -45,7 +46,8 @@ pub fn drift(stored: &State, refreshed: &State, providers: &Providers, config: &
         let left_to_others = |name: &str, attr: Option<&AttrSchema>| {
             configured.is_some_and(|r| {
                 r.lifecycle.ignore_changes.iter().any(|i| i == name)
-                    || (attr.is_some_and(|a| a.kind == AttrKind::OptionalComputed) && !r.spans.attrs.contains_key(name))
+                    || (attr.is_some_and(|a| a.kind == AttrKind::OptionalComputed && !a.reported)
+                        && !r.spans.attrs.contains_key(name))
             })
         };
         let mut attrs = Vec::new();
