@@ -30,6 +30,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// The environment to work on: its own state and lock, `env.name` in
+    /// the configuration, and `vars/NAME.vars` read first. Without it, the
+    /// environment is `default`.
+    #[arg(long, global = true, env = "K8SINFRA_ENV", value_name = "NAME")]
+    pub env: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -67,6 +73,24 @@ pub enum Command {
     State(StateArgs),
     /// Bring an existing cloud resource under management at a declared address.
     Import(ImportArgs),
+    /// Environments: `env list` shows those that have a state.
+    Env(EnvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    #[command(subcommand)]
+    pub command: EnvCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// The environments that have a state, the current one marked with `*`.
+    List {
+        /// Folder of the configuration.
+        #[arg(default_value = ".", value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 /// `--deny-warnings`, on the verbs that check a configuration.
@@ -400,7 +424,7 @@ impl Cli {
                     a.dir = dir;
                 }
             }
-            Command::Fmt(_) | Command::Show(_) => {}
+            Command::Fmt(_) | Command::Show(_) | Command::Env(_) => {}
         }
         self
     }

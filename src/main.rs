@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod environment;
 mod progress;
 mod report;
 mod stdlib;
@@ -34,6 +35,11 @@ fn main() -> ExitCode {
 
 fn run(cli: &cli::Cli) -> ExitCode {
     let mut out = report::Output::new(cli.color, cli.json);
+    if let Err(message) = environment::set(cli.env.as_deref()) {
+        out.stderr(&format!("{message}\n"));
+        out.finish(false);
+        return ExitCode::from(1);
+    }
     let (lint, stats) = cli.run_flags();
     out.deny_warnings = lint.deny_warnings;
     let code = match &cli.command {
@@ -49,6 +55,7 @@ fn run(cli: &cli::Cli) -> ExitCode {
         cli::Command::ForceUnlock(args) => u8::from(!commands::init::force_unlock(args, &out)),
         cli::Command::State(args) => u8::from(!commands::state::run(args, &out)),
         cli::Command::Import(args) => u8::from(!commands::import::run(args, &out)),
+        cli::Command::Env(args) => u8::from(!commands::env::run(args, &out)),
     };
     out.finish(code != 1);
     if stats.call_stats {

@@ -24,7 +24,7 @@ pub enum VarError {
 }
 
 pub fn collect(args: &ConfigArgs, sources: &mut SourceMap, diags: &mut Diagnostics) -> Inputs {
-    let mut inputs = Inputs::default();
+    let mut inputs = Inputs { environment: crate::environment::current().map(str::to_string), ..Inputs::default() };
     let mut env: Vec<(String, String)> =
         std::env::vars().filter_map(|(k, v)| k.strip_prefix(ENV_PREFIX).map(|n| (n.to_string(), v))).collect();
     env.sort();
@@ -32,7 +32,12 @@ pub fn collect(args: &ConfigArgs, sources: &mut SourceMap, diags: &mut Diagnosti
         let origin = format!("{ENV_PREFIX}{name}");
         inputs.values.insert(name, InputValue::Text(value, origin));
     }
-    for path in &args.var_files {
+    // `vars/NAME.vars` beside the configuration, for `--env NAME`: read
+    // first, so the files and flags given win over it.
+    let per_environment = crate::environment::current()
+        .map(|name| crate::commands::config_folder(&args.dir).join("vars").join(format!("{name}.vars")))
+        .filter(|path| path.is_file());
+    for path in per_environment.iter().chain(&args.var_files) {
         let text = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) => {

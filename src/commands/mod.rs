@@ -2,6 +2,7 @@
 
 pub mod apply;
 mod backend;
+pub mod env;
 pub mod fmt;
 pub mod graph;
 pub mod import;
@@ -17,6 +18,12 @@ use k8sinfra_engine::config::{check_what_parsed, load_and_evaluate, Config, Load
 use k8sinfra_lang::{Diagnostics, SourceMap};
 
 use crate::cli::ConfigArgs;
+
+/// The folder a configuration argument names (a file's parent folder).
+#[must_use]
+pub fn config_folder(path: &std::path::Path) -> std::path::PathBuf {
+    backend::config_dir(path)
+}
 
 /// Load, evaluate and check the configuration a verb names.
 pub fn load(args: &ConfigArgs, require_inputs: bool, sources: &mut SourceMap) -> (Option<Config>, Diagnostics) {

@@ -101,7 +101,7 @@ pub fn open(args: &ConfigArgs, out: &Output, destroying: bool) -> Option<Session
     // is right for any state that holds no resources.
     let no_state = std::cell::Cell::new(false);
     let hint = |parsed: &k8sinfra_engine::config::Parsed| {
-        let local = match parsed.static_local_backend()? {
+        let local = match parsed.static_local_backend(crate::environment::current())? {
             Backend::LocalDefault => LocalBackend::beside(&dir),
             Backend::Local { path } => LocalBackend::at(dir.join(path)),
             Backend::S3 { .. } => return None,

@@ -10,6 +10,7 @@
 //! - `boot`: the cluster's boot scripts run in a sandbox with recording stubs;
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
+//! - `environments`: `--env`, a state per environment, `env list`;
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
 //! - `iam`: roles, inline policies, instance profiles and an instance's role;
 //! - `lookups`: existing VPCs, subnets, groups, zones, the region's zones;
@@ -29,6 +30,7 @@ mod boot;
 mod cli;
 mod cluster;
 mod docs;
+mod environments;
 mod faults;
 mod fixtures;
 mod hosts;

@@ -204,11 +204,24 @@ pub enum CheckError {
     #[error("backend settings must be written out literally")]
     #[diagnostic(
         code(check::backend_not_static),
-        help("the backend is read before anything else is evaluated, so it cannot use inputs, lets or resources")
+        help(
+            "the backend is read before anything else is evaluated, so it cannot use inputs, lets or resources; \
+             `env.name` (the `--env` environment) it can"
+        )
     )]
     BackendNotStatic {
         #[label("refers to something")]
         span: SourceSpan,
+    },
+
+    #[error("environment `{environment}` would share this backend's state with every other environment")]
+    #[diagnostic(code(check::backend_shared_by_environments))]
+    BackendSharedByEnvironments {
+        environment: String,
+        #[label("the same state for every --env")]
+        span: SourceSpan,
+        #[help]
+        help: String,
     },
 
     #[error("{message}")]

@@ -352,6 +352,7 @@ impl<'a> Walk<'a, '_> {
             dir: &info.module.dir,
             stdlib: self.options.stdlib,
             known_types: &self.known_types,
+            environment: self.options.inputs.environment_name(),
         }
     }
 
@@ -735,10 +736,14 @@ impl<'a> Walk<'a, '_> {
             }
             providers.insert(name.name.clone(), out);
         }
-        if let Some((kind, body)) = info.decls.backends.first() {
-            if let Some(b) = backend::check(kind, body, diags) {
-                self.config.backend = b;
+        let environment = self.options.inputs.environment.as_deref();
+        match info.decls.backends.first() {
+            Some((kind, body)) => {
+                if let Some(b) = backend::check(kind, body, environment, diags) {
+                    self.config.backend = b;
+                }
             }
+            None => self.config.backend = backend::local_default(environment),
         }
         self.config.providers = providers;
     }

@@ -29,7 +29,7 @@ use std::path::Path;
 use k8sinfra_lang::syntax::ast::Expr;
 use k8sinfra_lang::{Diagnostics, SourceMap, Span, Value};
 
-pub use backend::Backend;
+pub use backend::{Backend, ENV_MARK};
 pub use errors::CheckError;
 pub use loader::{Embedded, EXTENSION};
 pub use refactor::Refactor;
@@ -43,6 +43,17 @@ use crate::provider::Providers;
 #[derive(Debug, Default, Clone)]
 pub struct Inputs {
     pub values: BTreeMap<String, InputValue>,
+    /// The environment the run is for (`--env NAME`); `None` is the one
+    /// called `default`. Read as `env.name`; it picks the state.
+    pub environment: Option<String>,
+}
+
+impl Inputs {
+    /// `env.name`: the environment, `default` when none was named.
+    #[must_use]
+    pub fn environment_name(&self) -> &str {
+        self.environment.as_deref().unwrap_or("default")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -240,8 +251,46 @@ impl Parsed {
     /// a literal path. Lets a plan read a local state before evaluating,
     /// and so evaluate once. `None` for anything else (S3 needs the
     /// provider's settings, which may use inputs).
+    /// Where each environment's state is: the backend kind and its path or
+    /// key with `env.name` as `{env}` (`ENV_MARK`); `None` when the
+    /// location does not vary by environment, or cannot be known here.
     #[must_use]
-    pub fn static_local_backend(&self) -> Option<Backend> {
+    pub fn environment_pattern(&self) -> Option<(String, String)> {
+        let backends: Vec<_> = self
+            .tree
+            .module
+            .files
+            .iter()
+            .flat_map(|f| &f.items)
+            .filter_map(|item| match &item.kind {
+                k8sinfra_lang::syntax::ast::ItemKind::Backend { kind, body } => Some((kind, body)),
+                _ => None,
+            })
+            .collect();
+        match backends.as_slice() {
+            [] => Some(("local".into(), format!(".k8sinfra/env/{ENV_MARK}/state.json"))),
+            [(kind, body)] => backend::pattern(kind, body).map(|p| (kind.name.clone(), p)),
+            _ => None,
+        }
+    }
+
+    /// The S3 backend's bucket and region setting, when the backend block
+    /// is an `s3` one with literal settings.
+    #[must_use]
+    pub fn s3_bucket(&self) -> Option<(String, Option<String>)> {
+        let (kind, body) = self.tree.module.files.iter().flat_map(|f| &f.items).find_map(|item| match &item.kind {
+            k8sinfra_lang::syntax::ast::ItemKind::Backend { kind, body } => Some((kind, body)),
+            _ => None,
+        })?;
+        let mut diags = Diagnostics::new();
+        match backend::check(kind, body, None, &mut diags)? {
+            Backend::S3 { bucket, region, .. } => Some((bucket, region)),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn static_local_backend(&self, environment: Option<&str>) -> Option<Backend> {
         let backends: Vec<(&k8sinfra_lang::syntax::ast::Ident, &k8sinfra_lang::syntax::ast::Block)> = self
             .tree
             .module
@@ -254,10 +303,10 @@ impl Parsed {
             })
             .collect();
         match backends.as_slice() {
-            [] => Some(Backend::LocalDefault),
+            [] => Some(backend::local_default(environment)),
             [(kind, body)] if kind.name == "local" => {
                 let mut diags = Diagnostics::new();
-                backend::check(kind, body, &mut diags).filter(|_| diags.is_empty())
+                backend::check(kind, body, environment, &mut diags).filter(|_| diags.is_empty())
             }
             _ => None,
         }

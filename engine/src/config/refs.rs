@@ -47,6 +47,9 @@ impl Node {
 /// Names that are always local to where they are used.
 pub const META_LOCALS: &[&str] = &["count", "each"];
 
+/// The run's environment: `env.name` (see `Inputs::environment`).
+pub const ENV: &str = "env";
+
 pub struct RefContext<'a> {
     pub decls: &'a Decls<'a>,
     pub module: &'a [String],
@@ -159,6 +162,10 @@ impl RefContext<'_> {
         };
         if self.decls.lets.contains_key(name) {
             out.push((self.node(NodeKind::Let(name.into())), whole));
+            return;
+        }
+        // `env.name`: known before anything is evaluated.
+        if name == ENV {
             return;
         }
         match name {

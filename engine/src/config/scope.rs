@@ -38,6 +38,8 @@ pub struct ModuleScope<'a> {
     pub dir: &'a ModuleDir,
     pub stdlib: Embedded,
     pub known_types: &'a [&'static str],
+    /// `env.name`.
+    pub environment: &'a str,
 }
 
 impl ModuleScope<'_> {
@@ -63,6 +65,7 @@ impl Scope for ModuleScope<'_> {
         }
         match name {
             "input" => Some(Value::Map(self.values.inputs.clone())),
+            super::refs::ENV => Some(environment_value(self.environment)),
             "module" => Some(Value::Map(
                 self.values.calls.keys().filter_map(|c| self.module_value(c).map(|v| (c.clone(), v))).collect(),
             )),
@@ -85,7 +88,7 @@ impl Scope for ModuleScope<'_> {
 
     fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.values.lets.keys().cloned().collect();
-        names.extend(["input".to_string(), "module".to_string()]);
+        names.extend(["input".to_string(), "module".to_string(), super::refs::ENV.to_string()]);
         names.extend(self.values.resources.keys().cloned());
         names
     }
@@ -93,4 +96,10 @@ impl Scope for ModuleScope<'_> {
     fn read_file(&self, path: &str) -> Result<String, String> {
         read_module_file(self.dir, self.stdlib, path)
     }
+}
+
+/// `env` as the configuration sees it: `{ name = "staging" }`.
+#[must_use]
+pub fn environment_value(name: &str) -> Value {
+    Value::Map(std::iter::once(("name".to_string(), Value::String(name.to_string()))).collect())
 }
