@@ -11,6 +11,7 @@ pub mod output;
 pub mod plan;
 mod session;
 pub mod show;
+mod stacks;
 pub mod state;
 pub mod validate;
 
@@ -75,7 +76,7 @@ pub fn load_kept(
     known: impl FnOnce(&k8sinfra_engine::config::Parsed) -> Option<k8sinfra_engine::state::State>,
 ) -> (Option<(Config, Loaded, Option<k8sinfra_engine::state::State>)>, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let inputs = crate::vars::collect(args, sources, &mut diags);
+    let mut inputs = crate::vars::collect(args, sources, &mut diags);
     if diags.has_errors() {
         return (None, diags);
     }
@@ -91,6 +92,14 @@ pub fn load_kept(
         }
         ParseOutcome::Nothing => return (None, diags),
     };
+    // The stacks' outputs, for a plan (a destroy needs none of them).
+    if require_inputs {
+        let dir = backend::config_dir(&args.dir);
+        inputs.stacks = stacks::read(&parsed, &dir, crate::environment::current(), &mut diags);
+        if diags.has_errors() {
+            return (None, diags);
+        }
+    }
     let state = known(&parsed);
     let known = state.as_ref().map(|s| s as &dyn k8sinfra_engine::config::Known);
     let options = LoadOptions { stdlib: crate::stdlib::FILES, inputs: &inputs, require_inputs, known };

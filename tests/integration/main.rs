@@ -20,6 +20,7 @@
 //! - `seed`: the seed chapter's whole infrastructure, state in S3;
 //! - `settle`: every example, stdlib module and benchmark shape, applied,
 //!   planned again to nothing and destroyed to nothing;
+//! - `stacks`: one configuration reading another's outputs from its state;
 //! - `state_s3`: the S3 backend against moto: init, locks, conditional writes;
 //! - `like_aws`: the seed chapter and the kops cluster through the relay's
 //!   AWS-behaviour layer (`aws_behaviour`), and the layer itself.
@@ -50,5 +51,6 @@ mod secrets;
 mod seed;
 mod settle;
 mod snapshots;
+mod stacks;
 mod state_s3;
 mod support;

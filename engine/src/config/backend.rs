@@ -73,6 +73,30 @@ pub fn pattern(kind: &Ident, body: &Block) -> Option<String> {
 /// `environment` (or `default`). With an environment named, the state's
 /// location must vary with it, or every environment would share one state.
 pub fn check(kind: &Ident, body: &Block, environment: Option<&str>, diags: &mut Diagnostics) -> Option<Backend> {
+    let backend = settings(kind, body, environment, diags)?;
+    if let Some(name) = environment {
+        if pattern(kind, body).is_none() {
+            let setting = if kind.name == "local" { "path" } else { "key" };
+            diags.push(Diag::new(
+                kind.span.file,
+                CheckError::BackendSharedByEnvironments {
+                    environment: name.to_string(),
+                    span: kind.span.into(),
+                    help: format!(
+                        "put the environment in the state's place: `{setting} = \"…/${{env.name}}/state.json\"`"
+                    ),
+                },
+            ));
+            return None;
+        }
+    }
+    Some(backend)
+}
+
+/// A backend's settings, checked and evaluated (`env.name` standing for
+/// `environment`): where a state is, for the backend block and for a
+/// `stack`.
+pub fn settings(kind: &Ident, body: &Block, environment: Option<&str>, diags: &mut Diagnostics) -> Option<Backend> {
     let scope = EnvScope(environment.unwrap_or("default"));
     let Some((_, allowed)) = SETTINGS.iter().find(|(k, _)| *k == kind.name) else {
         diags.push(Diag::new(
@@ -136,22 +160,6 @@ pub fn check(kind: &Ident, body: &Block, environment: Option<&str>, diags: &mut 
     }
     if !ok {
         return None;
-    }
-    if let Some(name) = environment {
-        if pattern(kind, body).is_none() {
-            let setting = if kind.name == "local" { "path" } else { "key" };
-            diags.push(Diag::new(
-                kind.span.file,
-                CheckError::BackendSharedByEnvironments {
-                    environment: name.to_string(),
-                    span: kind.span.into(),
-                    help: format!(
-                        "put the environment in the state's place: `{setting} = \"…/${{env.name}}/state.json\"`"
-                    ),
-                },
-            ));
-            return None;
-        }
     }
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
     Some(match kind.name.as_str() {

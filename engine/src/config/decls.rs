@@ -48,6 +48,9 @@ pub struct Decls<'a> {
     /// `moved { … }` and `removed { … }` blocks (see `refactor`).
     pub moved: Vec<(&'a Ident, &'a Block)>,
     pub removed: Vec<(&'a Ident, &'a Block)>,
+    /// `stack NAME { … }`: another configuration's state, read for its
+    /// outputs (see `stack`).
+    pub stacks: BTreeMap<String, (&'a Ident, &'a Block)>,
 }
 
 impl<'a> Decls<'a> {
@@ -96,6 +99,11 @@ impl<'a> Decls<'a> {
                 ItemKind::Output { sensitive, name, value } => {
                     if !dup("output", name.name.clone(), name, diags) {
                         d.outputs.insert(name.name.clone(), OutputDecl { name, value, sensitive: *sensitive });
+                    }
+                }
+                ItemKind::Resource { type_name, name, body } if type_name.name == "stack" => {
+                    if !dup("stack", name.name.clone(), name, diags) {
+                        d.stacks.insert(name.name.clone(), (name, body));
                     }
                 }
                 ItemKind::Resource { type_name, name, body } => {

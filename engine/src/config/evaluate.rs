@@ -56,6 +56,8 @@ struct Walk<'a, 'o> {
     config: Config,
     /// Declaration id → positions of its instances in `config.resources`.
     resource_instances: BTreeMap<usize, Vec<usize>>,
+    /// `stack.NAME` in the root module: each stack's outputs.
+    stacks: BTreeMap<String, Value>,
 }
 
 pub fn evaluate(
@@ -81,8 +83,10 @@ pub fn evaluate(
         silenced: BTreeSet::new(),
         config: Config::default(),
         resource_instances: BTreeMap::new(),
+        stacks: BTreeMap::new(),
     };
     walk.gather(tree, Vec::new(), diags);
+    walk.check_stacks(diags);
     walk.build_graph(diags);
     let cycles = walk.graph.cycles();
     if !cycles.is_empty() {
@@ -194,7 +198,13 @@ impl<'a> Walk<'a, '_> {
                     (call.clone(), outputs)
                 })
                 .collect();
-            let ctx = RefContext { decls, module: path, child_outputs: &child_outputs, known_types: &self.known_types };
+            let ctx = RefContext {
+                decls,
+                module: path,
+                child_outputs: &child_outputs,
+                known_types: &self.known_types,
+                stack_outputs: &self.options.inputs.stacks,
+            };
             let node = |kind| Node { module: path.clone(), kind };
             let add = |table: &mut NodeTable<'_>,
                        bad: &mut BTreeSet<Span>,
@@ -353,6 +363,7 @@ impl<'a> Walk<'a, '_> {
             stdlib: self.options.stdlib,
             known_types: &self.known_types,
             environment: self.options.inputs.environment_name(),
+            stacks: if instance.is_root() { &self.stacks } else { empty_stacks() },
         }
     }
 
@@ -748,6 +759,33 @@ impl<'a> Walk<'a, '_> {
         self.config.providers = providers;
     }
 
+    /// The root module's `stack` declarations, checked, and what
+    /// `stack.NAME` gives there; in another module they are an error (a
+    /// module is given what it needs as inputs).
+    fn check_stacks(&mut self, diags: &mut Diagnostics) {
+        let environment = self.options.inputs.environment.as_deref();
+        for (path, info) in &self.modules {
+            for (ident, body) in info.decls.stacks.values() {
+                if path.is_empty() {
+                    super::stack::check(ident, body, environment, diags);
+                    continue;
+                }
+                diags.push(Diag::new(
+                    ident.span.file,
+                    CheckError::InvalidMeta {
+                        message: "`stack` blocks belong in the root module".into(),
+                        span: ident.span.into(),
+                        label: "in a called module".into(),
+                        help: Some("read the stack in the root module and pass what the module needs as inputs".into()),
+                    },
+                ));
+            }
+        }
+        if let Some(root) = self.modules.get(&Vec::new()) {
+            self.stacks = super::stack::values(root.decls.stacks.keys(), &self.options.inputs.stacks);
+        }
+    }
+
     /// The root module's `moved` and `removed` blocks, checked against the
     /// configuration; in another module they are an error (moves are
     /// written where the addresses are whole: the root).
@@ -860,7 +898,7 @@ fn fill_known(
     }
 }
 
-fn from_json(json: &serde_json::Value) -> Value {
+pub(super) fn from_json(json: &serde_json::Value) -> Value {
     use serde_json::Value as J;
     match json {
         J::Null => Value::Null,
@@ -889,6 +927,11 @@ impl NodeTable<'_> {
         self.ids.insert(node, id);
         id
     }
+}
+
+fn empty_stacks() -> &'static BTreeMap<String, Value> {
+    static EMPTY: BTreeMap<String, Value> = BTreeMap::new();
+    &EMPTY
 }
 
 fn empty_values() -> &'static ModuleValues {

@@ -22,6 +22,7 @@ mod refactor;
 mod refs;
 mod resources;
 mod scope;
+mod stack;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -33,6 +34,7 @@ pub use backend::{Backend, ENV_MARK};
 pub use errors::CheckError;
 pub use loader::{Embedded, EXTENSION};
 pub use refactor::Refactor;
+pub use stack::Stack;
 
 use crate::addr::ResourceAddr;
 use crate::graph::Dag;
@@ -46,6 +48,10 @@ pub struct Inputs {
     /// The environment the run is for (`--env NAME`); `None` is the one
     /// called `default`. Read as `env.name`; it picks the state.
     pub environment: Option<String>,
+    /// The outputs of each stack the configuration reads, by stack name:
+    /// value and whether it is sensitive. A stack not read (`validate`
+    /// reads none) is missing: its outputs are unknown.
+    pub stacks: BTreeMap<String, BTreeMap<String, (serde_json::Value, bool)>>,
 }
 
 impl Inputs {
@@ -272,6 +278,24 @@ impl Parsed {
             [(kind, body)] => backend::pattern(kind, body).map(|p| (kind.name.clone(), p)),
             _ => None,
         }
+    }
+
+    /// The root module's `stack` declarations with their state's place,
+    /// for the caller to read before evaluating (mistakes in them are
+    /// reported by the evaluation).
+    #[must_use]
+    pub fn stacks(&self, environment: Option<&str>) -> Vec<Stack> {
+        let items = self.tree.module.files.iter().flat_map(|f| &f.items);
+        items
+            .filter_map(|item| match &item.kind {
+                k8sinfra_lang::syntax::ast::ItemKind::Resource { type_name, name, body }
+                    if type_name.name == "stack" =>
+                {
+                    stack::check(name, body, environment, &mut Diagnostics::new())
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The S3 backend's bucket and region setting, when the backend block

@@ -57,6 +57,8 @@ pub struct RefContext<'a> {
     pub child_outputs: &'a BTreeMap<String, Vec<String>>,
     /// Every resource type a provider declares.
     pub known_types: &'a [&'static str],
+    /// The outputs of each stack that was read, to check `stack.NAME.OUTPUT`.
+    pub stack_outputs: &'a BTreeMap<String, BTreeMap<String, (serde_json::Value, bool)>>,
 }
 
 enum Step<'e> {
@@ -143,6 +145,45 @@ impl RefContext<'_> {
         }
     }
 
+    /// `stack.NAME.OUTPUT`: a declared stack, and an output its state has
+    /// (when it was read; otherwise the output is unknown until plan).
+    fn stack(&self, first_attr: Option<&Ident>, steps: &[Step<'_>], diags: &mut Diagnostics) {
+        let Some(stack) = first_attr else { return };
+        if !self.decls.stacks.contains_key(&stack.name) {
+            diags.push(Diag::new(
+                stack.span.file,
+                CheckError::UnknownReference {
+                    name: format!("stack.{}", stack.name),
+                    span: stack.span.into(),
+                    label: "no stack of this name".into(),
+                    help: suggest::help(&stack.name, self.decls.stacks.keys().map(String::as_str)),
+                },
+            ));
+            return;
+        }
+        let Some(outputs) = self.stack_outputs.get(&stack.name) else { return };
+        let Some(Step::Attr(output)) = steps.get(1) else { return };
+        if outputs.contains_key(&output.name) {
+            return;
+        }
+        let names: Vec<&str> = outputs.keys().map(String::as_str).collect();
+        diags.push(Diag::new(
+            output.span.file,
+            CheckError::UnknownReference {
+                name: format!("stack.{}.{}", stack.name, output.name),
+                span: output.span.into(),
+                label: format!("stack `{}` has no such output", stack.name),
+                help: suggest::help(&output.name, names.iter().copied()).or_else(|| {
+                    Some(if names.is_empty() {
+                        "its state records no outputs (has it been applied?)".to_string()
+                    } else {
+                        format!("its outputs: {}", names.join(", "))
+                    })
+                }),
+            },
+        ));
+    }
+
     fn resolve(
         &self,
         root: &Ident,
@@ -166,6 +207,11 @@ impl RefContext<'_> {
         }
         // `env.name`: known before anything is evaluated.
         if name == ENV {
+            return;
+        }
+        // `stack.NAME.OUTPUT`: read before anything is evaluated too.
+        if name == "stack" && !self.decls.stacks.is_empty() {
+            self.stack(first_attr, steps, diags);
             return;
         }
         match name {

@@ -40,6 +40,8 @@ pub struct ModuleScope<'a> {
     pub known_types: &'a [&'static str],
     /// `env.name`.
     pub environment: &'a str,
+    /// `stack.NAME`: each stack's outputs (the root module's only).
+    pub stacks: &'a BTreeMap<String, Value>,
 }
 
 impl ModuleScope<'_> {
@@ -66,6 +68,7 @@ impl Scope for ModuleScope<'_> {
         match name {
             "input" => Some(Value::Map(self.values.inputs.clone())),
             super::refs::ENV => Some(environment_value(self.environment)),
+            "stack" if !self.stacks.is_empty() => Some(Value::Map(self.stacks.clone())),
             "module" => Some(Value::Map(
                 self.values.calls.keys().filter_map(|c| self.module_value(c).map(|v| (c.clone(), v))).collect(),
             )),
@@ -80,6 +83,7 @@ impl Scope for ModuleScope<'_> {
         }
         match root {
             "input" => self.values.inputs.get(member).cloned(),
+            "stack" if !self.stacks.is_empty() => self.stacks.get(member).cloned(),
             "module" => self.module_value(member),
             t if self.is_type(t) => self.values.resources.get(t)?.get(member).cloned(),
             _ => None,

@@ -1,0 +1,96 @@
+//! Stacks that read each other: a cluster configuration reads the network
+//! configuration's outputs from its state (`stack network { … }`,
+//! `stack.network.vpc_id`), plans with them, keeps a sensitive one
+//! sensitive, names a missing output with the ones that exist, and never
+//! writes or locks the other state.
+
+use crate::apply::{id, k8sinfra, state};
+use crate::moto::Moto;
+use crate::support::{flat, stderr, stdout};
+
+const NETWORK: &str = r#"aws { region = "us-east-1" }
+
+vpc main {
+  cidr = 10.0.0.0/16
+}
+
+output vpc_id = vpc.main.id
+output cidr = vpc.main.cidr
+sensitive output join_secret = "s3cr3t-join-value"
+"#;
+
+const CLUSTER: &str = r#"aws { region = "us-east-1" }
+
+stack network {
+  path = "../network/.k8sinfra/state.json"
+}
+
+subnet nodes {
+  vpc  = stack.network.vpc_id
+  cidr = cidrsubnet(stack.network.cidr, 8, 1)
+  zone = "us-east-1a"
+  tags = { Join = stack.network.join_secret }
+}
+"#;
+
+#[test]
+fn a_stack_reads_another_configurations_outputs_and_leaves_its_state_alone() {
+    let moto = Moto::start();
+    let root = tempfile::tempdir().expect("tempdir");
+    let (network, cluster) = (root.path().join("network"), root.path().join("cluster"));
+    std::fs::create_dir_all(&network).expect("network");
+    std::fs::create_dir_all(&cluster).expect("cluster");
+    std::fs::write(network.join("main.k8sinfra"), NETWORK).expect("network config");
+    std::fs::write(cluster.join("main.k8sinfra"), CLUSTER).expect("cluster config");
+
+    let apply = k8sinfra(&moto, &network, &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let vpc = id(&state(&network), "vpc.main");
+    let serial = state(&network)["serial"].clone();
+
+    // validate reads no other state: the stack's outputs are unknown there.
+    let validate = k8sinfra(&moto, &cluster, &["validate"]);
+    assert!(validate.status.success(), "{}", stderr(&validate));
+
+    let plan = k8sinfra(&moto, &cluster, &["plan"]);
+    let shown = stdout(&plan);
+    assert!(plan.status.success(), "{shown}{}", stderr(&plan));
+    let flat_plan = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat_plan.contains(&format!("+ vpc = \"{vpc}\"")), "{shown}");
+    assert!(flat_plan.contains("+ cidr = \"10.0.1.0/24\""), "{shown}");
+    assert!(!shown.contains("s3cr3t-join-value"), "a sensitive output stays sensitive: {shown}");
+    assert!(shown.contains("(sensitive)"), "{shown}");
+
+    // The network team is applying right now (its lock is held): the
+    // cluster's apply does not wait for it, and writes nothing there.
+    let held = network.join(".k8sinfra/state.json.lock");
+    std::fs::write(&held, r#"{"id":"network-team","operation":"apply","who":"them","created":"now"}"#).expect("lock");
+    let apply = k8sinfra(&moto, &cluster, &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert!(!stdout(&apply).contains("s3cr3t-join-value") && !stderr(&apply).contains("s3cr3t-join-value"));
+    let plan = k8sinfra(&moto, &cluster, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    assert_eq!(state(&network)["serial"], serial, "the network's state was only read");
+    assert!(held.exists(), "its lock untouched");
+    let locked = k8sinfra(&moto, &network, &["plan"]);
+    assert_eq!(locked.status.code(), Some(1), "the held lock is real: {}", stderr(&locked));
+    std::fs::remove_file(&held).expect("release");
+
+    // A wrong name: the stack's outputs, or its nearest name.
+    std::fs::write(cluster.join("main.k8sinfra"), CLUSTER.replace("stack.network.vpc_id", "stack.network.vpc"))
+        .expect("edit");
+    let wrong = k8sinfra(&moto, &cluster, &["plan"]);
+    assert_eq!(wrong.status.code(), Some(1), "{}", stdout(&wrong));
+    let said = flat(&stderr(&wrong));
+    assert!(said.contains("stack `network` has no such output") && said.contains("vpc_id"), "{said}");
+    std::fs::write(cluster.join("main.k8sinfra"), CLUSTER.replace("stack.network.vpc_id", "stack.netwrk.vpc_id"))
+        .expect("edit");
+    let wrong = k8sinfra(&moto, &cluster, &["plan"]);
+    assert!(flat(&stderr(&wrong)).contains("did you mean `network`?"), "{}", stderr(&wrong));
+
+    std::fs::write(cluster.join("main.k8sinfra"), CLUSTER).expect("restore");
+    for dir in [&cluster, &network] {
+        let destroy = k8sinfra(&moto, dir, &["destroy", "--auto-approve"]);
+        assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
+    }
+}
