@@ -328,7 +328,7 @@ fn replace_deletes_then_creates_and_updates_keep_the_id() {
                 attrs: BTreeMap::new(),
                 dependencies: vec![],
                 sensitive: Default::default(),
-                created: None,
+                created: Some(1_000),
             },
         );
     }
@@ -337,6 +337,29 @@ fn replace_deletes_then_creates_and_updates_keep_the_id() {
     assert!(position(&r.log, "delete old") < position(&r.log, "create old"));
     assert_eq!(r.state.resources["tweak"].id, "id-tweak");
     assert_eq!(r.state.resources["old"].attrs["name"], serde_json::json!("old"));
+    // An update keeps when the resource was made; a replacement is new.
+    assert_eq!(r.state.resources["tweak"].created, Some(1_000));
+    assert!(r.state.resources["old"].created.is_some_and(|t| t > 1_000));
+}
+
+/// A run is fine only with nothing failed, skipped, unsaved or
+/// interrupted: each alone makes it not.
+#[test]
+fn an_outcome_is_ok_only_when_nothing_went_wrong() {
+    assert!(super::Outcome::default().ok());
+    let failed =
+        super::Outcome { failed: vec![("a".into(), ProviderError::Setup("no".into()))], ..super::Outcome::default() };
+    let skipped = super::Outcome { skipped: vec!["a".into()], ..super::Outcome::default() };
+    let unsaved = super::Outcome { state_error: Some("disk full".into()), ..super::Outcome::default() };
+    let interrupted = super::Outcome { interrupted: true, ..super::Outcome::default() };
+    for outcome in [failed, skipped, unsaved, interrupted] {
+        assert!(!outcome.ok(), "{outcome:?}");
+    }
+}
+
+#[test]
+fn a_deposed_resource_keeps_its_address_with_a_mark() {
+    assert_eq!(super::deposed("instance.web[0]"), "instance.web[0] (deposed)");
 }
 
 #[test]

@@ -84,5 +84,8 @@ mod tests {
         let newer = String::from_utf8_lossy(&bytes).replace("\"format_version\": 1", "\"format_version\": 9");
         assert!(matches!(decode(newer.as_bytes()), Err(StateFileError::TooNew { found: 9 })));
         assert!(matches!(decode(b"{not json"), Err(StateFileError::Corrupt(_))));
+        // An older version with no upgrade is not "too new".
+        let older = String::from_utf8_lossy(&bytes).replace("\"format_version\": 1", "\"format_version\": 0");
+        assert!(matches!(decode(older.as_bytes()), Err(StateFileError::Corrupt(_))));
     }
 }

@@ -288,9 +288,11 @@ mod tests {
         let backend = LocalBackend::beside(dir.path());
         let mut state = backend.load_now().expect("empty state");
         assert_eq!(state.serial, 0);
+        assert_eq!(backend.read_hint(), None, "no state yet: no hint");
         state.serial = 1;
         backend.save_now(&state).expect("first write");
         assert_eq!(backend.load_now().expect("load"), state);
+        assert_eq!(backend.read_hint(), Some(state.clone()), "the hint is the state as saved");
         assert!(stale(backend.save_now(&state)), "same serial");
         let mut other = State::new();
         other.serial = 5;
