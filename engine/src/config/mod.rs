@@ -252,18 +252,9 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// The backend, when it can be told without evaluating anything: the
-    /// root module declares none (the local default) or a `local` one with
-    /// a literal path. Lets a plan read a local state before evaluating,
-    /// and so evaluate once. `None` for anything else (S3 needs the
-    /// provider's settings, which may use inputs).
-    /// Where each environment's state is: the backend kind and its path or
-    /// key with `env.name` as `{env}` (`ENV_MARK`); `None` when the
-    /// location does not vary by environment, or cannot be known here.
-    #[must_use]
-    pub fn environment_pattern(&self) -> Option<(String, String)> {
-        let backends: Vec<_> = self
-            .tree
+    /// The root module's `backend` blocks (one, in a valid configuration).
+    fn backend_blocks(&self) -> Vec<(&k8sinfra_lang::syntax::ast::Ident, &k8sinfra_lang::syntax::ast::Block)> {
+        self.tree
             .module
             .files
             .iter()
@@ -272,8 +263,15 @@ impl Parsed {
                 k8sinfra_lang::syntax::ast::ItemKind::Backend { kind, body } => Some((kind, body)),
                 _ => None,
             })
-            .collect();
-        match backends.as_slice() {
+            .collect()
+    }
+
+    /// Where each environment's state is: the backend kind and its path or
+    /// key with `env.name` as `{env}` (`ENV_MARK`); `None` when the
+    /// location does not vary by environment, or cannot be known here.
+    #[must_use]
+    pub fn environment_pattern(&self) -> Option<(String, String)> {
+        match self.backend_blocks().as_slice() {
             [] => Some(("local".into(), format!(".k8sinfra/env/{ENV_MARK}/state.json"))),
             [(kind, body)] => backend::pattern(kind, body).map(|p| (kind.name.clone(), p)),
             _ => None,
@@ -302,31 +300,21 @@ impl Parsed {
     /// is an `s3` one with literal settings.
     #[must_use]
     pub fn s3_bucket(&self) -> Option<(String, Option<String>)> {
-        let (kind, body) = self.tree.module.files.iter().flat_map(|f| &f.items).find_map(|item| match &item.kind {
-            k8sinfra_lang::syntax::ast::ItemKind::Backend { kind, body } => Some((kind, body)),
-            _ => None,
-        })?;
-        let mut diags = Diagnostics::new();
-        match backend::check(kind, body, None, &mut diags)? {
+        let (kind, body) = *self.backend_blocks().first()?;
+        match backend::check(kind, body, None, &mut Diagnostics::new())? {
             Backend::S3 { bucket, region, .. } => Some((bucket, region)),
             _ => None,
         }
     }
 
+    /// The backend, when it can be told without evaluating anything: the
+    /// root module declares none (the local default) or a `local` one with
+    /// a literal path. Lets a plan read a local state before evaluating,
+    /// and so evaluate once. `None` for anything else (S3 needs the
+    /// provider's settings, which may use inputs).
     #[must_use]
     pub fn static_local_backend(&self, environment: Option<&str>) -> Option<Backend> {
-        let backends: Vec<(&k8sinfra_lang::syntax::ast::Ident, &k8sinfra_lang::syntax::ast::Block)> = self
-            .tree
-            .module
-            .files
-            .iter()
-            .flat_map(|f| &f.items)
-            .filter_map(|item| match &item.kind {
-                k8sinfra_lang::syntax::ast::ItemKind::Backend { kind, body } => Some((kind, body)),
-                _ => None,
-            })
-            .collect();
-        match backends.as_slice() {
+        match self.backend_blocks().as_slice() {
             [] => Some(backend::local_default(environment)),
             [(kind, body)] if kind.name == "local" => {
                 let mut diags = Diagnostics::new();
