@@ -7,7 +7,7 @@ use std::path::Path;
 
 use k8sinfra_engine::config::{parse, ENV_MARK};
 use k8sinfra_lang::SourceMap;
-use k8sinfra_providers::aws::state_s3;
+use k8sinfra_providers::aws::state_s3::S3Backend;
 
 use crate::cli::{EnvArgs, EnvCommand};
 use crate::report::Output;
@@ -86,7 +86,9 @@ fn local(folder: &Path, prefix: &str, suffix: &str) -> Vec<String> {
 fn s3(parsed: &k8sinfra_engine::config::Parsed, prefix: &str, suffix: &str) -> Result<Vec<String>, String> {
     let (bucket, region) = parsed.s3_bucket().ok_or("the backend's bucket is not a literal")?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let keys = runtime.block_on(state_s3::list_keys(&bucket, prefix, region)).map_err(|e| e.to_string())?;
+    let keys = runtime
+        .block_on(async { S3Backend::connect(&bucket, prefix, region, None).await?.keys_under(prefix).await })
+        .map_err(|e| e.to_string())?;
     Ok(keys
         .iter()
         .filter_map(|key| key.strip_prefix(prefix)?.strip_suffix(suffix))

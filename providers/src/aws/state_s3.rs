@@ -28,31 +28,6 @@ use k8sinfra_engine::state::{check_descends, decode, encode, Backend, BackendErr
 use super::s3::bucket;
 use super::{errors, sdk};
 
-/// Every key of `bucket` under `prefix`, all pages: how `env list` finds
-/// the environments that have a state.
-pub async fn list_keys(bucket: &str, prefix: &str, region: Option<String>) -> Result<Vec<String>, BackendError> {
-    let location = format!("s3://{bucket}/{prefix}");
-    let Some(config) = sdk::load(region, None).await else {
-        return Err(BackendError::Io {
-            action: "reach",
-            location,
-            reason: "no region: set `region` in the backend block, or AWS_REGION".into(),
-        });
-    };
-    let client = sdk::s3(&config);
-    let mut pages = client.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
-    let mut keys = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| BackendError::Io {
-            action: "list",
-            location: location.clone(),
-            reason: errors::api("ListObjectsV2", e).to_string(),
-        })?;
-        keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
-    }
-    Ok(keys)
-}
-
 pub struct S3Backend {
     /// Replaced once if the bucket turns out to live in another region.
     client: RwLock<aws_sdk_s3::Client>,
@@ -138,6 +113,22 @@ impl S3Backend {
             }
             (result, _) => result,
         }
+    }
+
+    /// Every key of the bucket under `prefix`, all pages: how `env list`
+    /// finds the environments that have a state. Follows the bucket to its
+    /// region like every other call.
+    pub async fn keys_under(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        self.following(|| async {
+            let mut pages = self.client().list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+            let mut keys = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| self.error("list", &e))?;
+                keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            }
+            Ok(keys)
+        })
+        .await
     }
 
     fn lock_key(&self) -> String {

@@ -285,11 +285,20 @@ pub async fn find(s3: &aws_sdk_s3::Client, target: Target<'_>) -> Result<Option<
 
 /// A bucket's tags as pairs (none when it has no tag set).
 async fn tags_of(s3: &aws_sdk_s3::Client, name: &str) -> Result<Vec<(String, String)>, ProviderError> {
-    Ok(match s3.get_bucket_tagging().bucket(name).send().await {
+    tags_if_there(s3, name).await?.ok_or_else(|| ProviderError::Api {
+        operation: "GetBucketTagging".into(),
+        message: format!("NoSuchBucket: the bucket {name} does not exist"),
+    })
+}
+
+/// A bucket's tags, or `None` if the bucket does not exist.
+async fn tags_if_there(s3: &aws_sdk_s3::Client, name: &str) -> Result<Option<Vec<(String, String)>>, ProviderError> {
+    Ok(Some(match s3.get_bucket_tagging().bucket(name).send().await {
         Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
         Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) if code(&e).as_deref() == Some("NoSuchBucket") => return Ok(None),
         Err(e) => return Err(api("GetBucketTagging", e)),
-    })
+    }))
 }
 
 /// Every setting of the bucket, or `None` if it does not exist.
@@ -305,12 +314,7 @@ pub async fn read_wanted(
     name: &str,
     wanted: Wanted,
 ) -> Result<Option<Remote>, ProviderError> {
-    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
-        Err(e) if code(&e).as_deref() == Some("NoSuchTagSet") => Vec::new(),
-        Err(e) if code(&e).as_deref() == Some("NoSuchBucket") => return Ok(None),
-        Err(e) => return Err(api("GetBucketTagging", e)),
-    };
+    let Some(tags) = tags_if_there(s3, name).await? else { return Ok(None) };
     let encryption = async {
         if !wanted.encryption {
             return Ok(None);
