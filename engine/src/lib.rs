@@ -15,6 +15,8 @@ pub mod render;
 pub mod schema;
 pub mod schema_doc;
 pub mod state;
+#[cfg(test)]
+mod testkit;
 
 pub use addr::{InstanceKey, ModuleInstance, ResourceAddr};
 pub use config::{load_and_evaluate, Config, Inputs, LoadOptions, ResourceInstance};

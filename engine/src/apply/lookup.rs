@@ -94,3 +94,7 @@ pub fn unknowable(addresses: &[String]) -> ProviderError {
             .into(),
     }
 }
+
+#[cfg(test)]
+#[path = "lookup_tests.rs"]
+mod tests;

@@ -258,3 +258,7 @@ fn unset_left_out(
     };
     (Some(serde_json::Value::Object(wanted)), before)
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

@@ -79,3 +79,77 @@ pub fn drift(stored: &State, refreshed: &State, providers: &Providers, config: &
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::drift;
+    use crate::state::State;
+    use crate::testkit::{configuration, kit, recorded};
+
+    #[test]
+    fn drift_is_what_changed_outside_that_the_configuration_cares_about() {
+        let providers = kit().providers();
+        let text = r#"
+box a {
+  name = "a"
+  lifecycle {
+    ignore_changes = [color]
+  }
+}
+
+box b {
+  name  = "b"
+  label = "mine"
+}
+
+box c {
+  name = "c"
+}
+"#;
+        let config = configuration(text, &providers, &State::new());
+        let mut stored = State::new();
+        let attrs = json!({ "name": "a", "color": "red", "label": "x", "arn": "arn:1", "secret": "s1" });
+        stored.resources.insert("box.a".into(), recorded("box", "b-a", attrs));
+        stored.resources.insert("box.b".into(), recorded("box", "b-b", json!({ "name": "b", "label": "mine" })));
+        stored.resources.insert("box.c".into(), recorded("box", "b-c", json!({ "name": "c" })));
+        stored.resources.insert("box.gone".into(), recorded("box", "b-g", json!({ "name": "gone" })));
+        let mut refreshed = stored.clone();
+        refreshed.resources.remove("box.gone");
+        let a = refreshed.resources.get_mut("box.a").expect("a");
+        // By hand: a name, an ignored colour, a label the configuration
+        // leaves to the cloud, a computed arn, a secret.
+        for (name, value) in [("name", "by hand"), ("color", "blue"), ("label", "y"), ("arn", "arn:2"), ("secret", "s2")] {
+            a.attrs.insert(name.into(), json!(value));
+        }
+        // A label the configuration sets is drift.
+        refreshed.resources.get_mut("box.b").expect("b").attrs.insert("label".into(), json!("theirs"));
+
+        let found = drift(&stored, &refreshed, &providers, &config);
+        let summary: Vec<(String, bool, Vec<String>)> = found
+            .iter()
+            .map(|d| (d.address.clone(), d.deleted, d.attrs.iter().map(|a| a.name.clone()).collect()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("box.a".to_string(), false, vec!["name".to_string(), "secret".to_string()]),
+                ("box.b".to_string(), false, vec!["label".to_string()]),
+                ("box.gone".to_string(), true, vec![]),
+            ]
+        );
+        let name = &found[0].attrs[0];
+        assert_eq!((name.before.clone(), name.after.clone()), (Some(json!("a")), Some(json!("by hand"))));
+        let secret = &found[0].attrs[1];
+        assert!(secret.sensitive);
+        assert_eq!((secret.before.clone(), secret.after.clone()), (Some(json!(null)), Some(json!(null))));
+        assert_eq!(found[0].type_name, "box");
+
+        // Without a configuration for it (a destroy), the label is drift.
+        let empty = configuration("", &providers, &State::new());
+        let found = drift(&stored, &refreshed, &providers, &empty);
+        let a: Vec<&str> = found[0].attrs.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(a, ["color", "label", "name", "secret"]);
+    }
+}

@@ -69,3 +69,63 @@ pub fn carry_out(state: &mut State, refactors: &[Refactor]) -> Refactored {
     }
     done
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{carry_out, Refactored};
+    use crate::config::Refactor;
+    use crate::state::State;
+    use crate::testkit::recorded;
+
+    fn moved(from: &str, to: &str) -> Refactor {
+        Refactor::Moved { from: from.into(), to: to.into(), span: k8sinfra_lang::Span::default() }
+    }
+
+    #[test]
+    fn moves_carry_instances_and_references_and_removals_forget() {
+        let mut state = State::new();
+        for address in ["box.old[0]", "box.old[1]", "box.taken", "module.net.box.a", "box.other"] {
+            state.resources.insert(address.into(), recorded("box", address, json!({})));
+        }
+        state.resources.get_mut("box.other").expect("other").dependencies = vec!["box.old[1]".into()];
+        state.resources.insert("box.new[1]".into(), recorded("box", "already", json!({})));
+        let refactors = [
+            moved("box.old", "box.new"),
+            moved("module.net", "module.network"),
+            moved("box.absent", "box.elsewhere"),
+            Refactor::Removed { from: "box.taken".into(), span: k8sinfra_lang::Span::default() },
+        ];
+        let done = carry_out(&mut state, &refactors);
+        assert_eq!(
+            done,
+            Refactored {
+                moved: vec![
+                    ("box.old[0]".into(), "box.new[0]".into()),
+                    ("module.net.box.a".into(), "module.network.box.a".into()),
+                ],
+                removed: vec!["box.taken".into()],
+            }
+        );
+        assert!(!done.is_empty());
+        let addresses: Vec<&str> = state.resources.keys().map(String::as_str).collect();
+        assert_eq!(addresses, ["box.new[0]", "box.new[1]", "box.old[1]", "box.other", "module.network.box.a"]);
+        assert_eq!(state.resources["box.new[0]"].id, "box.old[0]", "the same resource, moved");
+        assert_eq!(state.resources["box.new[1]"].id, "already", "a taken address is left alone");
+        assert_eq!(state.resources["box.other"].dependencies, ["box.old[1]"], "not moved: not renamed");
+        assert!(carry_out(&mut state, &[]).is_empty());
+        assert!(!Refactored { moved: vec![], removed: vec!["x".into()] }.is_empty());
+    }
+
+    #[test]
+    fn a_move_renames_the_dependencies_on_what_moved() {
+        let mut state = State::new();
+        state.resources.insert("box.old".into(), recorded("box", "b-1", json!({})));
+        let mut user = recorded("box", "b-2", json!({}));
+        user.dependencies = vec!["box.old".into(), "box.kept".into()];
+        state.resources.insert("box.user".into(), user);
+        carry_out(&mut state, &[moved("box.old", "box.new")]);
+        assert_eq!(state.resources["box.user"].dependencies, ["box.new", "box.kept"]);
+    }
+}

@@ -98,6 +98,53 @@ pub fn refresh_only(mut plan: Plan) -> Plan {
 mod tests {
     use super::*;
 
+    fn change(address: &str, action: Action, depends_on: &[&str]) -> super::super::Change {
+        super::super::Change {
+            address: address.into(),
+            type_name: "box".into(),
+            action,
+            id: None,
+            attrs: Vec::new(),
+            config: std::collections::BTreeMap::new(),
+            depends_on: depends_on.iter().map(ToString::to_string).collect(),
+            sensitive: Vec::new(),
+            ignore_changes: Vec::new(),
+            create_before_destroy: false,
+            rolling: None,
+        }
+    }
+
+    /// a <- b <- c, and d alone.
+    fn chain(targets: &[&str]) -> Plan {
+        Plan {
+            changes: vec![
+                change("box.a", Action::Create, &[]),
+                change("box.b", Action::Update, &["box.a"]),
+                change("box.c", Action::NoOp, &["box.b"]),
+                change("box.d", Action::Delete, &[]),
+            ],
+            request: Request { targets: targets.iter().map(ToString::to_string).collect(), ..Request::default() },
+            ..Plan::default()
+        }
+    }
+
+    fn addresses(plan: &Plan) -> Vec<&str> {
+        plan.changes.iter().map(|c| c.address.as_str()).collect()
+    }
+
+    #[test]
+    fn a_target_keeps_what_it_needs_and_a_destroy_target_what_needs_it() {
+        assert_eq!(addresses(&targeted(chain(&["box.b"]), false)), ["box.a", "box.b"]);
+        assert_eq!(addresses(&targeted(chain(&["box.c"]), false)), ["box.a", "box.b", "box.c"], "transitively");
+        assert_eq!(addresses(&targeted(chain(&["box.b"]), true)), ["box.b", "box.c"]);
+        assert_eq!(addresses(&targeted(chain(&["box.a"]), true)), ["box.a", "box.b", "box.c"], "transitively");
+        assert_eq!(addresses(&targeted(chain(&[]), false)).len(), 4, "no target: everything");
+        assert_eq!(addresses(&refresh_only(chain(&[]))), ["box.c"], "no change but the drift");
+        let asked = Request { replace: vec!["box.a".into()], ..Request::default() };
+        assert!(asked.replaces("box.a") && !asked.replaces("box.b") && !asked.is_empty());
+        assert!(Request::default().is_empty());
+    }
+
     #[test]
     fn a_pattern_names_an_instance_a_resource_or_a_module() {
         assert!(matches("vpc.main", "vpc.main"));

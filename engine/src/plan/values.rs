@@ -75,3 +75,89 @@ pub fn resolve_except(value: &Value, state: &State, replaced: &BTreeSet<String>)
         Value::Sensitive(inner) => return resolve(inner),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Arc;
+
+    use k8sinfra_lang::value::ResourceValue;
+    use k8sinfra_lang::{Type, Value};
+    use serde_json::json;
+
+    use super::{known_parts, resolve, resolve_except};
+    use crate::state::State;
+    use crate::testkit::recorded;
+
+    fn reference(address: &str) -> Value {
+        Value::Resource(Arc::new(ResourceValue {
+            type_name: "box".into(),
+            address: address.into(),
+            attrs: Arc::new(BTreeMap::new()),
+            sensitive: Arc::new(BTreeSet::new()),
+        }))
+    }
+
+    fn state() -> State {
+        let mut state = State::new();
+        state.resources.insert("box.a".into(), recorded("box", "b-a", json!({})));
+        state
+    }
+
+    #[test]
+    fn values_resolve_to_what_the_cloud_is_sent() {
+        let state = state();
+        let map = |entries: &[(&str, Value)]| Value::Map(entries.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect());
+        let value = map(&[
+            ("whole", Value::Number(3.0)),
+            ("half", Value::Number(2.5)),
+            ("huge", Value::Number(1e16)),
+            ("ref", reference("box.a")),
+            ("secret", Value::String("s".into()).sensitive()),
+            ("list", Value::List(vec![Value::Bool(true), Value::Null])),
+        ]);
+        let resolved = resolve(&value, &state).expect("all known");
+        assert_eq!(
+            resolved,
+            json!({ "whole": 3, "half": 2.5, "huge": 1e16, "ref": "b-a", "secret": "s", "list": [true, null] })
+        );
+        assert!(resolved["whole"].is_i64() && resolved["huge"].is_f64(), "integers as integers, up to 9e15");
+        assert_eq!(resolve(&reference("box.new"), &state), None, "not made yet");
+        let replaced: BTreeSet<String> = ["box.a".to_string()].into();
+        assert_eq!(resolve_except(&reference("box.a"), &state, &replaced), None, "about to be replaced");
+        assert_eq!(resolve_except(&reference("box.a"), &state, &BTreeSet::new()), Some(json!("b-a")));
+    }
+
+    #[test]
+    fn what_is_known_of_a_value_known_after_apply_is_shown() {
+        let state = state();
+        let unknown = Value::Unknown(Type::String);
+        let replaced = BTreeSet::new();
+        assert_eq!(known_parts(&unknown, &state, &replaced), None, "nothing beyond unknown");
+        assert_eq!(known_parts(&Value::String("x".into()), &state, &replaced), Some(json!("x")));
+        let block = Value::Map(
+            [
+                ("size".to_string(), Value::Number(10.0)),
+                ("id".to_string(), unknown.clone()),
+                ("unset".to_string(), Value::Null),
+                ("from".to_string(), reference("box.new")),
+                ("secret".to_string(), Value::Unknown(Type::String).sensitive()),
+            ]
+            .into(),
+        );
+        let list = Value::List(vec![Value::Number(1.0), unknown, block]);
+        assert_eq!(
+            known_parts(&list, &state, &replaced),
+            Some(json!([
+                1,
+                { "unknown": true },
+                {
+                    "size": 10,
+                    "id": { "unknown": true },
+                    "from": { "unknown": true, "from": "box.new" },
+                    "secret": { "unknown": true },
+                }
+            ]))
+        );
+    }
+}
