@@ -180,11 +180,9 @@ pub async fn apply(plan: &Plan, providers: Arc<Providers>, mut state: State, run
             }
         }
     }
-    if outcome.state_error.is_none() && !interrupt.load(Ordering::SeqCst) {
-        walk(&deletes, delete_deps, &mut context, &mut state, save, on_event, &mut outcome).await;
-    } else {
-        outcome.skipped.extend(deletes.iter().map(|c| c.address.clone()));
-    }
+    // After a state error or Ctrl-C the walker starts none of them, and
+    // reports them skipped.
+    walk(&deletes, delete_deps, &mut context, &mut state, save, on_event, &mut outcome).await;
     outcome.interrupted = interrupt.load(Ordering::SeqCst);
     (state, outcome)
 }
@@ -379,7 +377,7 @@ async fn walk(
             // (or an answer lost on the way) can hide a resource that now
             // exists. The next refresh adopts it by its tags, or drops it.
             if result.is_ok() {
-                changed |= state.pending.remove(&address).is_some();
+                state.pending.remove(&address);
             }
             let change = by_address[address.as_str()];
             // The old resource of a create-before-destroy replacement that

@@ -141,15 +141,21 @@ struct Run {
     saves: usize,
     /// The resources each save held.
     saved: Vec<Vec<String>>,
+    /// The serial each save carried.
+    serials: Vec<u64>,
     events: Vec<Event>,
 }
 
 /// Records what each save held instead of writing anything.
-struct Counter<'c>(&'c mut Vec<Vec<String>>);
+struct Counter<'c> {
+    saved: &'c mut Vec<Vec<String>>,
+    serials: &'c mut Vec<u64>,
+}
 
 impl super::Persist for Counter<'_> {
     fn persist<'a>(&'a mut self, state: &'a State) -> crate::provider::BoxFuture<'a, Result<(), String>> {
-        self.0.push(state.resources.keys().cloned().collect());
+        self.saved.push(state.resources.keys().cloned().collect());
+        self.serials.push(state.serial);
         Box::pin(async { Ok(()) })
     }
 }
@@ -160,10 +166,22 @@ fn run(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize) ->
 
 /// With `ctrl_c`, the interrupt is raised as the first operation starts.
 fn run_interrupted(changes: Vec<Change>, state: State, fail: &[&str], parallelism: usize, ctrl_c: bool) -> Run {
+    run_refined(changes, state, fail, parallelism, ctrl_c, &mut super::NoRefine)
+}
+
+fn run_refined(
+    changes: Vec<Change>,
+    state: State,
+    fail: &[&str],
+    parallelism: usize,
+    ctrl_c: bool,
+    refine: &mut dyn super::Refine,
+) -> Run {
     let memory = Arc::new(Memory::new(fail));
     let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
     let plan = Plan { changes, lineage: state.lineage.clone(), serial: state.serial, ..Plan::default() };
     let mut saved = Vec::new();
+    let mut serials = Vec::new();
     let mut events = Vec::new();
     let interrupt = AtomicBool::new(false);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
@@ -175,15 +193,15 @@ fn run_interrupted(changes: Vec<Change>, state: State, fail: &[&str], parallelis
     };
     let run = super::Run {
         parallelism,
-        save: &mut Counter(&mut saved),
-        refine: &mut super::NoRefine,
+        save: &mut Counter { saved: &mut saved, serials: &mut serials },
+        refine,
         interrupt: &interrupt,
         on_event: &mut on_event,
     };
     let (state, outcome) = runtime.block_on(apply(&plan, providers, state, run));
     let (tokens, log) = memory.log.lock().expect("log").iter().cloned().partition(|l| l.starts_with("token "));
     let most_in_flight = memory.most_in_flight.load(Ordering::SeqCst);
-    Run { state, outcome, log, tokens, most_in_flight, saves: saved.len(), saved, events }
+    Run { state, outcome, log, tokens, most_in_flight, saves: saved.len(), saved, serials, events }
 }
 
 fn position(log: &[String], entry: &str) -> usize {
@@ -222,6 +240,76 @@ fn a_result_no_write_carries_is_saved_within_a_second() {
     let r = run(changes, State::new(), &[], 10);
     assert!(r.outcome.ok());
     assert_eq!(r.saved, [vec![], vec!["a"], vec!["a", "slow"]]);
+}
+
+#[test]
+fn every_save_carries_the_next_serial() {
+    // The pending record, `a`'s result a second later, and the end.
+    let changes = vec![change("a", Action::Create, &[]), change("slow", Action::Create, &[])];
+    let state = State { serial: 5, ..State::new() };
+    let r = run(changes, state, &[], 10);
+    assert_eq!(r.serials, [6, 7, 8]);
+    assert_eq!(r.state.serial, 8);
+}
+
+#[test]
+fn a_change_does_not_wait_for_what_stays_or_goes() {
+    let mut state = State::new();
+    for address in ["kept", "gone"] {
+        state.resources.insert(address.into(), existing_state(address));
+    }
+    let changes = vec![
+        change("kept", Action::NoOp, &[]),
+        change("gone", Action::Delete, &[]),
+        change("new", Action::Create, &["kept", "gone"]),
+    ];
+    let r = run(changes, state, &[], 10);
+    assert!(r.outcome.ok(), "{:?}", r.outcome);
+    assert!(position(&r.log, "create new") < position(&r.log, "delete gone"), "{:?}", r.log);
+}
+
+#[test]
+fn an_update_keeps_what_ignore_changes_names() {
+    let mut state = State::new();
+    let mut old = existing_state("x");
+    old.attrs.insert("name".into(), serde_json::json!("set by hand"));
+    state.resources.insert("x".into(), old);
+    let mut update = change("x", Action::Update, &[]);
+    update.ignore_changes = vec!["name".into()];
+    let r = run(vec![update], state, &[], 10);
+    assert!(r.outcome.ok());
+    assert_eq!(r.state.resources["x"].attrs["name"], "set by hand");
+}
+
+/// Gives every change a `name` listing what the state holds when asked,
+/// and counts how often it was asked.
+struct Lister(usize);
+
+impl super::Refine for Lister {
+    fn configured(&mut self, state: &State) -> super::Configured {
+        self.0 += 1;
+        let held: Vec<&str> = state.resources.keys().map(String::as_str).collect();
+        let name = Value::String(held.join(","));
+        ["a", "slow", "c"].iter().map(|a| ((*a).to_string(), [("name".to_string(), name.clone())].into())).collect()
+    }
+}
+
+#[test]
+fn values_known_only_after_apply_are_evaluated_again_once_per_change_of_the_state() {
+    // `b` and `c` are planned with a value known only after apply; `slow`
+    // starts beside `a` (and runs long), `c` after `a`.
+    let unknown = |address: &str, depends_on: &[&str]| {
+        let mut c = change(address, Action::Create, depends_on);
+        c.config = [("name".to_string(), Value::Unknown(k8sinfra_lang::Type::String))].into();
+        c
+    };
+    let changes = vec![change("a", Action::Create, &[]), unknown("slow", &[]), unknown("c", &["a"])];
+    let mut lister = Lister(0);
+    let r = run_refined(changes, State::new(), &[], 10, false, &mut lister);
+    assert!(r.outcome.ok(), "{:?}", r.outcome);
+    assert_eq!(r.state.resources["slow"].attrs["name"], "", "evaluated before anything was made");
+    assert_eq!(r.state.resources["c"].attrs["name"], "a", "evaluated again once `a` was made");
+    assert_eq!(lister.0, 2);
 }
 
 #[test]
@@ -467,12 +555,13 @@ fn what_runs_long_is_reported_as_still_running() {
     let changes = vec![change("glacial", Action::Delete, &[]), change("quick", Action::Create, &[])];
     let plan = Plan { changes, lineage: state.lineage.clone(), serial: 0, ..Plan::default() };
     let mut saved = Vec::new();
+    let mut serials = Vec::new();
     let mut events = Vec::new();
     let interrupt = AtomicBool::new(false);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().expect("rt");
     let run = super::Run {
         parallelism: 10,
-        save: &mut Counter(&mut saved),
+        save: &mut Counter { saved: &mut saved, serials: &mut serials },
         refine: &mut super::NoRefine,
         interrupt: &interrupt,
         on_event: &mut |e| events.push(e),
@@ -513,4 +602,16 @@ fn the_delete_of_its_holder_carries_out_is_forgotten_not_deleted() {
     assert!(r.state.resources.is_empty(), "and leaves the state");
     let alone = run(vec![change("attach", Action::Delete, &[])], state, &[], 10);
     assert_eq!(alone.log, ["delete attach"]);
+}
+
+/// A `thing` as an earlier apply left it.
+fn existing_state(address: &str) -> ResourceState {
+    ResourceState {
+        type_name: "thing".into(),
+        id: format!("id-{address}"),
+        attrs: BTreeMap::new(),
+        dependencies: vec![],
+        sensitive: Default::default(),
+        created: None,
+    }
 }
