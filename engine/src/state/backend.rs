@@ -199,3 +199,53 @@ pub fn check_descends(location: &str, base: Option<(&str, u64)>, state: &State) 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::LocalBackend;
+
+    #[test]
+    fn a_lock_left_by_a_dead_process_of_this_machine_is_known_for_gone() {
+        // The machine as the kernel names it; a pid above Linux's highest.
+        let Ok(hostname) = std::fs::read_to_string("/proc/sys/kernel/hostname") else { return };
+        let mut left = LockInfo::new("apply");
+        left.host = hostname.trim().to_string();
+        left.pid = 4_194_400;
+        assert!(left.holder_is_gone());
+        left.host = "another-machine".into();
+        assert!(!left.holder_is_gone(), "another machine's process cannot be seen from here");
+    }
+
+    /// `lock` against a lock held by this (live) process: how long the
+    /// wait took, on tokio's paused clock, and whether it got the lock.
+    async fn wait_for(timeout: Duration, released_after: Option<Duration>) -> (Duration, bool) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let holder = std::sync::Arc::new(LocalBackend::beside(dir.path()));
+        let held = LockInfo::new("apply");
+        holder.try_lock(&held).await.expect("first lock");
+        if let Some(after) = released_after {
+            let holder = std::sync::Arc::clone(&holder);
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                holder.unlock(&held).await.expect("unlock");
+            });
+        }
+        let waiter = LocalBackend::beside(dir.path());
+        let started = tokio::time::Instant::now();
+        let got = lock(&waiter, "plan", timeout).await;
+        (started.elapsed(), got.is_ok())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lock_is_waited_for_until_the_timeout_and_no_longer() {
+        let (waited, got) = wait_for(Duration::from_secs(5), None).await;
+        assert!(!got);
+        assert_eq!(waited, Duration::from_secs(5));
+        let (waited, got) = wait_for(Duration::ZERO, None).await;
+        assert_eq!((waited, got), (Duration::ZERO, false), "no timeout: no wait");
+        let (waited, got) = wait_for(Duration::from_secs(60), Some(Duration::from_millis(2500))).await;
+        assert!(got, "released within the timeout");
+        assert_eq!(waited, Duration::from_secs(3), "seen at the next poll");
+    }
+}

@@ -361,4 +361,53 @@ mod tests {
         std::fs::write(other.lock_path(), serde_json::to_vec(&dead).expect("json")).expect("foreign lock");
         assert!(matches!(other.try_lock_now(&LockInfo::new("x")), Err(BackendError::Locked { .. })));
     }
+
+    #[test]
+    fn a_state_or_lock_that_cannot_be_read_is_an_error_not_an_absence() {
+        // Taken for "no state yet", an unreadable state would start a new
+        // lineage over the old one; taken for "not locked", a lock would
+        // be ignored.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = LocalBackend::beside(dir.path());
+        std::fs::create_dir_all(backend.path()).expect("a folder where the state should be");
+        assert!(matches!(backend.load_now(), Err(BackendError::Io { action: "read", .. })));
+        std::fs::create_dir_all(backend.lock_path()).expect("a folder where the lock should be");
+        assert!(matches!(backend.read_lock(), Err(BackendError::Io { action: "read", .. })));
+    }
+
+    #[test]
+    fn a_lock_that_cannot_be_made_is_an_error_not_a_holder() {
+        // A 255-byte state file name leaves no room for `.lock`.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = LocalBackend::at(dir.path().join(format!("{}.json", "s".repeat(250))));
+        match backend.try_lock_now(&LockInfo::new("apply")) {
+            Err(BackendError::Io { action, .. }) => assert_eq!(action, "create"),
+            other => panic!("expected an error creating the lock, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_held_lock_names_the_state_it_guards() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = LocalBackend::beside(dir.path());
+        backend.try_lock_now(&LockInfo::new("apply")).expect("lock");
+        let error = LocalBackend::beside(dir.path()).try_lock_now(&LockInfo::new("plan")).expect_err("held");
+        let path = dir.path().join(".k8sinfra").join("state.json");
+        assert_eq!(backend.location(), path.display().to_string());
+        assert!(error.to_string().contains(&path.display().to_string()), "{error}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_the_user_made_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let theirs = dir.path().join("states");
+        std::fs::create_dir(&theirs).expect("their folder");
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o750)).expect("their mode");
+        let backend = LocalBackend::at(theirs.join("state.json"));
+        backend.save_now(&State::new()).expect("write");
+        let mode = std::fs::metadata(&theirs).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o750);
+    }
 }

@@ -149,3 +149,31 @@ fn new_lineage() -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     format!("{:x}-{:x}", nanos, std::process::id())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_create_stays_in_doubt_for_ten_minutes() {
+        let pending = Pending {
+            type_name: "thing".into(),
+            dependencies: Vec::new(),
+            since: Some(1_000),
+            id: None,
+            sensitive: BTreeSet::new(),
+            token: None,
+        };
+        assert!(pending.in_doubt(1_000 + 599));
+        assert!(!pending.in_doubt(1_000 + 600));
+        assert!(!Pending { since: None, ..pending }.in_doubt(1_000));
+    }
+
+    #[test]
+    fn a_create_token_is_the_same_on_every_build_and_differs_by_address_and_moment() {
+        // FNV-1a as computed by an independent implementation (Python).
+        assert_eq!(create_token("lineage", "vpc.main", 12345), "k8sinfra-2f5cbbbb27d28f8d3f4aa0470d04775c");
+        assert_ne!(create_token("lineage", "vpc.other", 12345), create_token("lineage", "vpc.main", 12345));
+        assert_ne!(create_token("lineage", "vpc.main", 12346), create_token("lineage", "vpc.main", 12345));
+    }
+}
