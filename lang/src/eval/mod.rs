@@ -17,6 +17,8 @@ mod error;
 mod functions;
 mod ops;
 #[cfg(test)]
+mod function_tests;
+#[cfg(test)]
 mod sensitive_tests;
 
 use std::collections::BTreeMap;

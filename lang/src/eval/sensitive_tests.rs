@@ -89,6 +89,9 @@ fn whatever_is_computed_from_a_secret_is_secret() {
         "coalesce(pw, user)",
         "join(\",\", [user, pw])",
         "both[*]",
+        "{ \"${pw}\" = 1 }",
+        "[for c in split(\",\", pw): c]",
+        "{ for k in [\"a\"]: \"${k}${pw}\" => 1 }",
     ] {
         let value = value_of(expr);
         assert!(value.is_sensitive(), "`{expr}` gave {value:?}, not marked");

@@ -65,6 +65,36 @@ fn day_two_functions() {
     assert_eq!(value_of("can([1, 2][5])"), Value::Bool(false));
 }
 
+/// `expr` evaluated, or its error's message.
+fn outcome_of(expr: &str) -> Result<Value, String> {
+    let file = parse_str(FileId(0), &format!("let x = {expr}")).expect("parses");
+    let ItemKind::Let { value, .. } = &file.items[0].kind else { panic!("not a let") };
+    eval(value, &EmptyScope).map_err(|e| e.to_string())
+}
+
+/// language.md, Operators: text equals the number, CIDR or address it
+/// spells; `&&`, `||` and `?:` evaluate only what decides the result (the
+/// division by zero on the side not taken would be an error).
+#[test]
+fn equality_reads_text_as_what_it_spells_and_only_the_deciding_side_is_evaluated() {
+    for (expr, expected) in [
+        (r#""22" == 22"#, true),
+        (r#"10.0.0.0/16 == "10.0.0.0/16""#, true),
+        (r#""10.0.0.1" == 10.0.0.1"#, true),
+        (r#""23" == 22"#, false),
+        (r#""22" != 22"#, false),
+        ("false && 1 / 0 > 0", false),
+        ("true || 1 / 0 > 0", true),
+    ] {
+        assert_eq!(value_of(expr), Value::Bool(expected), "{expr}");
+    }
+    assert_eq!(value_of("true ? 1 : 1 / 0"), Value::Number(1.0));
+    assert_eq!(value_of("false ? 1 / 0 : 2"), Value::Number(2.0));
+    for taken in ["true && 1 / 0 > 0", "false || 1 / 0 > 0", "false ? 1 : 1 / 0"] {
+        assert!(outcome_of(taken).is_err_and(|e| e.contains("zero")), "{taken}: {:?}", outcome_of(taken));
+    }
+}
+
 #[test]
 fn literals_and_templates() {
     assert_eq!(value_of("10.0.0.0/16").to_string(), "10.0.0.0/16");
