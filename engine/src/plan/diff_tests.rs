@@ -12,7 +12,6 @@ use crate::provider::Providers;
 use crate::state::State;
 use crate::testkit::{configuration, kit, recorded};
 
-
 /// A state holding `resources`: (address, type, id, attributes).
 fn state_of(resources: &[(&str, &str, &str, serde_json::Value)]) -> State {
     let mut state = State::new();
@@ -88,12 +87,16 @@ fn an_attribute_changes_in_place_and_one_that_forces_a_new_resource_replaces_it(
         ("box.renamed", "box", "b-1", json!({ "name": "old", "size": 1, "color": "red" })),
         ("box.resized", "box", "b-2", json!({ "name": "resized", "size": 2, "color": "red" })),
     ]);
-    let text = "box renamed {\n  name = \"renamed\"\n  size = 1\n}\nbox resized {\n  name = \"resized\"\n  size = 1\n}\n";
+    let text =
+        "box renamed {\n  name = \"renamed\"\n  size = 1\n}\nbox resized {\n  name = \"resized\"\n  size = 1\n}\n";
     let (plan, _) = planned(text, &state);
     let renamed = change(&plan, "box.renamed");
     assert_eq!((renamed.action, renamed.id.as_deref()), (Action::Update, Some("b-1")));
     assert_eq!(changed_names(&plan, "box.renamed"), ["name"]);
-    assert_eq!((renamed.attrs[0].before.clone(), renamed.attrs[0].after.clone()), (Some(json!("old")), Some(json!("renamed"))));
+    assert_eq!(
+        (renamed.attrs[0].before.clone(), renamed.attrs[0].after.clone()),
+        (Some(json!("old")), Some(json!("renamed")))
+    );
     assert!(!renamed.attrs[0].forces_new);
     let resized = change(&plan, "box.resized");
     assert_eq!(resized.action, Action::Replace);
@@ -273,9 +276,18 @@ box c {
     create_before_destroy = true
   }
 }
+
+box plain {
+  count = 1
+  name  = "new"
+  lifecycle {
+    rolling_update {}
+  }
+}
 "#;
     state.resources.insert("box.u[0]".into(), recorded("box", "u-0", json!({ "name": "old", "color": "red" })));
     state.resources.insert("box.c".into(), recorded("box", "c", json!({ "name": "c", "size": 1, "color": "red" })));
+    state.resources.insert("box.plain[0]".into(), recorded("box", "p-0", json!({ "name": "old", "color": "red" })));
     let (plan, _) = planned(text, &state);
     assert_eq!(action(&plan, "box.r[0]"), Action::Replace, "a rename, yet replaced");
     assert_eq!(action(&plan, "box.r[11]"), Action::NoOp);
@@ -286,6 +298,11 @@ box c {
     assert_eq!(note("box.r[10]"), format!(", rolling 11 of 11 {surge}"), "after r[9], not after r[1]");
     assert_eq!(note("box.u[0]"), ", rolling 1 of 1 (at most 3 down at a time)");
     assert_eq!(note("box.c"), ", the new one created first");
+    assert_eq!(
+        note("box.plain[0]"),
+        ", rolling 1 of 1 (a new one up before an old one goes, 1 at a time)",
+        "by default one extra at a time, none missing"
+    );
     assert!(change(&plan, "box.r[0]").create_before_destroy, "a surge creates first");
     assert!(!change(&plan, "box.u[0]").create_before_destroy, "no surge: the old one goes first");
     assert_eq!(change(&plan, "box.r[3]").rolling.as_ref().map(|r| r.group.as_str()), Some("box.r"));
