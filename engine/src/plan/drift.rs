@@ -120,7 +120,9 @@ box c {
         let a = refreshed.resources.get_mut("box.a").expect("a");
         // By hand: a name, an ignored colour, a label the configuration
         // leaves to the cloud, a computed arn, a secret.
-        for (name, value) in [("name", "by hand"), ("color", "blue"), ("label", "y"), ("arn", "arn:2"), ("secret", "s2")] {
+        for (name, value) in
+            [("name", "by hand"), ("color", "blue"), ("label", "y"), ("arn", "arn:2"), ("secret", "s2")]
+        {
             a.attrs.insert(name.into(), json!(value));
         }
         // A label the configuration sets is drift.

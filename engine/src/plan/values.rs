@@ -107,7 +107,9 @@ mod tests {
     #[test]
     fn values_resolve_to_what_the_cloud_is_sent() {
         let state = state();
-        let map = |entries: &[(&str, Value)]| Value::Map(entries.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect());
+        let map = |entries: &[(&str, Value)]| {
+            Value::Map(entries.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect())
+        };
         let value = map(&[
             ("whole", Value::Number(3.0)),
             ("half", Value::Number(2.5)),
