@@ -106,8 +106,11 @@ fn changes(
             if schema.find_block(name).is_some_and(|b| b.max == Some(1)) {
                 (after, before) = unset_left_out(after, before);
             }
+            // `ignore_changes` is for updates: a create sends what is
+            // configured; afterwards the attribute is left alone, even
+            // when its configured value is known only after apply.
             let ignored = r.lifecycle.ignore_changes.iter().any(|i| i == name);
-            let differs = prior.is_none() || after.is_none() || (before != after && !ignored);
+            let differs = prior.is_none() || (!ignored && (after.is_none() || before != after));
             if !differs {
                 continue;
             }

@@ -69,6 +69,51 @@ fn a_new_resource_is_created_with_what_is_set_and_its_computed_attributes_unknow
     assert_eq!(plan.counts().add, 1);
 }
 
+/// A value known only after apply is a change on a create and an update,
+/// but not where `ignore_changes` leaves the attribute to others.
+#[test]
+fn a_value_known_only_after_apply_changes_what_ignore_changes_does_not_name() {
+    let state = state_of(&[
+        ("box.a", "box", "b-a", json!({ "name": "a", "size": 1, "color": "red" })),
+        ("box.kept", "box", "b-k", json!({ "name": "kept", "owner": "b-a", "color": "red" })),
+        ("box.followed", "box", "b-f", json!({ "name": "followed", "owner": "b-a", "color": "red" })),
+    ]);
+    let text = r#"
+box a {
+  name = "a"
+  size = 2
+}
+
+box kept {
+  name  = "kept"
+  owner = box.a
+  lifecycle {
+    ignore_changes = [owner]
+  }
+}
+
+box followed {
+  name  = "followed"
+  owner = box.a
+}
+
+box new {
+  name  = box.a.arn
+  owner = box.a
+  lifecycle {
+    ignore_changes = [name, owner]
+  }
+}
+"#;
+    let (plan, _) = planned(text, &state);
+    assert_eq!(action(&plan, "box.kept"), Action::NoOp, "the new owner's id is not its business");
+    assert_eq!(action(&plan, "box.followed"), Action::Update);
+    let create = change(&plan, "box.new");
+    let name = create.attrs.iter().find(|a| a.name == "name").expect("a create lists what it sends");
+    assert_eq!((name.before.as_ref(), name.after.as_ref()), (None, None), "known after apply");
+    assert!(create.attrs.iter().any(|a| a.name == "owner"));
+}
+
 #[test]
 fn what_is_as_configured_is_left_alone_and_the_plan_has_no_changes() {
     let state = state_of(&[("box.a", "box", "b-1", json!({ "name": "a", "size": 1, "color": "red", "arn": "arn:1" }))]);
