@@ -141,6 +141,16 @@ pub fn expand(
                             }
                             entries.push((s.clone(), Value::String(s)));
                         }
+                        Value::Unknown(_) if quiet => return None,
+                        Value::Unknown(_) => {
+                            meta_error(
+                                diags,
+                                e,
+                                "`for_each` must be known before apply".into(),
+                                "its keys cannot depend on values the cloud has not chosen yet",
+                            );
+                            return None;
+                        }
                         other => {
                             meta_error(
                                 diags,

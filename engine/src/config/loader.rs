@@ -129,8 +129,18 @@ impl Loader<'_> {
         ModuleTree { module, children }
     }
 
+    /// Report `error` at `span`, once: a module called several times is
+    /// loaded for each call, and a mistake in its files is one mistake.
+    /// (Each call reads the module's files again, under new file ids: the
+    /// same place is the same file name and range.)
     fn error(&mut self, span: Span, error: CheckError) {
-        self.diags.push(Diag::new(span.file, error));
+        let diag = Diag::new(span.file, error);
+        let place = |d: &Diag| (d.file.and_then(|f| self.sources.get(f)).map(|f| f.name.clone()), d.label_ranges());
+        let here = place(&diag);
+        let repeated = self.diags.iter().any(|d| place(d) == here && d.message() == diag.message());
+        if !repeated {
+            self.diags.push(diag);
+        }
     }
 
     /// The folder a module source names, and a key identifying it.
