@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod environment;
 mod progress;
+mod refusal;
 mod report;
 mod stdlib;
 mod vars;

@@ -16,6 +16,9 @@ use super::session::{self, report, Session};
 use crate::cli::ApplyArgs;
 use crate::progress::Progress;
 use crate::report::Output;
+use k8sinfra_lang::Diag;
+
+use crate::refusal::Refusal;
 
 pub fn run(args: &ApplyArgs, out: &Output, destroying: bool) -> bool {
     let saved = if !destroying && is_plan_file(&args.config.dir) {
@@ -50,11 +53,11 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
             stored.lineage.clone_from(&saved.lineage);
         }
         if saved.lineage != stored.lineage || saved.serial != stored.serial {
-            out.stderr(&format!(
-                "the plan is stale: it was made against state serial {} of lineage {}, and the state is now serial \
-                 {} of lineage {}. Nothing was changed; plan again.\n",
+            let why = format!(
+                "it was made against state serial {} of lineage {}, and the state is now serial {} of lineage {}",
                 saved.serial, saved.lineage, stored.serial, stored.lineage
-            ));
+            );
+            out.error(Diag::global(Refusal::StalePlan { why }));
             return false;
         }
     }
@@ -75,10 +78,10 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
         // planning again must give exactly its changes, or the cloud, the
         // configuration or the inputs moved since.
         if !plan.same_changes(saved) {
-            out.stderr(
-                "the plan is stale: planning again now gives different changes (the cloud, the configuration or \
-                 the inputs changed since it was saved). Nothing was changed; plan again.\n",
-            );
+            let why = "planning again now gives different changes (the cloud, the configuration or the inputs \
+                       changed since it was saved)"
+                .into();
+            out.error(Diag::global(Refusal::StalePlan { why }));
             return false;
         }
     }
@@ -101,13 +104,14 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
         let learnt = state.resources != stored.resources || state.pending != stored.pending;
         let asked = plan.request.refresh_only && !plan.drift.is_empty();
         if learnt && asked && saved.is_none() && !args.auto_approve && !confirm("apply", out) {
-            out.stderr("refresh cancelled; the state was not changed.\n");
+            out.error(Diag::global(Refusal::Cancelled { what: "refresh".into() }));
             return false;
         }
         if learnt {
             state.serial = stored.serial + 1;
             if let Err(e) = save(&state) {
-                out.stderr(&format!("the state could not be saved: {e}\n"));
+                let help = "nothing in the cloud was changed; the next plan refreshes again".into();
+                out.error(Diag::global(Refusal::NotSaved { reason: e.to_string(), help }));
                 return false;
             }
         }
@@ -115,7 +119,7 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
     }
     // A saved plan was reviewed when it was made.
     if saved.is_none() && !args.auto_approve && !confirm(verb, out) {
-        out.stderr(&format!("{verb} cancelled; nothing was changed.\n"));
+        out.error(Diag::global(Refusal::Cancelled { what: verb.into() }));
         return false;
     }
     let mut sink: &dyn Backend = session.backend.as_ref();
@@ -153,9 +157,8 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
         }
     }
     if let Some(e) = &outcome.state_error {
-        out.stderr(&format!(
-            "\nthe state could not be saved: {e}\nthe run stopped; what finished before is in the state.\n"
-        ));
+        let help = "the run stopped; what finished before is in the state".into();
+        out.error(Diag::global(Refusal::NotSaved { reason: e.to_string(), help }));
         return false;
     }
     if outcome.ok() {
@@ -222,7 +225,7 @@ fn record_outputs(session: &Session, state: &mut State, destroying: bool) {
 /// Ask for `yes` on the terminal; anything else (or no terminal) is no.
 fn confirm(verb: &str, out: &Output) -> bool {
     if !std::io::stdin().is_terminal() {
-        out.stderr(&format!("\nnot a terminal: run `k8sinfra {verb} --auto-approve` to {verb} without asking.\n"));
+        out.error(Diag::global(Refusal::NoTerminal { verb: verb.into() }));
         return false;
     }
     out.stderr(&format!("\nDo you want to {verb}? Only 'yes' will be accepted: "));

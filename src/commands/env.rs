@@ -11,6 +11,9 @@ use k8sinfra_providers::aws::state_s3::S3Backend;
 
 use crate::cli::{EnvArgs, EnvCommand};
 use crate::report::Output;
+use k8sinfra_lang::Diag;
+
+use crate::refusal::Refusal;
 
 pub fn run(args: &EnvArgs, out: &Output) -> bool {
     let EnvCommand::List { dir } = &args.command;
@@ -22,10 +25,7 @@ pub fn run(args: &EnvArgs, out: &Output) -> bool {
     };
     let folder = super::backend::config_dir(dir);
     let Some((kind, pattern)) = parsed.environment_pattern() else {
-        out.stderr(
-            "this configuration's backend keeps one state for every environment: put `${env.name}` in its \
-             `path` or `key` to give each its own\n",
-        );
+        out.error(Diag::global(Refusal::SharedBackend));
         return false;
     };
     let Some((prefix, suffix)) = pattern.split_once(ENV_MARK) else { return false };
@@ -34,7 +34,7 @@ pub fn run(args: &EnvArgs, out: &Output) -> bool {
         _ => match s3(&parsed, prefix, suffix) {
             Ok(names) => names,
             Err(e) => {
-                out.stderr(&format!("cannot list the environments: {e}\n"));
+                out.error(Diag::global(Refusal::EnvironmentList { reason: e.to_string() }));
                 return false;
             }
         },

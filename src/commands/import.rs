@@ -10,6 +10,9 @@ use super::session::{self, report};
 use super::state::change;
 use crate::cli::ImportArgs;
 use crate::report::Output;
+use k8sinfra_lang::Diag;
+
+use crate::refusal::Refusal;
 
 pub fn run(args: &ImportArgs, out: &Output) -> bool {
     let Some(session) = session::open(&args.config, out, false) else { return false };
@@ -17,7 +20,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
         let addresses: Vec<String> = session.config.resources.iter().map(|r| r.addr.to_string()).collect();
         let hint = k8sinfra_lang::suggest::help(&args.address, addresses.iter().map(String::as_str))
             .unwrap_or_else(|| "declare it in the configuration first".into());
-        out.stderr(&format!("{} is not declared in the configuration: {hint}\n", args.address));
+        out.error(Diag::global(Refusal::Undeclared { address: args.address.clone(), hint }));
         return false;
     };
     let type_name = declared.addr.type_name.clone();
@@ -28,7 +31,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
     let providers = session.providers;
     change(&access, args.lock, out, |state| {
         if let Some(r) = state.resources.get(&args.address) {
-            out.stderr(&format!("{} is already in the state, as {}\n", args.address, r.id));
+            out.error(Diag::global(Refusal::AlreadyInState { address: args.address.clone(), id: r.id.clone() }));
             return false;
         }
         let target = Target {
@@ -61,7 +64,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
                 true
             }
             Ok(None) => {
-                out.stderr(&format!("there is no {type_name} with id {}\n", args.id));
+                out.error(Diag::global(Refusal::NotFound { type_name: type_name.clone(), id: args.id.clone() }));
                 false
             }
             Err(e) => {

@@ -6,6 +6,9 @@ use super::session::open_state;
 
 use crate::cli::OutputArgs;
 use crate::report::Output;
+use k8sinfra_lang::Diag;
+
+use crate::refusal::Refusal;
 
 pub fn run(args: &OutputArgs, out: &Output) -> bool {
     let Some(access) = open_state(&args.dir, out) else { return false };
@@ -29,7 +32,7 @@ pub fn run(args: &OutputArgs, out: &Output) -> bool {
                     format!("outputs: {}", known.join(", "))
                 }
             });
-            out.stderr(&format!("no output `{name}`: {hint}\n"));
+            out.error(Diag::global(Refusal::UnknownOutput { name: name.clone(), hint }));
             return false;
         };
         let v = value(entry);

@@ -7,6 +7,9 @@ use super::backend::Locking;
 use super::session::{self, report, Session};
 use crate::cli::PlanArgs;
 use crate::report::Output;
+use k8sinfra_lang::Diag;
+
+use crate::refusal::Refusal;
 
 /// The exit code: 0 fine (or no changes with --detailed-exitcode), 1 error,
 /// 2 changes (with --detailed-exitcode).
@@ -47,7 +50,8 @@ fn planned(session: &Session, args: &PlanArgs, out: &Output) -> u8 {
         let dir = super::backend::config_dir(&args.config.dir);
         plan.configuration = Some(std::fs::canonicalize(&dir).unwrap_or(dir).display().to_string());
         if let Err(e) = save(file, &plan.to_json()) {
-            out.stderr(&format!("cannot save the plan to {}: {e}\n", file.display()));
+            let (path, reason) = (file.display().to_string(), e.to_string());
+            out.error(Diag::global(Refusal::PlanFile { action: "save", path, reason }));
             return 1;
         }
         out.stderr(&format!(

@@ -175,7 +175,7 @@ fn runtime(out: &Output) -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => Some(r),
         Err(e) => {
-            out.stderr(&format!("cannot start the runtime: {e}\n"));
+            out.error(Diag::global(crate::refusal::Refusal::Runtime { reason: e.to_string() }));
             None
         }
     }

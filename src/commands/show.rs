@@ -5,6 +5,8 @@ use k8sinfra_engine::plan::Plan;
 use k8sinfra_engine::render::{plan_markdown, plan_text};
 use k8sinfra_lang::Diag;
 
+use crate::refusal::Refusal;
+
 use crate::cli::{ShowArgs, ShowFormat};
 use crate::report::Output;
 
@@ -13,7 +15,8 @@ pub fn read(path: &std::path::Path, out: &Output) -> Option<Plan> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {
-            out.stderr(&format!("cannot read the plan {}: {e}\n", path.display()));
+            let (path, reason) = (path.display().to_string(), e.to_string());
+            out.error(Diag::global(Refusal::PlanFile { action: "read", path, reason }));
             return None;
         }
     };

@@ -12,6 +12,9 @@ use super::backend::{self, report, Locking};
 use super::session::{open_state, StateAccess};
 use crate::cli::{StateArgs, StateCommand};
 use crate::report::Output;
+use k8sinfra_lang::Diag;
+
+use crate::refusal::Refusal;
 
 pub fn run(args: &StateArgs, out: &Output) -> bool {
     let Some(access) = open_state(&args.dir, out) else { return false };
@@ -79,7 +82,8 @@ pub fn run(args: &StateArgs, out: &Output) -> bool {
         }),
         StateCommand::Mv { from, to, force, .. } => change(&access, args.lock, out, |state| {
             if state.resources.contains_key(to) {
-                out.stderr(&format!("{to} is already in the state\n"));
+                let id = state.resources.get(to.as_str()).map(|r| r.id.clone()).unwrap_or_default();
+                out.error(Diag::global(Refusal::AlreadyInState { address: to.clone(), id }));
                 return false;
             }
             let Some(resource) = state.resources.remove(from) else {
@@ -148,19 +152,17 @@ fn declared_as(declared: &BTreeMap<String, String>, to: &str, type_name: &str, o
     match declared.get(to) {
         Some(t) if t == type_name => true,
         Some(t) => {
-            out.stderr(&format!(
-                "{to} is a {t} in the configuration, and what moves is a {type_name}; nothing was changed \
-                 (--force moves it all the same)\n"
-            ));
+            let (address, declared, moving) = (to.to_string(), t.clone(), type_name.to_string());
+            out.error(Diag::global(Refusal::OtherType { address, declared, moving }));
             false
         }
         None => {
             let hint = k8sinfra_lang::suggest::help(to, declared.keys().map(String::as_str))
                 .unwrap_or_else(|| "declare it first, then move it".into());
-            out.stderr(&format!(
-                "{to} is not declared in the configuration: {hint}; nothing was changed (--force moves it all \
-                 the same, and the next plan destroys it there)\n"
-            ));
+            let hint = format!(
+                "{hint}; nothing was changed (--force moves it all the same, and the next plan destroys it there)"
+            );
+            out.error(Diag::global(Refusal::Undeclared { address: to.to_string(), hint }));
             false
         }
     }
@@ -169,5 +171,5 @@ fn declared_as(declared: &BTreeMap<String, String>, to: &str, type_name: &str, o
 fn not_in_state(address: &str, state: &State, out: &Output) {
     let hint = k8sinfra_lang::suggest::help(address, state.resources.keys().map(String::as_str))
         .unwrap_or_else(|| "`k8sinfra state list` shows what the state holds".into());
-    out.stderr(&format!("{address} is not in the state: {hint}\n"));
+    out.error(Diag::global(Refusal::NotInState { address: address.to_string(), hint }));
 }
