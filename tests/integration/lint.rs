@@ -159,3 +159,48 @@ fn every_rule_fires_once_an_accepted_finding_is_quiet_and_deny_warnings_fails() 
     );
     assert!(text.contains("an accepted finding needs its reason, written out"), "{text}");
 }
+
+/// resources.md, Security lint: `open_ssh` also on a rule managed apart
+/// (`security_group_rule`), and `open_all_ports` for TCP or UDP with no
+/// `port` (every port), not only `protocol = "all"`.
+#[test]
+fn a_separate_rule_and_a_portless_rule_are_linted_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = r#"aws { region = "us-east-1" }
+
+vpc main {
+  cidr = 10.0.0.0/16
+}
+
+security_group masters {
+  vpc = vpc.main
+  lifecycle {
+    ignore_changes = [ingress]
+  }
+}
+
+security_group_rule ssh {
+  group       = security_group.masters
+  protocol    = "tcp"
+  port        = 22
+  cidrs       = [0.0.0.0/0]
+  description = "ssh from anywhere"
+}
+
+security_group portless {
+  vpc = vpc.main
+  ingress { protocol = "udp", cidrs = [0.0.0.0/0], description = "every udp port" }
+}
+"#;
+    std::fs::write(dir.path().join("main.k8sinfra"), config).expect("write");
+    let out = run(dir.path(), &["--json", "validate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let found: Vec<(String, u64)> = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap_or("").to_string(), d["labels"][0]["start"]["line"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(found, [("lint::open_ssh".to_string(), 18), ("lint::open_all_ports".to_string(), 24)], "{doc}");
+}

@@ -7,13 +7,19 @@
 //! - `repository`: every `.k8sinfra` file in the repository parses, is
 //!   formatted, and every example validates;
 //! - `docs`: docs/resources.md's tables are the schemas';
+//! - `documents`: `--json` documents and exit codes, from a state written
+//!   by hand, no cloud;
 //! - `boot`: the cluster's boot scripts run in a sandbox with recording stubs;
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
 //! - `environments`: `--env`, a state per environment, `env list`;
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
 //! - `iam`: roles, inline policies, instance profiles and an instance's role;
+//! - `local`: the local provider's types applied with no cloud: apply's
+//!   documents, saved plans applied elsewhere, each environment's lock;
 //! - `lookups`: existing VPCs, subnets, groups, zones, the region's zones;
+//! - `reference`: the language reference's promises about files, inputs,
+//!   module calls, `fmt` and diagnostics, through the binary, no cloud;
 //! - `refresh`: one describe call per type, counted by a relay (`proxy`);
 //! - `requests`: `--replace`, `--target` and `--refresh-only` on moto;
 //! - `secrets`: sensitive values never printed, in any form;
@@ -31,6 +37,7 @@ mod boot;
 mod cli;
 mod cluster;
 mod docs;
+mod documents;
 mod environments;
 mod faults;
 mod fixtures;
@@ -39,11 +46,13 @@ mod iam;
 mod kill;
 mod like_aws;
 mod lint;
+mod local;
 mod lookups;
 mod moto;
 mod planner;
 mod properties;
 mod proxy;
+mod reference;
 mod refresh;
 mod repository;
 mod requests;

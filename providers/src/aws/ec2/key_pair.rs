@@ -80,3 +80,20 @@ pub async fn update(
 pub async fn delete(ec2: &aws_sdk_ec2::Client, name: &str) -> Result<(), ProviderError> {
     delete_idempotent("DeleteKeyPair", &[NOT_FOUND], || ec2.delete_key_pair().key_name(name).send()).await
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::canonical;
+
+    #[test]
+    fn a_public_key_is_its_type_and_material_without_comment_or_line_end() {
+        let written = json!("ssh-rsa AAAAB3NzaC1yc2E alice@laptop\n");
+        let reported = json!("ssh-rsa AAAAB3NzaC1yc2E");
+        assert_eq!(canonical("public_key", written), canonical("public_key", reported.clone()));
+        assert_eq!(canonical("public_key", reported.clone()), reported);
+        assert_ne!(canonical("public_key", json!("ssh-rsa AAAAother alice")), reported, "other material");
+        assert_eq!(canonical("name", json!("a b c")), json!("a b c"), "only the key is read so");
+    }
+}

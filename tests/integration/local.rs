@@ -1,0 +1,158 @@
+//! The local provider's types made with no cloud at all, and what that
+//! lets the suite check offline: a CA generated here, kept by refresh and
+//! forgotten by destroy with no call; apply's JSON document, done and
+//! refused; a saved plan applied from another folder with the request it
+//! was made under; and each environment's own lock.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::{run, stderr, stdout};
+
+const CA: &str = "tls_ca cluster {\n  common_name = \"kubernetes\"\n}\n\noutput ca = tls_ca.cluster.cert_pem\n";
+
+/// An endpoint that records whether anything connected to it.
+struct Silent(TcpListener);
+
+impl Silent {
+    fn new() -> Self {
+        Silent(TcpListener::bind("127.0.0.1:0").expect("listen"))
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.0.local_addr().expect("address"))
+    }
+
+    fn assert_untouched(&self) {
+        self.0.set_nonblocking(true).expect("nonblocking");
+        let call = self.0.accept();
+        assert!(call.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock), "a call came: {call:?}");
+    }
+}
+
+/// The binary in `dir`, AWS pointed at `endpoint`.
+fn k8sinfra(dir: &Path, endpoint: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_k8sinfra"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("the k8sinfra binary runs")
+}
+
+fn document(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+}
+
+fn state(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join(".k8sinfra/state.json")).expect("a state");
+    serde_json::from_str(&text).expect("JSON")
+}
+
+fn folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("main.k8sinfra"), CA).expect("config");
+    dir
+}
+
+#[test]
+fn a_ca_is_made_here_kept_by_refresh_and_forgotten_by_destroy_with_no_call() {
+    let cloud = Silent::new();
+    let dir = folder();
+    let out = k8sinfra(dir.path(), &cloud.url(), &["--json", "apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = document(&out);
+    assert_eq!(doc["applied"], true);
+    assert_eq!(doc["done"], serde_json::json!(["tls_ca.cluster"]));
+    assert_eq!(
+        (&doc["failed"], &doc["skipped"], &doc["interrupted"], &doc["state_error"]),
+        (&serde_json::json!({}), &serde_json::json!([]), &serde_json::json!(false), &serde_json::Value::Null)
+    );
+
+    let recorded = state(dir.path());
+    let key = recorded["resources"]["tls_ca.cluster"]["attrs"]["key_pem"].as_str().expect("a key").to_string();
+    let key_file = dir.path().join("key.pem");
+    std::fs::write(&key_file, &key).expect("key file");
+    let text =
+        Command::new("openssl").args(["pkey", "-noout", "-text", "-in"]).arg(&key_file).output().expect("openssl");
+    let described = String::from_utf8_lossy(&text.stdout);
+    assert!(described.contains("prime256v1") || described.contains("P-256"), "an ECDSA P-256 key: {described}");
+
+    let out = k8sinfra(dir.path(), &cloud.url(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "refresh keeps it: {}", stderr(&out));
+    assert_eq!(state(dir.path())["resources"]["tls_ca.cluster"]["attrs"]["key_pem"], key.as_str());
+
+    let out = k8sinfra(dir.path(), &cloud.url(), &["destroy", "--auto-approve"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(state(dir.path())["resources"], serde_json::json!({}));
+    cloud.assert_untouched();
+}
+
+#[test]
+fn an_apply_with_no_one_to_ask_is_refused_and_says_so() {
+    let cloud = Silent::new();
+    let dir = folder();
+    let out = k8sinfra(dir.path(), &cloud.url(), &["--json", "apply"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = document(&out);
+    assert_eq!((doc["applied"].as_bool(), doc["success"].as_bool()), (Some(false), Some(false)), "{doc}");
+    assert_eq!(doc["plan"]["summary"]["add"], 1, "the plan it would have applied");
+    assert_eq!(doc["diagnostics"][0]["code"], "cli::no_terminal", "{doc}");
+    assert!(
+        !dir.path().join(".k8sinfra/state.json").exists() || state(dir.path())["resources"] == serde_json::json!({})
+    );
+}
+
+#[test]
+fn a_saved_plan_is_applied_from_anywhere_under_the_request_it_was_made_with() {
+    let cloud = Silent::new();
+    let dir = folder();
+    let out = k8sinfra(dir.path(), &cloud.url(), &["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = state(dir.path())["resources"]["tls_ca.cluster"]["attrs"]["cert_pem"].clone();
+
+    let saved = dir.path().join("replace.plan");
+    let saved_arg = saved.display().to_string();
+    let out = k8sinfra(dir.path(), &cloud.url(), &["plan", "--replace", "tls_ca.cluster", "--out", &saved_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let elsewhere = tempfile::tempdir().expect("another folder");
+    let shown = document(&k8sinfra(elsewhere.path(), &cloud.url(), &["--json", "show", &saved_arg]));
+    let canonical = std::fs::canonicalize(dir.path()).expect("canonical");
+    assert_eq!(shown["plan"]["configuration"], canonical.display().to_string(), "an absolute path");
+    assert_eq!(shown["plan"]["request"]["replace"], serde_json::json!(["tls_ca.cluster"]));
+
+    let out = k8sinfra(elsewhere.path(), &cloud.url(), &["apply", &saved_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 replaced"), "{}", stderr(&out));
+    let second = state(dir.path())["resources"]["tls_ca.cluster"]["attrs"]["cert_pem"].clone();
+    assert_ne!(first, second, "a new CA, in the configuration's own state");
+    assert!(!elsewhere.path().join(".k8sinfra").exists(), "nothing written where it ran");
+    cloud.assert_untouched();
+}
+
+#[test]
+fn each_environment_has_its_own_lock() {
+    let cloud = Silent::new();
+    let dir = folder();
+    let held = dir.path().join(".k8sinfra/env/staging");
+    std::fs::create_dir_all(&held).expect("env folder");
+    let lock = serde_json::json!({
+        "id": "held-elsewhere", "operation": "apply", "who": "someone",
+        "host": "another-machine", "pid": 4242, "created": 0
+    });
+    std::fs::write(held.join("state.json.lock"), lock.to_string()).expect("lock");
+    let out = k8sinfra(dir.path(), &cloud.url(), &["--env", "staging", "apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("state::locked"), "{}", stderr(&out));
+    let out = k8sinfra(dir.path(), &cloud.url(), &["--env", "prod", "apply", "--auto-approve"]);
+    assert!(out.status.success(), "another environment, another lock: {}", stderr(&out));
+    assert!(dir.path().join(".k8sinfra/env/prod/state.json").exists());
+    let out = run(dir.path(), &["--env", "staging", "state", "list"]);
+    assert!(out.status.success(), "reading needs no lock: {}", stderr(&out));
+    cloud.assert_untouched();
+}
