@@ -14,10 +14,10 @@
 
 mod cidr;
 mod error;
-mod functions;
-mod ops;
 #[cfg(test)]
 mod function_tests;
+mod functions;
+mod ops;
 #[cfg(test)]
 mod sensitive_tests;
 
