@@ -819,3 +819,34 @@ fn prompts_refresh_parallelism_and_a_local_force_unlock() {
     assert!(!lock_path.exists());
     assert!(k8sinfra(&moto, dir.path(), &["plan"]).status.success());
 }
+
+/// resources.md, s3_bucket: without `force_destroy`, a bucket that holds an
+/// object put there by someone else is left, with AWS's message, and the
+/// state keeps it; with it, the object goes and then the bucket.
+#[test]
+fn a_bucket_holding_objects_is_destroyed_only_with_force_destroy() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = |force: bool| {
+        format!("aws {{ region = \"us-east-1\" }}\n\ns3_bucket logs {{\n  name          = \"kept-logs\"\n  force_destroy = {force}\n}}\n")
+    };
+    std::fs::write(dir.path().join("main.k8sinfra"), config(false)).expect("config");
+    let out = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rt = runtime();
+    let s3 = moto.s3();
+    rt.block_on(s3.put_object().bucket("kept-logs").key("by-hand.log").body(b"x".to_vec().into()).send()).expect("put");
+
+    let out = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(flat(&stderr(&out)).contains("BucketNotEmpty"), "AWS's own message: {}", stderr(&out));
+    assert!(state(dir.path())["resources"].get("s3_bucket.logs").is_some(), "still in the state");
+    assert!(rt.block_on(s3.head_bucket().bucket("kept-logs").send()).is_ok(), "and in the cloud");
+
+    std::fs::write(dir.path().join("main.k8sinfra"), config(true)).expect("config");
+    let out = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(rt.block_on(s3.head_bucket().bucket("kept-logs").send()).is_err(), "gone");
+}
