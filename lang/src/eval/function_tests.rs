@@ -88,6 +88,15 @@ fn every_documented_example_gives_the_documented_value() {
 }
 
 #[test]
+fn every_function_has_a_row_in_the_reference() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/language.md")).expect("docs");
+    let table = doc.split("\n## Functions\n").nth(1).and_then(|t| t.split("\n### ").next()).expect("the table");
+    for name in super::FUNCTIONS {
+        assert!(table.contains(&format!("| `{name}(")), "docs/language.md's Functions table has no row for `{name}`");
+    }
+}
+
+#[test]
 fn range_counts_from_start_to_end_by_step() {
     assert_eq!(value("range(0)"), value("[]"));
     assert_eq!(value("range(2, 5)"), value("[2, 3, 4]"));
@@ -209,4 +218,21 @@ fn attributes_and_indexes_that_are_not_there_are_named() {
         assert!(refused(out_of_range).contains("out of range"), "{out_of_range}");
     }
     assert_eq!(value("[1, 2][1]"), Value::Number(2.0));
+}
+
+#[test]
+fn yaml_round_trips_through_the_language() {
+    let encoded =
+        value(r#"yamlencode({ name = "web", ports = [80, 443], tls = true, note = "two\nlines", none = null })"#);
+    let Value::String(text) = &encoded else { panic!("text: {encoded}") };
+    assert!(!text.starts_with("---") && text.ends_with('\n'), "{text:?}");
+    assert_eq!(
+        value(&format!("yamldecode({})", crate::value::quote(text))),
+        value(r#"{ name = "web", ports = [80, 443], tls = true, note = "two\nlines", none = null }"#)
+    );
+    assert_eq!(value(r#"yamldecode("- 1\n- 2.5\n- x")"#), value(r#"[1, 2.5, "x"]"#));
+    assert_eq!(value(r#"yamldecode("")"#), Value::Null);
+    assert!(refused(r#"yamldecode("a: [1")"#).contains("not YAML"));
+    assert!(refused(r#"yamldecode("a: 1\n---\nb: 2")"#).contains("2 YAML documents"));
+    assert!(refused(r#"yamldecode("[1]: x")"#).contains("must be text"));
 }

@@ -68,6 +68,8 @@ pub static FUNCTIONS: &[&str] = &[
     "try",
     "upper",
     "values",
+    "yamldecode",
+    "yamlencode",
     "zipmap",
 ];
 
@@ -139,6 +141,8 @@ static TABLE: std::sync::LazyLock<Vec<Function>> = std::sync::LazyLock::new(|| {
         Function { name: "format", min: 1, max: ANY, returns: Type::String, deep_known: true, run: format },
         Function { name: "join", min: 2, max: 2, returns: Type::String, deep_known: true, run: join },
         Function { name: "jsonencode", min: 1, max: 1, returns: Type::String, deep_known: true, run: jsonencode },
+        Function { name: "yamldecode", min: 1, max: 1, returns: Type::Any, deep_known: true, run: yamldecode },
+        Function { name: "yamlencode", min: 1, max: 1, returns: Type::String, deep_known: true, run: yamlencode },
         Function {
             name: "keys",
             min: 1,
@@ -617,6 +621,75 @@ pub fn to_json(v: &Value) -> serde_json::Value {
 fn jsondecode(c: &Call<'_>) -> Result<Value, String> {
     let json: serde_json::Value = serde_json::from_str(&c.string(0)?).map_err(|e| format!("not JSON: {e}"))?;
     Ok(from_json(&json))
+}
+
+/// `yamlencode(value)`: the value as a YAML document (block style, no
+/// `---` line, ending in a newline), through the same JSON form
+/// `jsonencode` writes.
+fn yamlencode(c: &Call<'_>) -> Result<Value, String> {
+    let yaml = to_yaml(&to_json(c.arg(0)));
+    let mut out = String::new();
+    let mut emitter = yaml_rust2::YamlEmitter::new(&mut out);
+    emitter.multiline_strings(true);
+    emitter.dump(&yaml).map_err(|e| format!("cannot write YAML: {e:?}"))?;
+    let body = out.strip_prefix("---\n").or_else(|| out.strip_prefix("---")).unwrap_or(&out).trim_start();
+    Ok(Value::String(format!("{body}\n")))
+}
+
+fn to_yaml(json: &serde_json::Value) -> yaml_rust2::Yaml {
+    use serde_json::Value as J;
+    use yaml_rust2::Yaml as Y;
+    match json {
+        J::Null => Y::Null,
+        J::Bool(b) => Y::Boolean(*b),
+        J::Number(n) => n.as_i64().map_or_else(|| Y::Real(n.to_string()), Y::Integer),
+        J::String(s) => Y::String(s.clone()),
+        J::Array(items) => Y::Array(items.iter().map(to_yaml).collect()),
+        J::Object(map) => Y::Hash(map.iter().map(|(k, v)| (Y::String(k.clone()), to_yaml(v))).collect()),
+    }
+}
+
+/// `yamldecode(s)`: one YAML document as a value (mappings become maps,
+/// sequences lists; keys must be text). Several documents, anchors that
+/// do not resolve and bad syntax are errors.
+fn yamldecode(c: &Call<'_>) -> Result<Value, String> {
+    let docs = yaml_rust2::YamlLoader::load_from_str(&c.string(0)?).map_err(|e| format!("not YAML: {e}"))?;
+    match docs.as_slice() {
+        [] => Ok(Value::Null),
+        [doc] => from_yaml(doc),
+        more => Err(format!("{} YAML documents; yamldecode reads one", more.len())),
+    }
+}
+
+fn from_yaml(yaml: &yaml_rust2::Yaml) -> Result<Value, String> {
+    use yaml_rust2::Yaml as Y;
+    Ok(match yaml {
+        Y::Null => Value::Null,
+        Y::Boolean(b) => Value::Bool(*b),
+        Y::Integer(i) =>
+        {
+            #[allow(clippy::cast_precision_loss)]
+            Value::Number(*i as f64)
+        }
+        Y::Real(text) => Value::Number(text.parse().map_err(|_| format!("`{text}` is not a number"))?),
+        Y::String(s) => Value::String(s.clone()),
+        Y::Array(items) => Value::List(items.iter().map(from_yaml).collect::<Result<_, _>>()?),
+        Y::Hash(map) => Value::Map(
+            map.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s.clone(),
+                        Y::Integer(i) => i.to_string(),
+                        Y::Boolean(b) => b.to_string(),
+                        other => return Err(format!("a mapping key must be text, not {other:?}")),
+                    };
+                    Ok((key, from_yaml(v)?))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Y::Alias(_) => return Err("an alias that does not resolve".into()),
+        Y::BadValue => return Err("a value YAML cannot read".into()),
+    })
 }
 
 /// JSON as a value: objects become maps, arrays lists.
