@@ -213,3 +213,43 @@ fn unreadable_input_has_its_codes() {
     std::fs::write(dir.path().join("main.k8sinfra"), "vpc main { cidr = 10.0.0.0/16 } }\n").expect("write");
     assert_clean_failure(&run(dir.path(), &["validate"]), "syntax::unopened");
 }
+
+/// Inputs: `validation { condition, message }` checked where the value is
+/// given (a flag, a default, a module call); a secret's value is never
+/// shown, not even through its message; no value at `validate`, no check.
+#[test]
+fn an_input_is_checked_against_its_validations_where_it_is_given() {
+    let dir = scratch(&[
+        (
+            "main.k8sinfra",
+            "input port: number {\n  validation {\n    condition = input.port > 1024\n    message   = \"above 1024, please\"\n  }\n}\n\n\
+             sensitive input token: string = \"short\" {\n  validation {\n    condition = length(input.token) >= 16\n    \
+             message   = \"too short: ${input.token}\"\n  }\n}\n\n\
+             module web = \"./web\" {\n  replicas = 0\n}\n\noutput port = input.port\n",
+        ),
+        (
+            "web/main.k8sinfra",
+            "input replicas: number {\n  validation {\n    condition = input.replicas > 0\n    message   = \"at least one replica\"\n  }\n}\n\noutput replicas = input.replicas\n",
+        ),
+    ]);
+    let out = run(dir.path(), &["validate"]);
+    assert_clean_failure(&out, "check::invalid_input");
+    let text = support::flat(&stderr(&out));
+    assert!(text.contains("`input.replicas` fails its validation: at least one replica"), "{text}");
+    assert!(
+        text.contains("`input.token` fails its validation: (the message is derived from a sensitive value)"),
+        "{text}"
+    );
+    assert!(!text.contains("too short") && !text.contains("the value given is \"short\""), "{text}");
+    assert!(!text.contains("input.port"), "no value, nothing to check: {text}");
+    assert!(text.contains("2 errors"), "{text}");
+
+    let out = run(dir.path(), &["validate", "--var", "port=80"]);
+    assert!(
+        support::flat(&stderr(&out)).contains("`input.port` fails its validation: above 1024, please"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(dir.path(), &["validate", "--var", "port=8080"]);
+    assert!(!stderr(&out).contains("input.port"), "{}", stderr(&out));
+}

@@ -88,6 +88,17 @@ pub enum CheckError {
         help: Option<String>,
     },
 
+    #[error("`input.{name}` fails its validation: {message}")]
+    #[diagnostic(code(check::invalid_input))]
+    InvalidInput {
+        name: String,
+        message: String,
+        #[label("this value")]
+        span: SourceSpan,
+        #[help]
+        help: Option<String>,
+    },
+
     #[error("`{name}` is set twice")]
     #[diagnostic(code(check::duplicate_attribute), help("remove one of them"))]
     DuplicateAttribute {

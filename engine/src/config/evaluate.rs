@@ -161,11 +161,12 @@ impl<'a> Walk<'a, '_> {
                                 resource: format!("input {name}"),
                                 name: attr.name.clone(),
                                 span: attr.span.into(),
-                                help: Some("an input block takes only `description`; set the default with `= value` after the type".into()),
+                                help: Some("an input block takes `description` and `validation { condition, message }` blocks; set the default with `= value` after the type".into()),
                             },
                         ));
                     }
                 }
+                super::validation::check_blocks(name, body, diags);
             }
         }
         for name in decls.modules.keys() {
@@ -465,6 +466,7 @@ impl<'a> Walk<'a, '_> {
         let info = &self.modules[&node.module];
         let secret = info.decls.inputs[name].sensitive;
         let default: Option<&'a Expr> = info.decls.inputs[name].default;
+        let body: Option<&'a k8sinfra_lang::syntax::ast::Block> = info.decls.inputs[name].body;
         let decl_span = info.decls.inputs[name].name.span;
         let ty = info.input_types.get(name).cloned().unwrap_or(Type::Any);
         let given: Option<(Value, Option<Span>)> = if instance.is_root() {
@@ -514,7 +516,12 @@ impl<'a> Walk<'a, '_> {
         };
         // Marked before converting: a conversion error must not quote it.
         match value.sensitive_if(secret).convert(&ty) {
-            Ok(v) => v,
+            Ok(v) => {
+                if body.is_some_and(|b| !super::validation::holds(name, &v, b, span.unwrap_or(decl_span), diags)) {
+                    return Value::Unknown(ty);
+                }
+                v
+            }
             Err(m) => {
                 let error = CheckError::TypeMismatch {
                     name: format!("input.{name}"),

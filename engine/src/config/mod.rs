@@ -23,6 +23,7 @@ mod refs;
 mod resources;
 mod scope;
 mod stack;
+mod validation;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
