@@ -381,17 +381,9 @@ fn a_failure_stops_its_dependents_and_nothing_else() {
 fn deletes_run_dependents_first() {
     let mut state = State::new();
     for (address, deps) in [("vpc", vec![]), ("subnet", vec!["vpc"]), ("instance", vec!["subnet"])] {
-        state.resources.insert(
-            address.into(),
-            ResourceState {
-                type_name: "thing".into(),
-                id: format!("id-{address}"),
-                attrs: BTreeMap::new(),
-                dependencies: deps.into_iter().map(String::from).collect(),
-                sensitive: Default::default(),
-                created: None,
-            },
-        );
+        let mut made = existing_state(address);
+        made.dependencies = deps.into_iter().map(String::from).collect();
+        state.resources.insert(address.into(), made);
     }
     let changes = vec![
         change("vpc", Action::Delete, &[]),
@@ -408,17 +400,9 @@ fn deletes_run_dependents_first() {
 fn replace_deletes_then_creates_and_updates_keep_the_id() {
     let mut state = State::new();
     for address in ["old", "tweak"] {
-        state.resources.insert(
-            address.into(),
-            ResourceState {
-                type_name: "thing".into(),
-                id: format!("id-{address}"),
-                attrs: BTreeMap::new(),
-                dependencies: vec![],
-                sensitive: Default::default(),
-                created: Some(1_000),
-            },
-        );
+        let mut made = existing_state(address);
+        made.created = Some(1_000);
+        state.resources.insert(address.into(), made);
     }
     let r = run(vec![change("old", Action::Replace, &[]), change("tweak", Action::Update, &[])], state, &[], 10);
     assert!(r.outcome.ok());
@@ -470,17 +454,9 @@ fn ctrl_c_lets_what_runs_finish_and_starts_nothing_more() {
 fn create_before_destroy_creates_first_and_keeps_an_old_one_it_cannot_delete() {
     let existing = |address: &str| {
         let mut state = State::new();
-        state.resources.insert(
-            address.into(),
-            ResourceState {
-                type_name: "thing".into(),
-                id: format!("old-{address}"),
-                attrs: BTreeMap::new(),
-                dependencies: vec![],
-                sensitive: Default::default(),
-                created: None,
-            },
-        );
+        let mut old = existing_state(address);
+        old.id = format!("old-{address}");
+        state.resources.insert(address.into(), old);
         state
     };
     let mut replace = change("x", Action::Replace, &[]);
@@ -541,17 +517,7 @@ fn what_runs_long_is_reported_as_still_running() {
     let memory = Arc::new(Memory::new(&[]));
     let providers = Arc::new(Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]));
     let mut state = State::new();
-    state.resources.insert(
-        "glacial".into(),
-        ResourceState {
-            type_name: "thing".into(),
-            id: "id-glacial".into(),
-            attrs: BTreeMap::new(),
-            dependencies: vec![],
-            sensitive: Default::default(),
-            created: None,
-        },
-    );
+    state.resources.insert("glacial".into(), existing_state("glacial"));
     let changes = vec![change("glacial", Action::Delete, &[]), change("quick", Action::Create, &[])];
     let plan = Plan { changes, lineage: state.lineage.clone(), serial: 0, ..Plan::default() };
     let mut saved = Vec::new();
@@ -585,12 +551,9 @@ fn the_delete_of_its_holder_carries_out_is_forgotten_not_deleted() {
     // running host has mounted can stay busy for good). Alone, the
     // attachment is deleted as any resource.
     let thing = |id: &str, holder: Option<&str>| ResourceState {
-        type_name: "thing".into(),
         id: id.into(),
         attrs: holder.map(|h| [("holder".to_string(), serde_json::json!(h))].into()).unwrap_or_default(),
-        dependencies: vec![],
-        sensitive: Default::default(),
-        created: None,
+        ..existing_state(id)
     };
     let mut state = State::new();
     state.resources.insert("host".into(), thing("id-host", None));
