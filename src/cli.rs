@@ -140,7 +140,9 @@ impl RequestArgs {
 pub struct StatsArgs {
     /// Print the AWS API calls the run made on stderr at the end: per
     /// resource type and operation, calls, attempts and time.
-    #[arg(long, env = "K8SINFRA_CALL_STATS")]
+    /// `K8SINFRA_CALL_STATS=1` (or `true`, `yes`, `on`) turns it on too;
+    /// `0`, `false`, `no`, `off` or empty leave it off.
+    #[arg(long, env = "K8SINFRA_CALL_STATS", value_parser = clap::builder::FalseyValueParser::new())]
     pub call_stats: bool,
 }
 

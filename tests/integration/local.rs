@@ -156,3 +156,52 @@ fn each_environment_has_its_own_lock() {
     assert!(out.status.success(), "reading needs no lock: {}", stderr(&out));
     cloud.assert_untouched();
 }
+
+/// A failed apply keeps what it made; an output that refers to what
+/// failed is still unknown, and recorded as `null`.
+#[test]
+fn an_output_still_unknown_after_a_failed_apply_is_recorded_as_null() {
+    let cloud = Silent::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = "tls_ca ca {\n  common_name = \"k\"\n}\n\ntls_certificate bad {\n  ca_cert_pem = \"not a pem\"\n  \
+                  ca_key_pem  = tls_ca.ca.key_pem\n  common_name = \"x\"\n}\n\noutput cert = tls_certificate.bad.cert_pem\n\
+                  output ca = tls_ca.ca.cert_pem\n";
+    std::fs::write(dir.path().join("main.k8sinfra"), config).expect("config");
+    let out = k8sinfra(dir.path(), &cloud.url(), &["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 failed, 0 skipped, 1 done (in the state)"), "{}", stderr(&out));
+    let recorded = state(dir.path());
+    assert!(
+        recorded["resources"].get("tls_ca.ca").is_some() && recorded["resources"].get("tls_certificate.bad").is_none()
+    );
+    assert_eq!(recorded["outputs"]["cert"], serde_json::json!({ "value": null, "sensitive": false }));
+    assert!(recorded["outputs"]["ca"]["value"].as_str().is_some_and(|pem| pem.starts_with("-----BEGIN CERTIFICATE")));
+    cloud.assert_untouched();
+}
+
+/// README: `--call-stats` or `K8SINFRA_CALL_STATS=1` prints the AWS calls
+/// a run made, on apply and destroy too; `0` leaves it off.
+#[test]
+fn call_stats_come_from_the_flag_or_the_variable() {
+    let cloud = Silent::new();
+    let dir = folder();
+    let table = "AWS calls (type, operation, calls, attempts, time)";
+    let out = k8sinfra(dir.path(), &cloud.url(), &["apply", "--auto-approve", "--call-stats"]);
+    assert!(out.status.success() && stderr(&out).contains(table), "{}", stderr(&out));
+    let with = |value: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_k8sinfra"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("AWS_ENDPOINT_URL", cloud.url())
+            .env("AWS_REGION", "us-east-1")
+            .env("K8SINFRA_CALL_STATS", value)
+            .output()
+            .expect("runs")
+    };
+    let out = with("0", &["plan"]);
+    assert!(out.status.success() && !stderr(&out).contains(table), "{}", stderr(&out));
+    let out = with("1", &["destroy", "--auto-approve"]);
+    assert!(out.status.success() && stderr(&out).contains(table), "{}", stderr(&out));
+    cloud.assert_untouched();
+}
