@@ -174,3 +174,41 @@ fn changing_the_state_by_hand_takes_the_lock() {
     let state = std::fs::read_to_string(dir.path().join(".k8sinfra/state.json")).expect("state");
     assert!(state.contains("\"serial\":3"), "unchanged: {state}");
 }
+
+/// apply.md, Saved plans: a markdown plan too long for one pull-request
+/// comment comes in parts under 65,000 characters, each after a
+/// `<!-- k8sinfra plan: part N of M -->` line; a short one in one piece.
+#[test]
+fn a_long_markdown_plan_comes_in_numbered_parts_under_the_comment_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let many = "aws { region = \"us-east-1\" }\n\nvpc v {\n  count = 400\n  cidr  = cidrsubnet(10.0.0.0/8, 8, count.index % 256)\n}\n";
+    std::fs::write(dir.path().join("main.k8sinfra"), many).expect("config");
+    let out = run(dir.path(), &["plan", "--out", "long.plan"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&run(dir.path(), &["show", "long.plan", "--format", "markdown"]));
+    // Each part: its marker line, then its text up to the next marker.
+    let mut parts: Vec<(String, String)> = Vec::new();
+    for line in shown.lines() {
+        match line.strip_prefix("<!-- k8sinfra plan: part ").and_then(|l| l.strip_suffix(" -->")) {
+            Some(numbers) => parts.push((numbers.to_string(), String::new())),
+            None => parts.last_mut().expect("a marker first").1.push_str(&format!("{line}\n")),
+        }
+    }
+    let n = parts.len();
+    assert!(n >= 2, "400 creates make a long plan: {} characters", shown.len());
+    let numbers: Vec<&str> = parts.iter().map(|(numbers, _)| numbers.as_str()).collect();
+    assert_eq!(numbers, (1..=n).map(|i| format!("{i} of {n}")).collect::<Vec<_>>());
+    for (_, text) in &parts {
+        assert!(text.chars().count() < 65_000, "a part of {} characters", text.chars().count());
+    }
+    assert!(shown.contains("vpc.v[399]"), "nothing lost between parts");
+
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "aws { region = \"us-east-1\" }\nvpc one { cidr = 10.0.0.0/16 }\n",
+    )
+    .expect("config");
+    assert!(run(dir.path(), &["plan", "--out", "short.plan"]).status.success());
+    let shown = stdout(&run(dir.path(), &["show", "short.plan", "--format", "markdown"]));
+    assert!(!shown.contains("k8sinfra plan: part"), "{shown}");
+}
