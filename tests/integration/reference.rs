@@ -253,3 +253,34 @@ fn an_input_is_checked_against_its_validations_where_it_is_given() {
     let out = run(dir.path(), &["validate", "--var", "port=8080"]);
     assert!(!stderr(&out).contains("input.port"), "{}", stderr(&out));
 }
+
+/// Provider settings: the region is the `aws` block's, else `AWS_REGION`,
+/// else `AWS_DEFAULT_REGION`; with none, the zone check is skipped.
+#[test]
+fn the_region_comes_from_the_block_then_the_environment_and_without_one_zones_are_not_checked() {
+    let subnet = "vpc main {\n  cidr = 10.0.0.0/16\n}\n\nsubnet a {\n  vpc  = vpc.main\n  cidr = 10.0.1.0/24\n  zone = \"us-west-2a\"\n}\n";
+    let bare = scratch(&[("main.k8sinfra", subnet)]);
+    let check = |dir: &Path, env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
+        command
+            .arg("validate")
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let out = command.output().expect("runs");
+        (out.status.success(), stderr(&out))
+    };
+    let (ok, err) = check(bare.path(), &[]);
+    assert!(ok, "no region, no zone check: {err}");
+    let (ok, err) = check(bare.path(), &[("AWS_DEFAULT_REGION", "us-west-2")]);
+    assert!(ok, "{err}");
+    let (ok, err) = check(bare.path(), &[("AWS_DEFAULT_REGION", "us-west-2"), ("AWS_REGION", "us-east-1")]);
+    assert!(!ok && err.contains("net::zone_outside_region") && err.contains("us-east-1"), "AWS_REGION first: {err}");
+    let blocked = scratch(&[("main.k8sinfra", &format!("aws {{ region = \"us-east-1\" }}\n{subnet}"))]);
+    let (ok, err) = check(blocked.path(), &[("AWS_REGION", "us-west-2")]);
+    assert!(!ok && err.contains("net::zone_outside_region"), "the block first: {err}");
+}

@@ -275,6 +275,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_sensitive_change_shows_no_value_and_no_known_part() {
+        let change = AttrChange {
+            name: "password".into(),
+            before: Some(serde_json::json!("old secret")),
+            after: None,
+            forces_new: false,
+            sensitive: true,
+            after_known: Some(serde_json::json!({ "prefix": "new secret", "rest": { "unknown": true } })),
+        }
+        .redacted();
+        assert_eq!((change.before, change.after, change.after_known), (Some(serde_json::Value::Null), None, None));
+    }
+
+    #[test]
     fn a_plan_survives_its_json_and_keeps_no_secret() {
         let plan = crate::render::sample_plan();
         let json = plan.to_json();

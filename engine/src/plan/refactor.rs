@@ -119,6 +119,20 @@ mod tests {
     }
 
     #[test]
+    fn a_resource_moves_into_a_module_and_out_of_one() {
+        let mut state = State::new();
+        state.resources.insert("box.solo".into(), recorded("box", "b-1", json!({})));
+        state.resources.insert("module.old.box.inner[\"a\"]".into(), recorded("box", "b-2", json!({})));
+        let done = carry_out(
+            &mut state,
+            &[moved("box.solo", "module.net.box.solo"), moved("module.old.box.inner", "box.outer")],
+        );
+        let addresses: Vec<&str> = state.resources.keys().map(String::as_str).collect();
+        assert_eq!(addresses, ["box.outer[\"a\"]", "module.net.box.solo"]);
+        assert_eq!(done.moved.len(), 2);
+    }
+
+    #[test]
     fn a_move_renames_the_dependencies_on_what_moved() {
         let mut state = State::new();
         state.resources.insert("box.old".into(), recorded("box", "b-1", json!({})));
