@@ -195,3 +195,37 @@ fn a_no_change_plan_of_every_generated_type_takes_17_calls() {
         .find_map(|l| l.trim_start().strip_prefix("total")?.split_whitespace().next()?.parse::<usize>().ok());
     assert_eq!(total, Some(17), "{printed}");
 }
+
+/// apply.md, planning: three instances are refreshed in one
+/// DescribeInstances (and one DescribeVolumes); a plan that launches
+/// nothing asks for no image, and one that launches two of one image asks
+/// once.
+#[test]
+fn instances_are_read_together_and_an_image_is_verified_once_and_only_for_a_launch() {
+    let moto = Moto::start();
+    let dir = crate::apply::example("vpc");
+    let nodes = |count: usize| {
+        let text = format!(
+            "instance node {{\n  count  = {count}\n  image  = \"ami-a4c7edb2\"\n  type   = \"t2.nano\"\n  subnet = subnet.private\n}}\n"
+        );
+        std::fs::write(dir.path().join("nodes.k8sinfra"), text).expect("nodes");
+    };
+    nodes(3);
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+
+    let proxy = CountingProxy::start(&moto.endpoint);
+    let plan = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    let counts = proxy.counts();
+    assert_eq!(counts.get("DescribeInstances"), Some(&1), "{counts:?}");
+    assert!(counts.get("DescribeVolumes").is_none_or(|n| *n <= 1), "{counts:?}");
+    assert_eq!(counts.get("DescribeImages"), None, "nothing launches: {counts:?}");
+    assert_eq!(counts.get("DescribeInstanceAttribute"), None, "user data kept as the state holds it: {counts:?}");
+
+    nodes(5);
+    let proxy = CountingProxy::start(&moto.endpoint);
+    let plan = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}{}", stdout(&plan), stderr(&plan));
+    assert_eq!(proxy.counts().get("DescribeImages"), Some(&1), "two launches of one image: {:?}", proxy.counts());
+}
