@@ -477,3 +477,66 @@ fn a_rolling_group_replaces_its_members_two_at_a_time() {
     }
     assert_ne!(after[1], before[1], "node[1] is a new host");
 }
+
+/// resources.md, security_group and security_group_rule: a group whose
+/// rules are managed apart (`ignore_changes = [ingress]`) keeps them
+/// through an update of its own; a rule revoked by hand is found gone
+/// and made again; destroying the rule revokes it and leaves the group.
+#[test]
+fn a_rule_managed_apart_survives_its_groups_update_comes_back_when_revoked_and_goes_on_destroy() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = |owner: &str, with_rule: bool| {
+        let rule = "security_group_rule https {\n  group       = security_group.web\n  protocol    = \"tcp\"\n  \
+                    port        = 443\n  cidrs       = [10.0.0.0/8]\n  description = \"https from inside\"\n}\n";
+        format!(
+            "aws {{ region = \"us-east-1\" }}\n\nvpc main {{\n  cidr = 10.0.0.0/16\n}}\n\nsecurity_group web {{\n  \
+             vpc  = vpc.main\n  tags = {{ Owner = \"{owner}\" }}\n  lifecycle {{\n    ignore_changes = [ingress]\n  }}\n}}\n\n{}",
+            if with_rule { rule } else { "" }
+        )
+    };
+    let write = |text: String| std::fs::write(dir.path().join("main.k8sinfra"), text).expect("config");
+    let rt = runtime();
+    let ec2 = moto.ec2();
+    let has_443 = |group: &str| {
+        let groups = rt.block_on(ec2.describe_security_groups().group_ids(group).send()).expect("describe");
+        groups.security_groups()[0].ip_permissions().iter().any(|p| p.from_port() == Some(443))
+    };
+
+    write(config("alice", true));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let group = id(&state(dir.path()), "security_group.web");
+    assert!(has_443(&group));
+
+    // The group's own update leaves the rule alone, and the plan settles.
+    write(config("bob", true));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success() && stderr(&apply).contains("1 changed"), "{}", stderr(&apply));
+    assert!(has_443(&group), "kept through the update");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+
+    // Revoked by hand: the rule is gone, and made again.
+    let revoke = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").build())
+        .build();
+    rt.block_on(ec2.revoke_security_group_ingress().group_id(&group).ip_permissions(revoke).send()).expect("revoke");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}{}", stdout(&plan), stderr(&plan));
+    assert!(stdout(&plan).contains("security_group_rule.https will be created"), "{}", stdout(&plan));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    assert!(has_443(&group), "made again");
+
+    // Destroyed with the configuration: revoked, the group stays.
+    write(config("bob", false));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success() && stderr(&apply).contains("1 destroyed"), "{}", stderr(&apply));
+    assert!(!has_443(&group), "revoked");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+}
