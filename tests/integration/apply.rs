@@ -850,3 +850,24 @@ fn a_bucket_holding_objects_is_destroyed_only_with_force_destroy() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(rt.block_on(s3.head_bucket().bucket("kept-logs").send()).is_err(), "gone");
 }
+
+/// resources.md, s3_object: `source` is read relative to the folder
+/// k8sinfra runs in, not the configuration's.
+#[test]
+fn an_objects_source_is_read_from_where_k8sinfra_runs() {
+    let moto = Moto::start();
+    let root = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(root.path().join("conf")).expect("conf");
+    std::fs::create_dir_all(root.path().join("files")).expect("files");
+    std::fs::write(root.path().join("files/hello.txt"), "from the working folder").expect("file");
+    std::fs::write(root.path().join("conf/files.txt"), "not this one").expect("decoy");
+    let config = "aws { region = \"us-east-1\" }\n\ns3_bucket b {\n  name          = \"sourced\"\n  force_destroy = true\n}\n\n\
+                  s3_object hello {\n  bucket = s3_bucket.b\n  key    = \"hello.txt\"\n  source = \"files/hello.txt\"\n}\n";
+    std::fs::write(root.path().join("conf/main.k8sinfra"), config).expect("config");
+    let apply = k8sinfra(&moto, root.path(), &["apply", "--auto-approve", "conf"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let rt = runtime();
+    let object = rt.block_on(moto.s3().get_object().bucket("sourced").key("hello.txt").send()).expect("the object");
+    let body = rt.block_on(object.body.collect()).expect("body").into_bytes();
+    assert_eq!(&body[..], b"from the working folder");
+}

@@ -44,7 +44,7 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(AttrSchema::optional("content", Type::String).describe("Inline content; or use `source`"))
             .attr(
                 AttrSchema::optional("source", Type::String)
-                    .describe("Path of a file to upload, relative to the configuration"),
+                    .describe("Path of a file to upload, relative to the folder k8sinfra runs in"),
             )
             .attr(AttrSchema::optional("content_type", Type::String).describe("MIME type, e.g. application/json"))
             .attr(id())
