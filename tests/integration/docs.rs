@@ -53,3 +53,28 @@ fn the_resource_reference_is_the_schemas() {
         panic!("docs/resources.md differs from the schemas; run K8SINFRA_BLESS_DOCS=1 cargo test docs::\n{diff}");
     }
 }
+
+/// resources.md, Security lint: the table lists every rule, with the
+/// severity and the trivy and checkov ids the rule carries.
+#[test]
+fn the_lint_table_is_the_rules() {
+    use k8sinfra_providers::aws::checks::security::RULES;
+    let text = std::fs::read_to_string(support::root().join("docs/resources.md")).expect("docs");
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .filter(|l| l.starts_with("| `") && l.matches(" | ").count() == 4)
+        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_string()).collect())
+        .filter(|cells: &Vec<String>| cells[3].starts_with("AVD-") || cells[4].starts_with("CKV"))
+        .collect();
+    assert_eq!(rows.len(), RULES.len(), "one row per rule: {rows:?}");
+    for rule in RULES {
+        let row =
+            rows.iter().find(|r| r[0] == format!("`{}`", rule.id)).unwrap_or_else(|| panic!("no row for {}", rule.id));
+        assert_eq!(
+            (row[1].as_str(), row[3].as_str(), row[4].as_str()),
+            (rule.severity, rule.trivy, rule.checkov),
+            "{}",
+            rule.id
+        );
+    }
+}
