@@ -4,9 +4,8 @@
 //! JSON form, and refusals that are diagnostics in the document.
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::support::{run, stderr, stdout};
+use crate::support::{document, run, stderr, stdout};
 
 const CONFIGURATION: &str = "aws { region = \"us-east-1\" }\nvpc main { cidr = 10.0.0.0/16 }\n";
 
@@ -35,11 +34,6 @@ fn folder(more: &str) -> tempfile::TempDir {
     });
     std::fs::write(dir.path().join(".k8sinfra/state.json"), state.to_string()).expect("state");
     dir
-}
-
-/// The run's one document on standard output.
-fn document(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
 }
 
 fn json_run(dir: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {

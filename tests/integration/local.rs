@@ -4,54 +4,28 @@
 //! refused; a saved plan applied from another folder with the request it
 //! was made under; and each environment's own lock.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{run, stderr, stdout};
+use crate::apply::state;
+use crate::support::{document, run, run_with, stderr, Silent};
 
 const CA: &str = "tls_ca cluster {\n  common_name = \"kubernetes\"\n}\n\noutput ca = tls_ca.cluster.cert_pem\n";
 
-/// An endpoint that records whether anything connected to it.
-struct Silent(TcpListener);
-
-impl Silent {
-    fn new() -> Self {
-        Silent(TcpListener::bind("127.0.0.1:0").expect("listen"))
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.0.local_addr().expect("address"))
-    }
-
-    fn assert_untouched(&self) {
-        self.0.set_nonblocking(true).expect("nonblocking");
-        let call = self.0.accept();
-        assert!(call.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock), "a call came: {call:?}");
-    }
+/// The binary in `dir`, AWS pointed at `endpoint`, and `env` besides.
+fn k8sinfra_with(dir: &Path, endpoint: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut all = vec![
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    all.extend_from_slice(env);
+    run_with(dir, args, &all)
 }
 
-/// The binary in `dir`, AWS pointed at `endpoint`.
 fn k8sinfra(dir: &Path, endpoint: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_k8sinfra"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .expect("the k8sinfra binary runs")
-}
-
-fn document(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
-}
-
-fn state(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join(".k8sinfra/state.json")).expect("a state");
-    serde_json::from_str(&text).expect("JSON")
+    k8sinfra_with(dir, endpoint, args, &[])
 }
 
 fn folder() -> tempfile::TempDir {
@@ -188,17 +162,8 @@ fn call_stats_come_from_the_flag_or_the_variable() {
     let table = "AWS calls (type, operation, calls, attempts, time)";
     let out = k8sinfra(dir.path(), &cloud.url(), &["apply", "--auto-approve", "--call-stats"]);
     assert!(out.status.success() && stderr(&out).contains(table), "{}", stderr(&out));
-    let with = |value: &str, args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_k8sinfra"))
-            .args(args)
-            .current_dir(dir.path())
-            .env("NO_COLOR", "1")
-            .env("AWS_ENDPOINT_URL", cloud.url())
-            .env("AWS_REGION", "us-east-1")
-            .env("K8SINFRA_CALL_STATS", value)
-            .output()
-            .expect("runs")
-    };
+    let with =
+        |value: &str, args: &[&str]| k8sinfra_with(dir.path(), &cloud.url(), args, &[("K8SINFRA_CALL_STATS", value)]);
     let out = with("0", &["plan"]);
     assert!(out.status.success() && !stderr(&out).contains(table), "{}", stderr(&out));
     let out = with("1", &["destroy", "--auto-approve"]);

@@ -4,9 +4,8 @@
 //! and checking that never calls AWS.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use crate::support::{self, assert_clean_failure, run, stderr, stdout};
+use crate::support::{self, assert_clean_failure, run, run_with, stderr, stdout, Silent};
 
 fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -18,22 +17,12 @@ fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// `run`, with extra environment variables.
-fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
-    command.args(args).current_dir(dir).env("NO_COLOR", "1");
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command.output().expect("the k8sinfra binary runs")
-}
-
 /// Commands: `validate` (and `graph`) check without a call to AWS: an
 /// endpoint that would record any connection gets none.
 #[test]
 fn validate_and_graph_make_no_call() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
-    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+    let cloud = Silent::new();
+    let endpoint = cloud.url();
     let env = [("AWS_ENDPOINT_URL", endpoint.as_str()), ("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")];
     for example in ["examples/seed-chapter", "examples/kops-cluster"] {
         for verb in ["validate", "graph"] {
@@ -41,9 +30,7 @@ fn validate_and_graph_make_no_call() {
             assert!(out.status.success(), "{verb} {example}: {}", stderr(&out));
         }
     }
-    listener.set_nonblocking(true).expect("nonblocking");
-    let call = listener.accept();
-    assert!(call.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock), "a connection came: {call:?}");
+    cloud.assert_untouched();
 }
 
 /// Files: every `.k8sinfra` of the folder, not its subfolders; a file given
@@ -108,9 +95,8 @@ fn an_input_without_a_value_passes_validate_and_stops_plan() {
     )]);
     let out = run(dir.path(), &["validate"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
-    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-    let out = run_with(dir.path(), &["plan"], &[("AWS_ENDPOINT_URL", endpoint.as_str())]);
+    let cloud = Silent::new();
+    let out = run_with(dir.path(), &["plan"], &[("AWS_ENDPOINT_URL", cloud.url().as_str())]);
     assert_clean_failure(&out, "check::missing_input");
     assert!(support::flat(&stderr(&out)).contains("--var zones="), "{}", stderr(&out));
     assert!(!dir.path().join(".k8sinfra").exists(), "no state written");
@@ -261,17 +247,7 @@ fn the_region_comes_from_the_block_then_the_environment_and_without_one_zones_ar
     let subnet = "vpc main {\n  cidr = 10.0.0.0/16\n}\n\nsubnet a {\n  vpc  = vpc.main\n  cidr = 10.0.1.0/24\n  zone = \"us-west-2a\"\n}\n";
     let bare = scratch(&[("main.k8sinfra", subnet)]);
     let check = |dir: &Path, env: &[(&str, &str)]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
-        command
-            .arg("validate")
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .env_remove("AWS_REGION")
-            .env_remove("AWS_DEFAULT_REGION");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let out = command.output().expect("runs");
+        let out = run_with(dir, &["validate"], env);
         (out.status.success(), stderr(&out))
     };
     let (ok, err) = check(bare.path(), &[]);

@@ -47,16 +47,47 @@ pub fn k8sinfra_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Run the `k8sinfra` binary with `args` in `dir`.
+/// Run the `k8sinfra` binary with `args` in `dir`, with no region from
+/// the environment.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_k8sinfra"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .output()
-        .expect("the k8sinfra binary runs")
+    run_with(dir, args, &[])
+}
+
+/// `run`, with `env` set (a region included, if it is one of them).
+pub fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("AWS_REGION").env_remove("AWS_DEFAULT_REGION");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the k8sinfra binary runs")
+}
+
+/// The run's one JSON document (`--json`) on standard output.
+pub fn document(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))
+}
+
+/// An endpoint for AWS that records whether anything connected to it:
+/// what must make no call is pointed at it.
+pub struct Silent(std::net::TcpListener);
+
+impl Silent {
+    #[must_use]
+    pub fn new() -> Self {
+        Silent(std::net::TcpListener::bind("127.0.0.1:0").expect("listen"))
+    }
+
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.0.local_addr().expect("address"))
+    }
+
+    pub fn assert_untouched(&self) {
+        self.0.set_nonblocking(true).expect("nonblocking");
+        let call = self.0.accept();
+        assert!(call.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock), "a call came: {call:?}");
+    }
 }
 
 pub fn stderr(out: &Output) -> String {

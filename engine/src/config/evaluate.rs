@@ -153,20 +153,7 @@ impl<'a> Walk<'a, '_> {
                 }
             }
             if let Some(body) = input.body {
-                for (attr, _) in body.attributes() {
-                    if attr.name != "description" {
-                        diags.push(Diag::new(
-                            attr.span.file,
-                            CheckError::UnknownAttribute {
-                                resource: format!("input {name}"),
-                                name: attr.name.clone(),
-                                span: attr.span.into(),
-                                help: Some("an input block takes `description` and `validation { condition, message }` blocks; set the default with `= value` after the type".into()),
-                            },
-                        ));
-                    }
-                }
-                super::validation::check_blocks(name, body, diags);
+                super::validation::check_body(name, body, diags);
             }
         }
         for name in decls.modules.keys() {

@@ -10,22 +10,30 @@ use k8sinfra_lang::{Diag, Diagnostics, Span, Value};
 
 use super::CheckError;
 
-/// The shape of each `validation` block of an input's body: `condition`
-/// and `message`, nothing else. Any other block is reported too.
-pub fn check_blocks(name: &str, body: &Block, diags: &mut Diagnostics) {
+/// What an input's body takes, for the help of anything else.
+const BODY: &str = "an input block takes `description` and `validation { condition, message }` blocks; set the \
+                    default with `= value` after the type";
+
+/// The shape of an input's body: `description`, and `validation` blocks
+/// of `condition` and `message`; anything else is reported.
+pub fn check_body(name: &str, body: &Block, diags: &mut Diagnostics) {
+    let unknown = |what: &k8sinfra_lang::syntax::ast::Ident, diags: &mut Diagnostics| {
+        diags.push(Diag::new(
+            what.span.file,
+            CheckError::UnknownAttribute {
+                resource: format!("input {name}"),
+                name: what.name.clone(),
+                span: what.span.into(),
+                help: Some(BODY.into()),
+            },
+        ));
+    };
+    for (attr, _) in body.attributes().filter(|(a, _)| a.name != "description") {
+        unknown(attr, diags);
+    }
     for (kind, block) in body.blocks() {
         if kind.name != "validation" {
-            diags.push(Diag::new(
-                kind.span.file,
-                CheckError::UnknownAttribute {
-                    resource: format!("input {name}"),
-                    name: kind.name.clone(),
-                    span: kind.span.into(),
-                    help: Some(
-                        "an input block takes `description` and `validation { condition, message }` blocks".into(),
-                    ),
-                },
-            ));
+            unknown(kind, diags);
             continue;
         }
         for (attr, _) in block.attributes().filter(|(a, _)| a.name != "condition" && a.name != "message") {
