@@ -13,10 +13,15 @@ use k8sinfra_engine::provider::{ProviderError, Remote, Stored};
 use super::errors::{backoff, scaled, PROPAGATION};
 
 /// How long after `since` (Unix seconds) the cloud may still hide what was
-/// made then; zero once `PROPAGATION` has passed.
+/// made then; zero once `PROPAGATION` has passed. `since` is a whole
+/// second, rounded down: the create may have been made up to a second
+/// later, so the window runs from the end of that second — counted from
+/// its start, a run resumed moments after a crash stopped looking up to a
+/// second before the cloud showed what the crashed run made, and made it
+/// again.
 fn hidden_for(since: Option<u64>) -> Duration {
     let Some(since) = since else { return Duration::ZERO };
-    let visible_by = UNIX_EPOCH + Duration::from_secs(since) + scaled(PROPAGATION);
+    let visible_by = UNIX_EPOCH + Duration::from_secs(since + 1) + scaled(PROPAGATION);
     visible_by.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
 }
 
@@ -151,7 +156,9 @@ mod tests {
         looks.store(0, Ordering::SeqCst);
         let started = tokio::time::Instant::now();
         assert!(find_patiently(Some(now()), never).await.expect("looked").is_none());
-        assert!(started.elapsed() <= PROPAGATION && started.elapsed() >= PROPAGATION - Duration::from_secs(2));
+        // From the end of the create's second: never less than the window.
+        let waited = started.elapsed();
+        assert!(waited >= PROPAGATION && waited <= PROPAGATION + Duration::from_secs(1), "{waited:?}");
         assert!(looks.load(Ordering::SeqCst) > 5);
     }
 }
