@@ -7,7 +7,8 @@
 //!
 //! Emulated here:
 //! - eventual consistency of new ids (`consistency`);
-//! - `ClientToken` idempotency (`idempotency`);
+//! - `ClientToken` idempotency, and a load balancer's create repeated
+//!   with the same tags answered with it (`idempotency`);
 //! - a classic load balancer's interfaces outliving it (`elb_interfaces_linger`);
 //! - `DetachInternetGateway` refused while public addresses are mapped
 //!   (`detach_refused_while_mapped`);
@@ -40,6 +41,8 @@ pub struct Behaviours {
     /// A create repeated with the `ClientToken` of an earlier one gets the
     /// earlier answer, and nothing new is made. "Ensuring idempotency in
     /// Amazon EC2 API requests" (EC2 API reference). moto ignores the token.
+    /// Also: CreateLoadBalancer repeated with the same tags is answered with
+    /// the balancer (`existing_load_balancer`).
     pub idempotency: bool,
     /// A classic load balancer has network interfaces (described "ELB
     /// NAME", requested by `amazon-elb`; moto makes none), and for this
@@ -128,6 +131,9 @@ struct Elb {
     groups: BTreeSet<String>,
     internet_facing: bool,
     deleted: Option<Instant>,
+    /// The tags it was made with: a create repeated with the same ones is
+    /// answered with it (see `existing_load_balancer`).
+    tags: BTreeSet<(String, String)>,
 }
 
 /// What the layer learned from the traffic.
@@ -524,6 +530,16 @@ impl AwsBehaviour {
         let now = Instant::now();
         let mut seen = self.seen.lock().expect("seen");
         if !ok {
+            let name = param(&params, "LoadBalancerName").unwrap_or_default();
+            let same = seen.elbs.get(name).is_some_and(|elb| elb.deleted.is_none() && elb.tags == tag_params(&params));
+            if self.on.idempotency
+                && action == "CreateLoadBalancer"
+                && xml.contains("DuplicateLoadBalancerName")
+                && same
+            {
+                *seen.acted.entry("load balancer create answered with the existing one").or_default() += 1;
+                return existing_load_balancer(name);
+            }
             return answer;
         }
         if self.on.idempotency {
@@ -588,6 +604,9 @@ impl AwsBehaviour {
                 elb.groups.extend(members(&params, "SecurityGroups.member."));
                 elb.internet_facing |= internet_facing;
                 elb.deleted = None;
+                if action == "CreateLoadBalancer" {
+                    elb.tags = tag_params(&params);
+                }
             }
             "DeleteLoadBalancer" => {
                 if let Some(elb) = seen.elbs.get_mut(param(&params, "LoadBalancerName").unwrap_or_default()) {
@@ -706,6 +725,34 @@ fn bucket_of(request_line: &str) -> Option<String> {
 
 /// How a hidden id is filed: key pairs by name (`key:NAME`, named only by
 /// a `KeyName` parameter), everything else by its id (`vpc-0abc…`).
+/// CreateLoadBalancer's answer for a name that exists, made with the same
+/// configuration: AWS answers with that balancer (undocumented; reported
+/// in aws/aws-sdk-java#469), and refuses another configuration with
+/// DuplicateLoadBalancerName ("… configured with different tags"). moto
+/// refuses every repeat. The layer compares the tags only, which carry
+/// the ownership: the case that matters is a create whose answer was lost.
+fn existing_load_balancer(name: &str) -> Vec<u8> {
+    let body = format!(
+        "<CreateLoadBalancerResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2012-06-01/\">\
+         <CreateLoadBalancerResult><DNSName>{name}-1.us-east-1.elb.amazonaws.com</DNSName>\
+         </CreateLoadBalancerResult><ResponseMetadata><RequestId>existing</RequestId></ResponseMetadata>\
+         </CreateLoadBalancerResponse>"
+    );
+    format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+/// A query request's `Tags.member.N.Key`/`.Value` pairs.
+fn tag_params(params: &[(String, String)]) -> BTreeSet<(String, String)> {
+    let value = |n: &str| param(params, &format!("Tags.member.{n}.Value")).unwrap_or_default().to_string();
+    params
+        .iter()
+        .filter_map(|(k, v)| {
+            let n = k.strip_prefix("Tags.member.")?.strip_suffix(".Key")?;
+            Some((v.clone(), value(n)))
+        })
+        .collect()
+}
+
 fn hidden_key(parameter: &str, value: &str) -> String {
     if parameter == "KeyName" {
         format!("key:{value}")

@@ -234,9 +234,11 @@ pub async fn create(
     // The ELB API has no search by tag, so a create interrupted after AWS
     // made the load balancer cannot be found by its ownership tags. It does
     // not need to be: CreateLoadBalancer with the same name and the same
-    // configuration succeeds again and returns the existing load balancer,
-    // which is how a retried create adopts what a crashed one made (a
-    // different configuration fails with DuplicateLoadBalancerName).
+    // configuration, tags included, succeeds again and returns the existing
+    // load balancer (undocumented, reported in aws/aws-sdk-java#469), which
+    // is how a retried create adopts what a crashed one made. Any other
+    // balancer of that name, someone else's, fails with
+    // DuplicateLoadBalancerName ("… configured with different tags").
     retry_while(
         OPERATION,
         // The ids come from the state, so a subnet or group AWS does not
@@ -255,13 +257,21 @@ pub async fn create(
                 .await;
             match created {
                 Ok(_) => Ok(()),
-                // moto refuses a repeat that AWS would accept: the first
-                // call's answer was lost, the load balancer is this
-                // resource's if its ownership tags say so.
-                Err(e)
-                    if code(&e).as_deref() == Some("DuplicateLoadBalancerName") && owned(elb, &name, &target).await =>
-                {
-                    Ok(())
+                // AWS refuses a repeat with another configuration (moto
+                // refuses every repeat): the balancer is this resource's if
+                // its ownership tags say so (a crashed run's, made from an
+                // older configuration: adopted, and the next plan brings it
+                // in line); anyone else's is refused.
+                Err(e) if code(&e).as_deref() == Some("DuplicateLoadBalancerName") => {
+                    if owned(elb, &name, &target).await {
+                        return Ok(());
+                    }
+                    let message = format!(
+                        "load balancer `{name}` already exists and was not made by this configuration; \
+                         to manage it here: `k8sinfra import {} {name}`",
+                        target.address
+                    );
+                    Err((None, ProviderError::Api { operation: OPERATION.into(), message }))
                 }
                 Err(e) => Err((code(&e), api(OPERATION, e))),
             }
