@@ -33,6 +33,10 @@ pub struct AttrSchema {
     /// A computed attribute whose change refresh reports with the drift
     /// (an image lookup's newest match): news the user may act on.
     pub reported: bool,
+    /// Left unset, it is compared with "none" rather than left to the
+    /// cloud: taking it out of the configuration takes it off (an elastic
+    /// IP's instance). Other optional attributes unset are the cloud's.
+    pub cleared_when_unset: bool,
     pub description: &'static str,
 }
 
@@ -47,6 +51,7 @@ impl AttrSchema {
             default: None,
             unordered: false,
             reported: false,
+            cleared_when_unset: false,
             description: "",
         }
     }
@@ -55,6 +60,12 @@ impl AttrSchema {
     #[must_use]
     pub fn reported(mut self) -> Self {
         self.reported = true;
+        self
+    }
+
+    #[must_use]
+    pub fn cleared_when_unset(mut self) -> Self {
+        self.cleared_when_unset = true;
         self
     }
 

@@ -14,7 +14,8 @@ use crate::state::{ResourceState, State};
 
 /// The types:
 ///
-/// - `box`: `name` and `owner` (a box; change in place), `size`,
+/// - `box`: `name` and `owner` (a box; change in place), `holder` (a
+///   box; unset, it is taken off), `size`,
 ///   `parent` (a box) and `key` (force a new one), `color` (defaults to
 ///   `"red"`), `ports` (a set), `secret`
 ///   (sensitive), `label` (optional, the cloud's when unset), `arn`
@@ -37,6 +38,7 @@ pub fn kit() -> Arc<Kit> {
                 .attr(AttrSchema::optional("size", Type::Number).forces_new())
                 .attr(AttrSchema::optional("parent", Type::Ref("box".into())).forces_new())
                 .attr(AttrSchema::optional("owner", Type::Ref("box".into())))
+                .attr(AttrSchema::optional("holder", Type::Ref("box".into())).cleared_when_unset())
                 .attr(AttrSchema::optional("key", Type::Ref("key".into())).forces_new())
                 .attr(AttrSchema::optional("color", Type::String).default(Value::String("red".into())))
                 .attr(AttrSchema::optional("ports", Type::List(Box::new(Type::Number))).unordered())

@@ -77,9 +77,15 @@ fn changes(
         let mut forces_new = false;
         for (name, value) in &settable {
             // Null is unset: an absent single block (a root volume) is
-            // whatever the cloud chose, as an unset optional attribute is.
+            // whatever the cloud chose, as an unset optional attribute is —
+            // unless unset means none (an elastic IP's instance) and the
+            // resource has one: then it is taken off.
             if matches!(value, k8sinfra_lang::Value::Null) {
-                continue;
+                let clears = schema.find_attr(name).is_some_and(|a| a.cleared_when_unset);
+                let has_one = prior.and_then(|p| p.attrs.get(name)).is_some_and(|v| !v.is_null());
+                if !(clears && has_one) {
+                    continue;
+                }
             }
             // An attribute left unset takes its default, but the cloud may
             // report nothing for it where the default does not apply (an

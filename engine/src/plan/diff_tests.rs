@@ -424,3 +424,31 @@ fn plans_are_the_same_when_they_would_do_the_same() {
     refactored.refactored.moved.push(("box.x".into(), "box.a".into()));
     assert!(!first.same_changes(&refactored), "the same changes after another move");
 }
+
+/// resources.md, elastic_ip: an attribute whose unset means none
+/// (`cleared_when_unset`) is taken off when the configuration drops it —
+/// an update to null — and, never set, is left alone like any unset one.
+#[test]
+fn an_attribute_cleared_when_unset_is_taken_off_when_dropped() {
+    let held = state_of(&[
+        ("box.a", "box", "b-a", json!({ "color": "red", "holder": "b-h" })),
+        ("box.h", "box", "b-h", json!({ "color": "red" })),
+    ]);
+    let (plan, _) = planned("box h {}\nbox a {}\n", &held);
+    assert_eq!(action(&plan, "box.a"), Action::Update);
+    let holder = &change(&plan, "box.a").attrs[0];
+    assert_eq!(holder.name, "holder");
+    assert_eq!((holder.before.clone(), holder.after.clone()), (Some(json!("b-h")), Some(json!(null))));
+
+    let (plan, _) = planned("box h {}\nbox a {\n  holder = box.h\n}\n", &held);
+    assert_eq!(action(&plan, "box.a"), Action::NoOp, "set and the same");
+    for none in [json!({ "color": "red" }), json!({ "color": "red", "holder": null })] {
+        let state = state_of(&[("box.a", "box", "b-a", none.clone())]);
+        let (plan, _) = planned("box a {}\n", &state);
+        assert_eq!(action(&plan, "box.a"), Action::NoOp, "none, and none wanted: {none}");
+    }
+    // Any other optional attribute, unset, stays the cloud's.
+    let state = state_of(&[("box.a", "box", "b-a", json!({ "color": "red", "label": "theirs", "name": "n" }))]);
+    let (plan, _) = planned("box a {}\n", &state);
+    assert_eq!(action(&plan, "box.a"), Action::NoOp);
+}

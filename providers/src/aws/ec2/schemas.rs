@@ -74,7 +74,11 @@ pub fn schemas() -> Vec<ResourceSchema> {
             .attr(tags())
             .attr(id()),
         ResourceSchema::new("elastic_ip", "A static public IPv4 address")
-            .attr(AttrSchema::optional("instance", reference("instance")).describe("Instance to associate it with"))
+            .attr(
+                AttrSchema::optional("instance", reference("instance"))
+                    .cleared_when_unset()
+                    .describe("Instance to associate it with; taken out of the configuration, the address is taken off"),
+            )
             .attr(tags())
             .attr(id())
             .attr(AttrSchema::computed("public_ip", Type::Ip).describe("The address AWS allocates")),
