@@ -71,6 +71,7 @@ fn apply_creates_tags_and_converges_then_repairs_drift_then_destroys() {
     assert_eq!(vpc.cidr_block(), Some("10.0.0.0/16"));
     let tag = |key: &str| vpc.tags().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_string);
     assert_eq!(tag("k8sinfra:address").as_deref(), Some("vpc.main"));
+    assert_eq!(tag("Name").as_deref(), Some("vpc.main"), "`Name` defaults to the address");
     assert_eq!(tag("k8sinfra:lineage").as_deref(), state["lineage"].as_str());
     assert_eq!(tag("Project").as_deref(), Some("k8s-devops"));
     let subnet =
@@ -456,6 +457,35 @@ fn stdlib_network_shares_one_nat_gateway_when_asked() {
     std::fs::write(dir.path().join("main.k8sinfra"), config(false)).expect("config");
     let plan = k8sinfra(&moto, dir.path(), &["plan"]);
     assert!(stdout(&plan).contains("Plan: 4 to add, 2 to change, 0 to replace, 0 to destroy."), "{}", stdout(&plan));
+
+    // `nat = false`: no gateway, no address for it, no private route
+    // table (the private subnets keep the VPC's main table: no way out).
+    let text = std::fs::read_to_string(dir.path().join("main.k8sinfra")).expect("config");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        text.replace("single_nat = false", "single_nat = false\n  nat = false"),
+    )
+    .expect("config");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let st = state(dir.path());
+    let left: Vec<&String> = st["resources"]
+        .as_object()
+        .expect("resources")
+        .keys()
+        .filter(|a| a.contains("nat_gateway") || a.contains("elastic_ip") || a.contains("route_table.private"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(st["resources"].get("module.network.subnet.private[\"us-east-1b\"]").is_some(), "the subnets stay");
+    let gateways = runtime().block_on(moto.ec2().describe_nat_gateways().send()).expect("describe");
+    let live: Vec<_> = gateways
+        .nat_gateways()
+        .iter()
+        .filter(|g| g.state() != Some(&aws_sdk_ec2::types::NatGatewayState::Deleted))
+        .collect();
+    assert!(live.is_empty(), "{live:?}");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
 }
 
 #[test]
@@ -630,6 +660,103 @@ fn ctrl_c_finishes_what_is_in_flight_saves_and_releases_the_lock() {
     assert_eq!(state(dir.path())["resources"].as_object().map(serde_json::Map::len), Some(8));
     let vpcs = runtime().block_on(moto.ec2().describe_vpcs().send()).expect("describe");
     assert_eq!(vpcs.vpcs().iter().filter(|v| v.is_default() != Some(true)).count(), 1, "no duplicate VPC");
+}
+
+/// apply.md, while it runs: on a terminal, each operation in flight has a
+/// spinner line with its elapsed time, redrawn in place, and each ends as
+/// a plain line printed above them. `script` gives the apply a terminal.
+#[test]
+fn on_a_terminal_each_operation_in_flight_has_a_spinner() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, std::time::Duration::from_millis(400));
+    let apply = format!("{} apply --auto-approve", env!("CARGO_BIN_EXE_k8sinfra"));
+    let mut command = std::process::Command::new("script");
+    command.args(["-qec", &apply, "/dev/null"]).current_dir(dir.path()).env("NO_COLOR", "1");
+    for (k, v) in moto.env() {
+        command.env(k, if k == "AWS_ENDPOINT_URL" { proxy.endpoint.clone() } else { v });
+    }
+    let out = command.output().expect("script runs");
+    let screen = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{screen}{}", stderr(&out));
+    // indicatif's default spinner, before the operation's message.
+    let ticks = ['⠁', '⠂', '⠄', '⡀', '⢀', '⠠', '⠐', '⠈'];
+    let spun = ticks.iter().any(|tick| screen.contains(&format!("{tick} vpc.main: creating…")));
+    assert!(spun, "a spinner for the VPC: {screen:?}");
+    assert!(screen.contains("\u{1b}["), "redrawn in place: {screen:?}");
+    assert!(screen.contains("vpc.main: created ("), "{screen:?}");
+    assert_eq!(state(dir.path())["resources"].as_object().map(serde_json::Map::len), Some(8));
+}
+
+/// apply.md, while it runs: a second Ctrl-C stops at once (exit 130).
+/// What finished is in the state; the creates in flight were recorded as
+/// pending before they started, and the next run adopts them by their
+/// tags: nothing twice.
+#[test]
+fn a_second_ctrl_c_stops_at_once_and_the_next_run_adopts_what_was_in_flight() {
+    use std::io::BufRead as _;
+    let moto = Moto::start();
+    let dir = example("vpc");
+    // Every call takes a second: creates are surely in flight at the kill.
+    let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, std::time::Duration::from_secs(1));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
+    command.args(["apply", "--auto-approve"]).current_dir(dir.path()).env("NO_COLOR", "1");
+    for (k, v) in moto.env() {
+        command.env(k, if k == "AWS_ENDPOINT_URL" { proxy.endpoint.clone() } else { v });
+    }
+    let mut child =
+        command.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("apply");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let interrupt = || {
+        let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        assert!(status.expect("kill").success());
+    };
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let first_done = line.ends_with("s)") && line.contains(": created");
+        seen.push(line);
+        if first_done {
+            break;
+        }
+    }
+    interrupt();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let acknowledged = line.contains("Ctrl-C again stops at once");
+        seen.push(line);
+        if acknowledged {
+            break;
+        }
+    }
+    interrupt();
+    seen.extend(lines.map_while(Result::ok));
+    let exit = child.wait().expect("exit");
+    let log = seen.join("\n");
+    assert_eq!(exit.code(), Some(130), "{log}");
+    assert!(log.contains("Stopped. What finished is in the state"), "{log}");
+    let st = state(dir.path());
+    let pending = st["pending"].as_object().map_or(0, serde_json::Map::len);
+    assert!(pending > 0, "the creates in flight are recorded: {st}");
+
+    // The lock stayed with the stopped run; its process is gone, on this
+    // host: the next run takes it over, and says so.
+    assert!(dir.path().join(".k8sinfra/state.json.lock").exists(), "the hard stop left its lock");
+    let rest = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(stderr(&rest).contains("took over the lock of a run that is gone"), "{}", stderr(&rest));
+    assert!(rest.status.success(), "{}{}", stdout(&rest), stderr(&rest));
+    let st = state(dir.path());
+    assert_eq!(st["resources"].as_object().map(serde_json::Map::len), Some(8));
+    assert!(st.get("pending").is_none(), "{st}");
+    let ec2 = moto.ec2();
+    let vpcs = runtime().block_on(ec2.describe_vpcs().send()).expect("describe");
+    assert_eq!(vpcs.vpcs().iter().filter(|v| v.is_default() != Some(true)).count(), 1, "no duplicate VPC");
+    let subnets = runtime().block_on(ec2.describe_subnets().send()).expect("describe");
+    let ours =
+        subnets.subnets().iter().filter(|s| s.tags().iter().any(|t| t.key() == Some("k8sinfra:address"))).count();
+    assert_eq!(ours, 2, "no duplicate subnet");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
 }
 
 #[test]

@@ -231,6 +231,18 @@ fn color_is_off_with_no_color_and_on_when_asked() {
     assert!(!stderr(&plain).contains('\x1b'));
     let colored = run(&support::root(), &["--color", "always", "validate", "tests/fixtures/errors/cycle.k8sinfra"]);
     assert!(stderr(&colored).contains('\x1b'));
+
+    // On a terminal: `auto` colours unless NO_COLOR is set; `never` never.
+    let fixture = support::root().join("tests/fixtures/errors/cycle.k8sinfra");
+    let fixture = fixture.to_str().expect("a path");
+    let shown = |args: &[&str], env: &[(&str, &str)]| {
+        let out = support::on_a_terminal(&support::root(), args, env, "");
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        stdout(&out)
+    };
+    assert!(shown(&["validate", fixture], &[]).contains("\x1b["), "auto on a terminal colours");
+    assert!(!shown(&["validate", fixture], &[("NO_COLOR", "1")]).contains("\x1b["), "NO_COLOR");
+    assert!(!shown(&["--color", "never", "validate", fixture], &[]).contains("\x1b["), "never");
 }
 
 /// Every verb takes the configuration's folder the same way: a positional

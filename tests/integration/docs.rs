@@ -78,3 +78,46 @@ fn the_lint_table_is_the_rules() {
         );
     }
 }
+
+/// resources.md's examples, each as a configuration of its own: `k8sinfra
+/// validate` passes on every one as shown (warnings allowed: an example may
+/// show what the lint flags), so the reference cannot teach a syntax or an
+/// attribute the tool refuses. An example followed by a `text` block shows
+/// its errors: validate must fail and print exactly that.
+#[test]
+fn every_resource_reference_example_validates_or_prints_what_it_shows() {
+    let text = std::fs::read_to_string(support::root().join("docs/resources.md")).expect("resources.md");
+    // (line, info string, body) of every fenced block.
+    let mut blocks: Vec<(usize, String, String)> = Vec::new();
+    let mut open: Option<(usize, String, String)> = None;
+    for (n, line) in text.lines().enumerate() {
+        match (&mut open, line.strip_prefix("```")) {
+            (None, Some(info)) => open = Some((n + 1, info.trim().to_string(), String::new())),
+            (Some(_), Some(_)) => blocks.extend(open.take()),
+            (Some((_, _, body)), None) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    let examples: Vec<_> =
+        blocks.iter().enumerate().filter(|(_, (_, info, _))| info.is_empty() || info == "k8sinfra").collect();
+    assert!(examples.len() >= 25, "the examples were found: {}", examples.len());
+    for (i, (line, _, example)) in examples {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("main.k8sinfra"), example).expect("example");
+        let out = support::run(dir.path(), &["validate", "main.k8sinfra"]);
+        let printed = support::stderr(&out);
+        match blocks.get(i + 1).filter(|(_, info, _)| info == "text") {
+            None => assert!(
+                out.status.success(),
+                "docs/resources.md:{line}: the example does not validate:\n{example}\n{printed}"
+            ),
+            Some((_, _, shown)) => {
+                assert_eq!(out.status.code(), Some(1), "docs/resources.md:{line}: it should fail:\n{printed}");
+                assert_eq!(support::flat(&printed), support::flat(shown), "docs/resources.md:{line}: what it prints");
+            }
+        }
+    }
+}

@@ -63,6 +63,42 @@ fn under_json_exit_codes_keep_their_meaning_and_unchanged_resources_are_not_list
     let dir = folder("vpc broken { cidr = 10.1.0.0/16, nope = 1 }\n");
     let (code, doc) = json_run(dir.path(), &["plan", "--refresh=false", "--detailed-exitcode"]);
     assert_eq!((code, doc["success"].as_bool(), doc["error_count"].as_u64()), (Some(1), Some(false), Some(1)), "{doc}");
+    let plain = run(dir.path(), &["plan", "--refresh=false", "--detailed-exitcode"]);
+    assert_eq!(plain.status.code(), Some(1), "an error is 1 with the flag, not 2: {}", stderr(&plain));
+}
+
+/// plan-json.md, values: CIDRs and port ranges are strings, a reference
+/// is the cloud id it stands for, and security-group rules are listed one
+/// per source (two CIDRs written in one block are two rules).
+#[test]
+fn plan_json_values_are_strings_ids_and_one_rule_per_source() {
+    let group = "security_group web {\n  vpc = vpc.main\n  ingress {\n    protocol = \"tcp\"\n    port     = 22\n    \
+                 cidrs    = [10.0.0.0/8, 192.168.0.0/16]\n  }\n  ingress {\n    protocol = \"tcp\"\n    \
+                 port     = 30000..32767\n    cidrs    = [10.0.0.0/8]\n  }\n}\n";
+    let dir = folder(group);
+    let (code, doc) = json_run(dir.path(), &["plan", "--refresh=false"]);
+    assert_eq!(code, Some(0), "{doc}");
+    let changes = doc["plan"]["changes"].as_array().expect("changes");
+    let web = changes.iter().find(|c| c["address"] == "security_group.web").expect("the group");
+    let attribute = |name: &str| {
+        web["attributes"].as_array().expect("attributes").iter().find(|a| a["name"] == name).cloned().expect(name)
+    };
+    assert_eq!(attribute("vpc")["after"], "vpc-1", "the reference is the VPC's id: {web}");
+    let rules = attribute("ingress")["after"].as_array().expect("rules").clone();
+    let summary: Vec<(String, String)> = rules
+        .iter()
+        .map(|r| {
+            let port = r["port"].as_str().unwrap_or_else(|| panic!("a port as a string: {r}")).to_string();
+            let cidrs = r["cidrs"].as_array().expect("cidrs");
+            assert_eq!(cidrs.len(), 1, "one source per rule: {r}");
+            (port, cidrs[0].as_str().expect("a CIDR string").to_string())
+        })
+        .collect();
+    let expected = [("22", "10.0.0.0/8"), ("22", "192.168.0.0/16"), ("30000..32767", "10.0.0.0/8")];
+    let expected: Vec<(String, String)> = expected.iter().map(|(p, c)| (p.to_string(), c.to_string())).collect();
+    let mut summary = summary;
+    summary.sort();
+    assert_eq!(summary, expected, "{web}");
 }
 
 #[test]
@@ -111,6 +147,15 @@ fn verbs_without_a_json_form_print_the_diagnostics_document() {
     }
     let out = run(dir.path(), &["--json", "graph"]);
     assert!(stderr(&out).contains("digraph k8sinfra"), "the graph goes to standard error");
+
+    // `init` and `force-unlock` too, a refusal included: no lock to remove.
+    let (code, doc) = json_run(dir.path(), &["init"]);
+    assert_eq!(code, Some(0), "init: {doc}");
+    assert_eq!(doc["success"].as_bool(), Some(true), "init: {doc}");
+    let (code, doc) = json_run(dir.path(), &["force-unlock", "0123abcd-1"]);
+    assert_eq!(code, Some(1), "force-unlock: {doc}");
+    assert_eq!((doc["success"].as_bool(), doc["error_count"].as_u64()), (Some(false), Some(1)), "{doc}");
+    assert!(doc["diagnostics"][0]["code"].as_str().is_some_and(|c| !c.is_empty()), "{doc}");
 }
 
 /// A verb refused for want of something (an undeclared address, a
@@ -160,6 +205,9 @@ fn changing_the_state_by_hand_takes_the_lock() {
         &["state", "rm", "vpc.main"][..],
         &["state", "mv", "vpc.main", "vpc.moved"][..],
         &["import", "vpc.moved", "vpc-9"][..],
+        &["plan"][..],
+        &["apply", "--auto-approve"][..],
+        &["destroy", "--auto-approve"][..],
     ] {
         let (status, doc) = json_run(dir.path(), args);
         assert_eq!(status, Some(1), "{args:?}: {doc}");

@@ -169,6 +169,20 @@ fn an_elastic_ip_follows_its_instance_and_is_released() {
     let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
 
+    // `instance` unset: the address is taken off the host, and kept.
+    std::fs::write(&eip, "elastic_ip web {}\n").expect("eip");
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    assert!(stdout(&plan).contains("# elastic_ip.web will be updated in place"), "{}", stdout(&plan));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let out = rt.block_on(ec2.describe_addresses().allocation_ids(&allocation).send()).expect("address");
+    assert_eq!(out.addresses().len(), 1, "kept");
+    let on = out.addresses()[0].instance_id().filter(|i| !i.is_empty());
+    assert_eq!(on, None, "on no host: {:?}", out.addresses());
+    assert_eq!(out.addresses()[0].association_id(), None, "{:?}", out.addresses());
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+
     let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
     assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
     let left = rt.block_on(ec2.describe_addresses().filters(owned("elastic_ip.web")).send()).expect("addresses");
@@ -209,6 +223,11 @@ fn the_root_volume_is_sized_on_the_images_own_root_device() {
         let volume = instance.block_device_mappings()[0].ebs().and_then(|e| e.volume_id()).expect("volume");
         let volumes = rt.block_on(moto.ec2().describe_volumes().volume_ids(volume).send()).expect("volumes");
         assert_eq!(volumes.volumes()[0].size(), Some(30), "{image}: the root volume was resized");
+        // Tagged in RunInstances itself, as the instance is: no volume of
+        // this configuration is ever untagged.
+        let tags: Vec<(&str, &str)> =
+            volumes.volumes()[0].tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))).collect();
+        assert!(tags.contains(&("k8sinfra:address", "instance.host")), "{image}: the root volume's tags: {tags:?}");
         let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
         assert!(destroy.status.success(), "{}", stderr(&destroy));
     }
@@ -304,6 +323,32 @@ fn an_instances_groups_and_metadata_options_change_in_place() {
     assert_eq!(tokens.as_deref(), Some("optional"), "IMDSv1 allowed: {described:?}");
     let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+
+    // Tags change in place too; the same instance carries the new one.
+    let tagged = std::fs::read_to_string(&host)
+        .expect("read")
+        .replace("  root_volume", "  tags = { Role = \"web\" }\n  root_volume");
+    std::fs::write(&host, &tagged).expect("write");
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    assert!(stdout(&plan).contains("# instance.host will be updated in place"), "{}", stdout(&plan));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert_eq!(id(&state(dir.path()), "instance.host"), instance, "the same instance");
+    let found = rt.block_on(moto.ec2().describe_instances().instance_ids(&instance).send()).expect("describe");
+    let tags: Vec<(&str, &str)> = found.reservations()[0].instances()[0]
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or("")))
+        .collect();
+    assert!(tags.contains(&("Role", "web")) && tags.contains(&("k8sinfra:address", "instance.host")), "{tags:?}");
+    let again = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+
+    // Another subnet cannot be given to a running instance: replaced.
+    std::fs::write(&host, tagged.replace("subnet = subnet.private", "subnet = subnet.public")).expect("write");
+    let plan = k8sinfra(&moto, dir.path(), &["plan"]);
+    let shown = stdout(&plan);
+    assert!(shown.contains("# instance.host will be replaced") && shown.contains("1 to replace"), "{shown}");
 }
 
 /// An image found by owner and name: the newest match, kept. A newer one
@@ -478,6 +523,62 @@ fn a_rolling_group_replaces_its_members_two_at_a_time() {
     assert_ne!(after[1], before[1], "node[1] is a new host");
 }
 
+/// A group whose ingress is managed apart (`ignore_changes = [ingress]`),
+/// owned by `owner`, and with `with_rule` a `security_group_rule` for
+/// HTTPS from inside.
+fn managed_apart(owner: &str, with_rule: bool) -> String {
+    let rule = "security_group_rule https {\n  group       = security_group.web\n  protocol    = \"tcp\"\n  \
+                port        = 443\n  cidrs       = [10.0.0.0/8]\n  description = \"https from inside\"\n}\n";
+    format!(
+        "aws {{ region = \"us-east-1\" }}\n\nvpc main {{\n  cidr = 10.0.0.0/16\n}}\n\nsecurity_group web {{\n  \
+         vpc  = vpc.main\n  tags = {{ Owner = \"{owner}\" }}\n  lifecycle {{\n    ignore_changes = [ingress]\n  }}\n}}\n\n{}",
+        if with_rule { rule } else { "" }
+    )
+}
+
+fn https_from_inside(description: Option<&str>) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").set_description(description.map(str::to_string)).build())
+        .build()
+}
+
+/// resources.md, security_group_rule: a rule already on its group (added
+/// by hand, or by a run whose answer was lost) is not added twice — AWS
+/// would refuse with InvalidPermission.Duplicate — whatever its
+/// description: the create records it, and the plan after settles.
+#[test]
+fn a_rule_already_on_its_group_is_recorded_not_added_twice() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |text: String| std::fs::write(dir.path().join("main.k8sinfra"), text).expect("config");
+    let rt = runtime();
+    let ec2 = moto.ec2();
+    write(managed_apart("alice", false));
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let group = id(&state(dir.path()), "security_group.web");
+    let by_hand =
+        ec2.authorize_security_group_ingress().group_id(&group).ip_permissions(https_from_inside(Some("by hand")));
+    rt.block_on(by_hand.send()).expect("added by hand");
+
+    write(managed_apart("alice", true));
+    let relay = crate::proxy::CountingProxy::start(&moto.endpoint);
+    let apply = crate::apply::k8sinfra_via(&moto, &relay.endpoint, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert_eq!(relay.counts().get("AuthorizeSecurityGroupIngress"), None, "{:?}", relay.counts());
+    assert!(state(dir.path())["resources"].get("security_group_rule.https").is_some());
+    let groups = rt.block_on(ec2.describe_security_groups().group_ids(&group).send()).expect("describe");
+    let https: Vec<_> =
+        groups.security_groups()[0].ip_permissions().iter().filter(|p| p.from_port() == Some(443)).collect();
+    assert_eq!(https.len(), 1, "{https:?}");
+    assert_eq!(https[0].ip_ranges().len(), 1, "one rule: {https:?}");
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+}
+
 /// resources.md, security_group and security_group_rule: a group whose
 /// rules are managed apart (`ignore_changes = [ingress]`) keeps them
 /// through an update of its own; a rule revoked by hand is found gone
@@ -486,15 +587,7 @@ fn a_rolling_group_replaces_its_members_two_at_a_time() {
 fn a_rule_managed_apart_survives_its_groups_update_comes_back_when_revoked_and_goes_on_destroy() {
     let moto = Moto::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = |owner: &str, with_rule: bool| {
-        let rule = "security_group_rule https {\n  group       = security_group.web\n  protocol    = \"tcp\"\n  \
-                    port        = 443\n  cidrs       = [10.0.0.0/8]\n  description = \"https from inside\"\n}\n";
-        format!(
-            "aws {{ region = \"us-east-1\" }}\n\nvpc main {{\n  cidr = 10.0.0.0/16\n}}\n\nsecurity_group web {{\n  \
-             vpc  = vpc.main\n  tags = {{ Owner = \"{owner}\" }}\n  lifecycle {{\n    ignore_changes = [ingress]\n  }}\n}}\n\n{}",
-            if with_rule { rule } else { "" }
-        )
-    };
+    let config = managed_apart;
     let write = |text: String| std::fs::write(dir.path().join("main.k8sinfra"), text).expect("config");
     let rt = runtime();
     let ec2 = moto.ec2();
@@ -518,12 +611,7 @@ fn a_rule_managed_apart_survives_its_groups_update_comes_back_when_revoked_and_g
     assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
 
     // Revoked by hand: the rule is gone, and made again.
-    let revoke = IpPermission::builder()
-        .ip_protocol("tcp")
-        .from_port(443)
-        .to_port(443)
-        .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/8").build())
-        .build();
+    let revoke = https_from_inside(None);
     rt.block_on(ec2.revoke_security_group_ingress().group_id(&group).ip_permissions(revoke).send()).expect("revoke");
     let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}{}", stdout(&plan), stderr(&plan));
@@ -539,4 +627,54 @@ fn a_rule_managed_apart_survives_its_groups_update_comes_back_when_revoked_and_g
     assert!(!has_443(&group), "revoked");
     let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+}
+
+/// resources.md, instance: refresh keeps `user_data` as the state holds
+/// it, and the single read of an import asks for it (AWS shows it one
+/// instance per call): an instance made by hand with a boot script is
+/// imported with that script. `import --call-stats` counts the calls.
+#[test]
+fn an_imported_instance_comes_with_its_user_data_and_import_counts_its_calls() {
+    use base64::Engine as _;
+    let moto = Moto::start();
+    let rt = runtime();
+    let dir = example("vpc");
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let script = "#!/bin/sh\necho made by hand\n";
+    let run = moto
+        .ec2()
+        .run_instances()
+        .image_id("ami-a4c7edb2")
+        .instance_type(aws_sdk_ec2::types::InstanceType::T2Nano)
+        .subnet_id(id(&state(dir.path()), "subnet.private"))
+        .user_data(base64::engine::general_purpose::STANDARD.encode(script))
+        .min_count(1)
+        .max_count(1)
+        .send();
+    let made = rt.block_on(run).expect("made by hand");
+    let instance = made.instances()[0].instance_id().expect("id").to_string();
+    std::fs::write(
+        dir.path().join("host.k8sinfra"),
+        "instance host {\n  image     = \"ami-a4c7edb2\"\n  type      = \"t2.nano\"\n  subnet    = subnet.private\n  \
+         user_data = \"#!/bin/sh\\necho made by hand\\n\"\n}\n",
+    )
+    .expect("host");
+
+    let import = k8sinfra(&moto, dir.path(), &["import", "--call-stats", "instance.host", &instance]);
+    assert!(import.status.success(), "{}{}", stdout(&import), stderr(&import));
+    let printed = stderr(&import);
+    assert!(printed.contains("AWS calls (type, operation, calls, attempts, time)"), "{printed}");
+    let attribute_reads = printed
+        .lines()
+        .find(|l| l.contains("DescribeInstanceAttribute"))
+        .and_then(|l| l.split_whitespace().find_map(|w| w.parse::<usize>().ok()));
+    assert_eq!(attribute_reads, Some(1), "{printed}");
+    assert_eq!(state(dir.path())["resources"]["instance.host"]["attrs"]["user_data"], script);
+
+    let relay = crate::proxy::CountingProxy::start(&moto.endpoint);
+    let plan = crate::apply::k8sinfra_via(&moto, &relay.endpoint, dir.path(), &["plan"]);
+    assert!(plan.status.success(), "{}{}", stdout(&plan), stderr(&plan));
+    assert!(!stdout(&plan).contains("user_data"), "the script as imported: {}", stdout(&plan));
+    assert_eq!(relay.counts().get("DescribeInstanceAttribute"), None, "refresh keeps it: {:?}", relay.counts());
 }

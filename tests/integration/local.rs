@@ -170,3 +170,66 @@ fn call_stats_come_from_the_flag_or_the_variable() {
     assert!(out.status.success() && stderr(&out).contains(table), "{}", stderr(&out));
     cloud.assert_untouched();
 }
+
+/// resources.md, security lint: a value known only after apply is checked
+/// by `plan`, which evaluates the configuration with what the state knows.
+/// A bootstrap token made here and written into a host's user data is not
+/// seen by `validate` (the token is not known there) and is flagged by the
+/// plan that knows it — and the finding does not print the token.
+#[test]
+fn a_secret_known_only_after_apply_is_flagged_by_plan_not_validate() {
+    let cloud = Silent::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = "aws { region = \"us-east-1\" }\n\nbootstrap_token join {}\n\nvpc main {\n  cidr = 10.0.0.0/16\n}\n\n\
+                  subnet nodes {\n  vpc  = vpc.main\n  cidr = 10.0.1.0/24\n  zone = \"us-east-1a\"\n}\n\n\
+                  instance node {\n  image     = \"ami-a4c7edb2\"\n  type      = \"t2.nano\"\n  subnet    = subnet.nodes\n  \
+                  user_data = \"kubeadm join --token ${bootstrap_token.join.token}\"\n}\n";
+    std::fs::write(dir.path().join("main.k8sinfra"), config).expect("config");
+    let made = k8sinfra(dir.path(), &cloud.url(), &["apply", "--auto-approve", "--target", "bootstrap_token.join"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let token = state(dir.path())["resources"]["bootstrap_token.join"]["attrs"]["token"]
+        .as_str()
+        .expect("the token")
+        .to_string();
+
+    let validate = k8sinfra(dir.path(), &cloud.url(), &["validate"]);
+    assert!(validate.status.success(), "{}", stderr(&validate));
+    assert!(!stderr(&validate).contains("secret_in_user_data"), "{}", stderr(&validate));
+
+    let plan = k8sinfra(dir.path(), &cloud.url(), &["plan", "--refresh=false"]);
+    let shown = format!("{}{}", crate::support::stdout(&plan), stderr(&plan));
+    assert!(shown.contains("secret_in_user_data"), "{shown}");
+    assert!(!shown.contains(&token), "the finding keeps the token secret: {shown}");
+    cloud.assert_untouched();
+}
+
+/// apply.md, step 5: on a terminal, apply shows the plan and asks; only
+/// `yes` goes on. Anything else cancels (`cli::cancelled`) with nothing
+/// made and no state written.
+#[test]
+fn on_a_terminal_apply_asks_and_only_yes_goes_on() {
+    let cloud = Silent::new();
+    let dir = folder();
+    let env = [
+        ("AWS_ENDPOINT_URL", cloud.url()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("NO_COLOR", "1".into()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let asked = "Do you want to apply? Only 'yes' will be accepted:";
+    let no = crate::support::on_a_terminal(dir.path(), &["apply"], &env, "no\n");
+    let shown = crate::support::stdout(&no);
+    assert_eq!(no.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("Plan: 1 to add") && shown.contains(asked), "{shown}");
+    assert!(shown.contains("cli::cancelled") && shown.contains("nothing was changed"), "{shown}");
+    assert!(!dir.path().join(".k8sinfra/state.json").exists(), "no state written");
+
+    let yes = crate::support::on_a_terminal(dir.path(), &["apply"], &env, "yes\n");
+    let shown = crate::support::stdout(&yes);
+    assert!(yes.status.success(), "{shown}");
+    assert!(shown.contains(asked) && shown.contains("Apply complete"), "{shown}");
+    assert!(state(dir.path())["resources"].get("tls_ca.cluster").is_some());
+    cloud.assert_untouched();
+}

@@ -113,6 +113,18 @@ fn lookups_find_what_exists_at_plan_time_and_never_touch_it() {
     let name_tag = || Tag::builder().key("Name").value("shared-a").build();
     rt.block_on(ec2.delete_tags().resources(&subnet).tags(name_tag()).send()).expect("untag");
     rt.block_on(ec2.create_tags().resources(&other).tags(name_tag()).send()).expect("tag");
+    // Without refresh, the plan is made from the state as stored: the
+    // lookups as they were recorded, nothing asked of the cloud.
+    let relay = crate::proxy::CountingProxy::start(&moto.endpoint);
+    let unrefreshed = crate::apply::k8sinfra_via(
+        &moto,
+        &relay.endpoint,
+        dir.path(),
+        &["plan", "--refresh=false", "--detailed-exitcode"],
+    );
+    assert_eq!(unrefreshed.status.code(), Some(0), "{}{}", stdout(&unrefreshed), stderr(&unrefreshed));
+    let ec2_calls: Vec<_> = relay.counts().into_keys().filter(|op| op.starts_with("Describe")).collect();
+    assert!(ec2_calls.is_empty(), "no lookup without refresh: {ec2_calls:?}");
     let plan = run(&["plan", "--detailed-exitcode"]);
     let shown = stdout(&plan);
     assert_eq!(plan.status.code(), Some(2), "{shown}{}", stderr(&plan));

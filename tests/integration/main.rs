@@ -12,6 +12,9 @@
 //! - `boot`: the cluster's boot scripts run in a sandbox with recording stubs;
 //! - `cli`: the binary as a user runs it: exit codes, hostile input, flags;
 //! - `apply`: plan, apply and destroy against a moto server (`moto`);
+//! - `balancers`: classic load balancers: a lost create answer adopted, a
+//!   name someone else holds refused, rolling registration order;
+//! - `credentials`: a named profile's keys and region, and no credentials;
 //! - `environments`: `--env`, a state per environment, `env list`;
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
 //! - `iam`: roles, inline policies, instance profiles and an instance's role;
@@ -33,9 +36,11 @@
 
 mod apply;
 mod aws_behaviour;
+mod balancers;
 mod boot;
 mod cli;
 mod cluster;
+mod credentials;
 mod docs;
 mod documents;
 mod environments;

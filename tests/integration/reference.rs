@@ -172,6 +172,33 @@ fn fmt_recurses_past_dot_folders_and_target_and_names_what_it_changed() {
 
 /// Diagnostics: `COLUMNS` sets the width text is wrapped at (messages and
 /// help; the quoted source lines are never wrapped).
+/// language.md, formatting: a file is replaced whole — the new text
+/// written beside it and renamed over — never rewritten in place, so an
+/// interrupted `fmt` leaves the old file or the new one. A hard link to
+/// the old file keeps the old text; the file's mode is kept; no temporary
+/// file is left.
+#[test]
+fn fmt_replaces_a_file_whole_and_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let messy = "vpc   main {\ncidr = 10.0.0.0/16\n}\n";
+    let dir = scratch(&[("main.k8sinfra", messy)]);
+    let file = dir.path().join("main.k8sinfra");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).expect("mode");
+    std::fs::hard_link(&file, dir.path().join("before.txt")).expect("link");
+    let out = run(dir.path(), &["fmt", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "vpc main {\n  cidr = 10.0.0.0/16\n}\n");
+    assert_eq!(std::fs::read_to_string(dir.path().join("before.txt")).expect("read"), messy, "not written in place");
+    assert_eq!(std::fs::metadata(&file).expect("metadata").permissions().mode() & 0o777, 0o640);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["before.txt", "main.k8sinfra"], "nothing left behind");
+}
+
 #[test]
 fn columns_sets_the_wrap_width() {
     let widest = |columns: Option<&str>| {

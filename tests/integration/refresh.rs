@@ -2,7 +2,7 @@
 //! 200 subnets and 200 security groups are refreshed in a handful of API
 //! calls, counted by a relay between k8sinfra and moto.
 
-use crate::apply::k8sinfra;
+use crate::apply::{k8sinfra, state};
 use crate::moto::Moto;
 use crate::proxy::CountingProxy;
 use crate::support::{stderr, stdout};
@@ -157,14 +157,10 @@ fn refreshing_a_bucket_reads_the_settings_written() {
     assert!(stdout(&plan).contains("block_public_access"), "{}", stdout(&plan));
 }
 
-/// Every type bench/generate.py writes (14 of them, the shape of the
-/// 1,000-resource benchmark at a small size), refreshed for a no-change
-/// plan in the calls the benchmark claims: one per type, two for the zone
-/// (it and its tags), three for the bucket (its tags and the two settings
-/// that guard its data) — 17 in all, however many resources of each.
-#[test]
-fn a_no_change_plan_of_every_generated_type_takes_17_calls() {
-    let moto = Moto::start();
+/// bench/generate.py's configuration of 44 resources, applied: four
+/// groups, each with a DNS record (in one zone) and an S3 object (in one
+/// bucket).
+fn generated_and_applied(moto: &Moto) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let generated = std::process::Command::new("python3")
         .arg(crate::support::root().join("bench/generate.py"))
@@ -173,8 +169,74 @@ fn a_no_change_plan_of_every_generated_type_takes_17_calls() {
         .expect("python3 runs the generator");
     assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
     std::fs::write(dir.path().join("main.k8sinfra"), &generated.stdout).expect("config");
-    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    let apply = k8sinfra(moto, dir.path(), &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    dir
+}
+
+/// How many requests of `counts` (REST request lines for Route53 and S3)
+/// match `which`.
+fn matching(counts: &std::collections::BTreeMap<String, usize>, which: impl Fn(&str) -> bool) -> usize {
+    counts.iter().filter(|(line, _)| which(line)).map(|(_, n)| n).sum()
+}
+
+/// apply.md, step 3: a zone's records are read by listing the zone once;
+/// a bucket's objects by listing it once, and an object is read again
+/// (content included) only when its ETag changed: the one rewritten by
+/// hand, not the others.
+#[test]
+fn each_zone_and_bucket_is_listed_once_and_only_a_changed_object_is_read_again() {
+    let moto = Moto::start();
+    let dir = generated_and_applied(&moto);
+    let objects: Vec<String> = state(dir.path())["resources"]
+        .as_object()
+        .expect("resources")
+        .keys()
+        .filter(|a| a.starts_with("s3_object."))
+        .cloned()
+        .collect();
+    assert!(objects.len() > 2, "{objects:?}");
+    let records = state(dir.path())["resources"]
+        .as_object()
+        .expect("resources")
+        .keys()
+        .filter(|a| a.starts_with("dns_record."))
+        .count();
+    assert_eq!(records, objects.len());
+
+    let proxy = CountingProxy::start(&moto.endpoint);
+    let plan = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    let counts = proxy.counts();
+    assert_eq!(matching(&counts, |l| l.contains("/rrset")), 1, "{records} records, one listing: {counts:?}");
+    assert_eq!(matching(&counts, |l| l.contains("/rrset") && l.contains("maxitems=300")), 1, "300 a page: {counts:?}");
+    assert_eq!(matching(&counts, |l| l.starts_with("GET /bench-files") && l.contains("list-type")), 1, "{counts:?}");
+    assert_eq!(matching(&counts, |l| l.contains("/bench-files/nodes/")), 0, "no object read again: {counts:?}");
+
+    let body = aws_sdk_s3::primitives::ByteStream::from_static(b"{\"changed\":\"by hand\"}");
+    let put = moto.s3().put_object().bucket("bench-files").key("nodes/1.json").body(body).send();
+    crate::apply::runtime().block_on(put).expect("rewritten by hand");
+    let proxy = CountingProxy::start(&moto.endpoint);
+    let plan = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}{}", stdout(&plan), stderr(&plan));
+    let counts = proxy.counts();
+    assert_eq!(matching(&counts, |l| l.starts_with("GET /bench-files/nodes/1.json")), 1, "{counts:?}");
+    assert_eq!(
+        matching(&counts, |l| l.contains("/bench-files/nodes/") && !l.contains("/nodes/1.json")),
+        0,
+        "{counts:?}"
+    );
+}
+
+/// Every type bench/generate.py writes (14 of them, the shape of the
+/// 1,000-resource benchmark at a small size), refreshed for a no-change
+/// plan in the calls the benchmark claims: one per type, two for the zone
+/// (it and its tags), three for the bucket (its tags and the two settings
+/// that guard its data) — 17 in all, however many resources of each.
+#[test]
+fn a_no_change_plan_of_every_generated_type_takes_17_calls() {
+    let moto = Moto::start();
+    let dir = generated_and_applied(&moto);
 
     let proxy = CountingProxy::start(&moto.endpoint);
     let plan = crate::apply::k8sinfra_via(&moto, &proxy.endpoint, dir.path(), &["plan", "--detailed-exitcode"]);

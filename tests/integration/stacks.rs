@@ -94,3 +94,58 @@ fn a_stack_reads_another_configurations_outputs_and_leaves_its_state_alone() {
         assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
     }
 }
+
+/// language.md, stack: another configuration's state in S3 is read the
+/// same way (`stack network { bucket, key }`); a state that cannot be read
+/// (no such bucket) stops the plan with `stack::unreadable` naming where
+/// it looked, and nothing is made.
+#[test]
+fn a_stack_in_s3_is_read_and_an_unreadable_one_stops_the_plan() {
+    let moto = Moto::start();
+    let root = tempfile::tempdir().expect("tempdir");
+    let (network, cluster) = (root.path().join("network"), root.path().join("cluster"));
+    std::fs::create_dir_all(&network).expect("network");
+    std::fs::create_dir_all(&cluster).expect("cluster");
+    let in_s3 = "backend s3 {\n  bucket = \"team-states\"\n  key    = \"network/state.json\"\n}\n\n";
+    std::fs::write(network.join("main.k8sinfra"), format!("{in_s3}{NETWORK}")).expect("network config");
+    let stack = |bucket: &str| {
+        let text = CLUSTER.replace(
+            "path = \"../network/.k8sinfra/state.json\"",
+            &format!("bucket = \"{bucket}\"\n  key    = \"network/state.json\""),
+        );
+        std::fs::write(cluster.join("main.k8sinfra"), text).expect("cluster config");
+    };
+    let init = k8sinfra(&moto, &network, &["init"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let apply = k8sinfra(&moto, &network, &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    assert!(!network.join(".k8sinfra/state.json").exists(), "the network's state is in S3");
+    let objects = crate::apply::runtime().block_on(moto.s3().list_objects_v2().bucket("team-states").send());
+    let vpc = {
+        let listed: Vec<String> =
+            objects.expect("listed").contents().iter().filter_map(|o| o.key()).map(str::to_string).collect();
+        assert!(listed.contains(&"network/state.json".to_string()), "{listed:?}");
+        let plan = k8sinfra(&moto, &network, &["output", "vpc_id"]);
+        stdout(&plan).trim().trim_matches('"').to_string()
+    };
+    assert!(vpc.starts_with("vpc-"), "{vpc}");
+
+    stack("team-states");
+    let plan = k8sinfra(&moto, &cluster, &["plan"]);
+    let shown = flat(&stdout(&plan));
+    assert!(plan.status.success(), "{shown}{}", stderr(&plan));
+    assert!(shown.contains(&format!("+ vpc = \"{vpc}\"")) && shown.contains("+ cidr = \"10.0.1.0/24\""), "{shown}");
+    assert!(!shown.contains("s3cr3t-join-value") && shown.contains("(sensitive)"), "{shown}");
+
+    stack("no-such-bucket");
+    let plan = k8sinfra(&moto, &cluster, &["plan"]);
+    crate::support::assert_clean_failure(&plan, "stack::unreadable");
+    assert!(flat(&stderr(&plan)).contains("s3://no-such-bucket/network/state.json"), "{}", stderr(&plan));
+    let apply = k8sinfra(&moto, &cluster, &["apply", "--auto-approve"]);
+    crate::support::assert_clean_failure(&apply, "stack::unreadable");
+    let subnets = crate::apply::runtime().block_on(moto.ec2().describe_subnets().send()).expect("subnets");
+    assert!(subnets.subnets().iter().all(|s| s.vpc_id() != Some(vpc.as_str())), "nothing made");
+
+    let destroy = k8sinfra(&moto, &network, &["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
+}

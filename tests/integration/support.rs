@@ -63,6 +63,28 @@ pub fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("the k8sinfra binary runs")
 }
 
+/// The binary run in `dir` on a terminal (util-linux `script` gives it a
+/// pseudo-terminal), `input` typed into it: what the terminal showed is
+/// the output's `stdout`. `env` is added to this process's environment.
+pub fn on_a_terminal(dir: &Path, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    use std::io::Write as _;
+    let line =
+        std::iter::once(env!("CARGO_BIN_EXE_k8sinfra")).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
+    let mut command = Command::new("script");
+    command.args(["-qec", &line, "/dev/null"]).current_dir(dir).env_remove("NO_COLOR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("typed");
+    child.wait_with_output().expect("script ends")
+}
+
 /// The run's one JSON document (`--json`) on standard output.
 pub fn document(out: &Output) -> serde_json::Value {
     serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)))

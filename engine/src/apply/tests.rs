@@ -28,11 +28,19 @@ struct Memory {
     fail: Vec<String>,
 }
 
+/// More types than refresh reads at once.
+const KINDS: [&str; 12] =
+    ["kind0", "kind1", "kind2", "kind3", "kind4", "kind5", "kind6", "kind7", "kind8", "kind9", "kind10", "kind11"];
+
 impl Memory {
     fn new(fail: &[&str]) -> Self {
         Memory {
-            schemas: vec![ResourceSchema::new("thing", "a test resource")
-                .attr(AttrSchema::optional("name", k8sinfra_lang::Type::String))],
+            schemas: std::iter::once(
+                ResourceSchema::new("thing", "a test resource")
+                    .attr(AttrSchema::optional("name", k8sinfra_lang::Type::String)),
+            )
+            .chain(KINDS.iter().map(|kind| ResourceSchema::new(kind, "one of many types")))
+            .collect(),
             settings: BlockSchema::new("memory", Vec::new()),
             log: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
@@ -83,8 +91,14 @@ impl Provider for Memory {
     fn connect<'a>(&'a self, _: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async { Ok(()) })
     }
-    fn read<'a>(&'a self, _: Target<'a>, _: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
-        Box::pin(async { Ok(None) })
+    /// Finds nothing; a read of a `wide…` address takes its while.
+    fn read<'a>(&'a self, target: Target<'a>, _: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
+        Box::pin(async move {
+            if target.address.starts_with("wide") {
+                self.call(format!("read {}", target.address), target.address).await?;
+            }
+            Ok(None)
+        })
     }
     fn find<'a>(&'a self, _: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
         Box::pin(async { Ok(None) })
@@ -577,4 +591,21 @@ fn existing_state(address: &str) -> ResourceState {
         sensitive: Default::default(),
         created: None,
     }
+}
+
+/// apply.md, step 3: refresh reads types side by side, eight at most at
+/// once (12 types of one resource each: two rounds, never nine).
+#[tokio::test(start_paused = true)]
+async fn refresh_reads_eight_types_at_once() {
+    let memory = Arc::new(Memory::new(&[]));
+    let mut state = State::new();
+    for (i, kind) in KINDS.iter().enumerate() {
+        let resource = crate::testkit::recorded(kind, &format!("id-{i}"), serde_json::json!({}));
+        state.resources.insert(format!("wide{i}"), resource);
+    }
+    let providers = Providers::new(vec![Arc::clone(&memory) as Arc<dyn Provider>]);
+    super::refresh(&providers, &state, None).await.expect("refreshed");
+    let reads = memory.log.lock().expect("log").iter().filter(|l| l.starts_with("read wide")).count();
+    assert_eq!(reads, 12, "every type read");
+    assert_eq!(memory.most_in_flight.load(Ordering::SeqCst), 8);
 }

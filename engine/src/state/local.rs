@@ -320,6 +320,34 @@ mod tests {
         assert!(stale(second.save_now(&seen)), "written over a state it never read");
     }
 
+    /// A save never rewrites the file in place: the new state is written
+    /// beside it, flushed and renamed over, so a reader or a crash sees the
+    /// old state or the new one, whole. A hard link to the old file keeps
+    /// the old text; no temporary file is left.
+    #[test]
+    fn a_save_replaces_the_file_whole() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend = LocalBackend::beside(dir.path());
+        let mut state = backend.load_now().expect("empty state");
+        state.serial = 1;
+        backend.save_now(&state).expect("first write");
+        let linked = dir.path().join("linked");
+        std::fs::hard_link(backend.path(), &linked).expect("link");
+        let before = std::fs::read(&linked).expect("read");
+        state.serial = 2;
+        backend.save_now(&state).expect("second write");
+        assert_eq!(std::fs::read(&linked).expect("read"), before, "the old file untouched");
+        assert_eq!(backend.load_now().expect("load").serial, 2);
+        let folder = backend.path().parent().expect("folder");
+        let left: Vec<String> = std::fs::read_dir(folder)
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
     #[test]
     fn the_lock_names_its_holder_and_is_taken_over_only_from_the_dead() {
         let dir = tempfile::tempdir().expect("temp dir");

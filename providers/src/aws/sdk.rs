@@ -97,3 +97,17 @@ impl ClassifyRetry for LostAnswer {
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_config::retry::RetryMode;
+
+    /// Every call is tried six times (the first included), in the SDK's
+    /// standard mode: exponential backoff with jitter, and a retry quota.
+    #[tokio::test]
+    async fn every_call_is_tried_six_times() {
+        let sdk = super::load(Some("us-east-1".into()), None).await.expect("a region");
+        let retry = sdk.retry_config().expect("a retry configuration");
+        assert_eq!((retry.max_attempts(), retry.mode()), (6, RetryMode::Standard));
+    }
+}
