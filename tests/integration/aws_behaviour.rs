@@ -14,7 +14,8 @@
 //!   (`detach_refused_while_mapped`);
 //! - NAT gateways `pending`, `deleting`, and `failed` when made before the
 //!   VPC's internet gateway is attached (`nat_pending`, `nat_deleting`,
-//!   `nat_fails_unattached`);
+//!   `nat_fails_unattached`), holding their address a moment after
+//!   they are gone (under `nat_deleting`);
 //! - Route53's limits on a change batch (`route53_batch_limits`);
 //! - S3's redirect to a bucket's own region (`s3_regions`);
 //! - an instance profile unknown to EC2 for a while (`iam_propagation`);
@@ -60,7 +61,9 @@ pub struct Behaviours {
     /// A new NAT gateway is `pending` this long, then `available`
     /// (NatGateway.State: pending | failed | available | deleting | deleted).
     pub nat_pending: Duration,
-    /// A deleted NAT gateway is `deleting` this long, then `deleted`.
+    /// A deleted NAT gateway is `deleting` this long, then `deleted`; its
+    /// elastic IP cannot be released (AuthFailure) until a third of that
+    /// again after.
     pub nat_deleting: Duration,
     /// A NAT gateway created in a VPC with no internet gateway attached goes
     /// to `failed` with `Gateway.NotAttached` (VPC user guide, "Troubleshoot
@@ -150,6 +153,8 @@ struct Seen {
     nat_created: BTreeMap<String, Instant>,
     nat_deleted: BTreeMap<String, Instant>,
     nat_failed: BTreeSet<String>,
+    /// NAT gateway → the elastic IP allocation it holds.
+    nat_allocation: BTreeMap<String, String>,
     elbs: BTreeMap<String, Elb>,
     /// Buckets made through the layer, and their regions.
     bucket_region: BTreeMap<String, String>,
@@ -389,6 +394,22 @@ impl AwsBehaviour {
                     return Some(error_answer_with(service, "400 Bad Request", "DependencyViolation", &message));
                 }
             }
+            // A NAT gateway holds its address until it is gone, and a
+            // moment after: ReleaseAddress answers AuthFailure (kops#938,
+            // eformat/sno-for-100#5 and #9: still refused right after the
+            // gateway shows `deleted`).
+            "ReleaseAddress" if !self.on.nat_deleting.is_zero() => {
+                let allocation = param(&params, "AllocationId").unwrap_or_default();
+                let lag = self.on.nat_deleting / 3;
+                let held = seen.nat_allocation.iter().any(|(nat, a)| {
+                    a == allocation && seen.nat_deleted.get(nat).is_none_or(|at| now < *at + self.on.nat_deleting + lag)
+                });
+                if held {
+                    *seen.acted.entry("address held by a NAT gateway").or_default() += 1;
+                    let message = "You do not have permission to access the specified resource.";
+                    return Some(error_answer_with(service, "400 Bad Request", "AuthFailure", message));
+                }
+            }
             "DetachInternetGateway" if self.on.detach_refused_while_mapped => {
                 let vpc = param(&params, "VpcId").unwrap_or_default().to_string();
                 let nat_holds = seen.nat_vpc.iter().any(|(nat, v)| {
@@ -575,6 +596,9 @@ impl AwsBehaviour {
                             seen.nat_failed.insert(nat.clone());
                         }
                         seen.nat_vpc.insert(nat.clone(), vpc);
+                    }
+                    if let Some(allocation) = param(&params, "AllocationId") {
+                        seen.nat_allocation.insert(nat.clone(), allocation.to_string());
                     }
                     seen.nat_created.insert(nat, now);
                 }

@@ -101,9 +101,14 @@ fn round_trip(example_name: &str, extra: &[&str]) -> std::collections::BTreeMap<
 #[test]
 fn the_seed_chapter_round_trips_through_aws_behaviour() {
     let acted = round_trip("seed-chapter", &[]);
-    for behaviour in
-        ["not visible yet", "idempotent repeat", "nat pending", "nat deleting", "load balancer interfaces shown"]
-    {
+    for behaviour in [
+        "not visible yet",
+        "idempotent repeat",
+        "nat pending",
+        "nat deleting",
+        "address held by a NAT gateway",
+        "load balancer interfaces shown",
+    ] {
         assert!(acted.get(behaviour).is_some_and(|n| *n > 0), "{behaviour} never happened: {acted:?}");
     }
     // The load balancer's delete waited for its interfaces to go: nothing

@@ -131,10 +131,18 @@ fn remote_of(id: &str, public_ip: &str, instance: Option<&str>, tags: serde_json
 
 pub async fn delete(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<(), ProviderError> {
     disassociate(ec2, id).await?;
-    // A NAT gateway being deleted holds its address for minutes.
+    // A NAT gateway being deleted holds its address for minutes, and for a
+    // moment after it shows `deleted`: AWS answers AuthFailure (kops#938),
+    // or names the gateway's interface it is still letting go
+    // (InvalidNetworkInterfaceID.NotFound, terraform-provider-aws#49299).
     retry_until(
         "ReleaseAddress",
-        |code| matches!(code, "InvalidIPAddress.InUse" | "AuthFailure" | "DependencyViolation"),
+        |code| {
+            matches!(
+                code,
+                "InvalidIPAddress.InUse" | "AuthFailure" | "DependencyViolation" | "InvalidNetworkInterfaceID.NotFound"
+            )
+        },
         DEPENDENTS_BUDGET,
         || async {
             match ec2.release_address().allocation_id(id).send().await {
