@@ -101,13 +101,19 @@ fn locked(session: &Session, args: &ApplyArgs, out: &Output, destroying: bool, s
         // Refresh may still have learnt something (a resource gone, an
         // interrupted create adopted): keep it. With `--refresh-only` that
         // is the point, and what is taken was shown: ask first.
-        let learnt = state.resources != stored.resources || state.pending != stored.pending;
+        // So are the other stacks' outputs, when they moved: the plan
+        // reports a change once, not at every plan after.
+        let upstream_moved = !plan.upstream.is_empty();
+        let learnt = state.resources != stored.resources || state.pending != stored.pending || upstream_moved;
         let asked = plan.request.refresh_only && !plan.drift.is_empty();
         if learnt && asked && saved.is_none() && !args.auto_approve && !confirm("apply", out) {
             out.error(Diag::global(Refusal::Cancelled { what: "refresh".into() }));
             return false;
         }
         if learnt {
+            if upstream_moved {
+                state.upstream = k8sinfra_engine::plan::upstream_recorded(&session.loaded.inputs.stacks);
+            }
             state.serial = stored.serial + 1;
             if let Err(e) = save(&state) {
                 let help = "nothing in the cloud was changed; the next plan refreshes again".into();
@@ -212,9 +218,11 @@ impl Refine for Reevaluate<'_> {
 fn record_outputs(session: &Session, state: &mut State, destroying: bool) {
     state.serial += 1;
     state.outputs.clear();
+    state.upstream.clear();
     if destroying {
         return;
     }
+    state.upstream = k8sinfra_engine::plan::upstream_recorded(&session.loaded.inputs.stacks);
     let Some(config) = session.loaded.evaluate(&*state, &session.providers) else { return };
     for (name, output) in &config.outputs {
         let value = k8sinfra_engine::plan::resolve(&output.value, state).unwrap_or(serde_json::Value::Null);

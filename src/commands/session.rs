@@ -324,6 +324,28 @@ impl Session {
         if refresh {
             planned.drift = drift(stored, &state, &self.providers, config);
         }
+        if !destroying {
+            planned.upstream = k8sinfra_engine::plan::upstream_changes(&stored.upstream, &self.loaded.inputs.stacks);
+        }
+        if !destroying && !request.refresh_only {
+            let remade: BTreeSet<String> = planned
+                .changes
+                .iter()
+                .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+                .map(|c| c.address.clone())
+                .collect();
+            // Evaluated with what the state knows now (the configuration
+            // was loaded before the state was read, when it is not local).
+            let evaluated;
+            let config = if current {
+                &self.config
+            } else {
+                let known = LeftOut { state: &state, left_out: remade.clone() };
+                evaluated = self.loaded.evaluate(&known, &self.providers);
+                evaluated.as_ref().unwrap_or(&self.config)
+            };
+            planned.outputs = k8sinfra_engine::plan::output_changes(config, &state, &stored.outputs, &remade);
+        }
         planned.refactored = refactored;
         if request.refresh_only {
             planned = refresh_only(planned);

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use crate::support::{document, run, stderr, stdout};
 
-const CONFIGURATION: &str = "aws { region = \"us-east-1\" }\nvpc main { cidr = 10.0.0.0/16 }\n";
+const CONFIGURATION: &str = "aws { region = \"us-east-1\" }\nvpc main { cidr = 10.0.0.0/16 }\n\
+                             output name = \"n\"\nsensitive output pw = \"hunter2\"\n";
 
 /// A folder with `CONFIGURATION` plus `more`, and a local state holding
 /// `vpc.main` (with a secret attribute) and two outputs, one sensitive.

@@ -233,3 +233,45 @@ fn on_a_terminal_apply_asks_and_only_yes_goes_on() {
     assert!(state(dir.path())["resources"].get("tls_ca.cluster").is_some());
     cloud.assert_untouched();
 }
+
+/// apply.md, outputs: a change to the outputs alone is a change to apply
+/// (other stacks read them from the state): the plan lists it under
+/// "Changes to outputs" and exits 2; the apply records it, and the plan
+/// after has nothing to do. A sensitive output shows as `(sensitive)`.
+#[test]
+fn a_change_to_the_outputs_alone_is_planned_applied_and_settles() {
+    let cloud = Silent::new();
+    let dir = folder();
+    let apply = k8sinfra(dir.path(), &cloud.url(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    let key = state(dir.path())["resources"]["tls_ca.cluster"]["attrs"]["key_pem"].as_str().expect("key").to_string();
+    let plan = |expect: i32| {
+        let out = k8sinfra(dir.path(), &cloud.url(), &["plan", "--detailed-exitcode"]);
+        assert_eq!(out.status.code(), Some(expect), "{}{}", crate::support::stdout(&out), stderr(&out));
+        crate::support::stdout(&out)
+    };
+    plan(0);
+
+    let more = format!("{CA}output cn = \"kubernetes\"\nsensitive output key = tls_ca.cluster.key_pem\n");
+    std::fs::write(dir.path().join("main.k8sinfra"), more).expect("config");
+    let shown = plan(2);
+    assert!(shown.contains("Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy."), "{shown}");
+    assert!(shown.contains("Changes to outputs:"), "{shown}");
+    assert!(shown.contains("+ cn  = \"kubernetes\"") && shown.contains("+ key = (sensitive)"), "{shown}");
+    assert!(!shown.contains("PRIVATE KEY") && !shown.contains(&key), "{shown}");
+    let apply = k8sinfra(dir.path(), &cloud.url(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    assert!(!crate::support::stdout(&apply).contains(&key) && !stderr(&apply).contains(&key));
+    let output = k8sinfra(dir.path(), &cloud.url(), &["output", "cn"]);
+    assert_eq!(crate::support::stdout(&output).trim(), "kubernetes", "{}", stderr(&output));
+    plan(0);
+
+    std::fs::write(dir.path().join("main.k8sinfra"), CA).expect("config");
+    let shown = plan(2);
+    assert!(shown.contains("- cn  = \"kubernetes\"") && shown.contains("- key = (sensitive)"), "{shown}");
+    let apply = k8sinfra(dir.path(), &cloud.url(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", stderr(&apply));
+    assert!(state(dir.path())["outputs"].get("cn").is_none());
+    plan(0);
+    cloud.assert_untouched();
+}

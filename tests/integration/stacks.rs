@@ -1,8 +1,9 @@
 //! Stacks that read each other: a cluster configuration reads the network
 //! configuration's outputs from its state (`stack network { … }`,
 //! `stack.network.vpc_id`), plans with them, keeps a sensitive one
-//! sensitive, names a missing output with the ones that exist, and never
-//! writes or locks the other state.
+//! sensitive, names a missing output with the ones that exist, says which
+//! outputs changed since the last apply, and never writes or locks the
+//! other state.
 
 use crate::apply::{id, k8sinfra, state};
 use crate::moto::Moto;
@@ -75,6 +76,35 @@ fn a_stack_reads_another_configurations_outputs_and_leaves_its_state_alone() {
     let locked = k8sinfra(&moto, &network, &["plan"]);
     assert_eq!(locked.status.code(), Some(1), "the held lock is real: {}", stderr(&locked));
     std::fs::remove_file(&held).expect("release");
+
+    // The network moves on: a new output, a new secret. The cluster's plan
+    // says so (the secret as `(sensitive)` only), with the change it
+    // causes; once applied, the news is not repeated.
+    let moved_on = NETWORK.replace("s3cr3t-join-value", "n3w-s3cr3t-value") + "output tier = \"gold\"\n";
+    std::fs::write(network.join("main.k8sinfra"), moved_on).expect("network config");
+    let apply = k8sinfra(&moto, &network, &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let plan = k8sinfra(&moto, &cluster, &["plan", "--detailed-exitcode"]);
+    let shown = stdout(&plan);
+    assert_eq!(plan.status.code(), Some(2), "the tag made of the secret changes: {shown}{}", stderr(&plan));
+    assert!(shown.contains("Outputs of the stacks this configuration reads, changed since the last apply"), "{shown}");
+    assert!(shown.contains("# stack.network.join_secret: (sensitive) changed"), "{shown}");
+    assert!(shown.contains("# stack.network.tier: added, \"gold\""), "{shown}");
+    assert!(!shown.contains("vpc_id:"), "unchanged outputs are not news: {shown}");
+    for secret in ["s3cr3t-join-value", "n3w-s3cr3t-value"] {
+        assert!(!shown.contains(secret) && !stderr(&plan).contains(secret), "{shown}");
+    }
+    let json = k8sinfra(&moto, &cluster, &["--json", "plan"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("one document");
+    let names: Vec<&str> =
+        doc["plan"]["upstream"].as_array().expect("upstream").iter().filter_map(|c| c["output"].as_str()).collect();
+    assert_eq!(names, ["join_secret", "tier"], "{doc}");
+    assert!(!stdout(&json).contains("n3w-s3cr3t-value"));
+    let apply = k8sinfra(&moto, &cluster, &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let plan = k8sinfra(&moto, &cluster, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    assert!(!stdout(&plan).contains("stack.network"), "said once: {}", stdout(&plan));
 
     // A wrong name: the stack's outputs, or its nearest name.
     std::fs::write(cluster.join("main.k8sinfra"), CLUSTER.replace("stack.network.vpc_id", "stack.network.vpc"))

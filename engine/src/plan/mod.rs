@@ -5,9 +5,11 @@
 
 mod diff;
 mod drift;
+mod outputs;
 mod refactor;
 mod request;
 mod saved;
+mod upstream;
 mod values;
 
 use std::collections::BTreeMap;
@@ -19,9 +21,11 @@ use serde::{Deserialize, Serialize};
 
 pub use diff::{configured, plan, plan_with};
 pub use drift::{drift, Drift};
+pub use outputs::{changes as output_changes, OutputChange};
 pub use refactor::{carry_out, Refactored};
 pub use request::{matches as address_matches, refresh_only, targeted, Request};
 pub use saved::{SavedPlanError, FORMAT_VERSION};
+pub use upstream::{changes as upstream_changes, recorded as upstream_recorded, StackOutputs, UpstreamChange};
 pub use values::resolve;
 
 /// What happens to one resource instance.
@@ -173,6 +177,14 @@ pub struct Plan {
     /// state before planning; applying the plan writes it.
     #[serde(default)]
     pub refactored: Refactored,
+    /// Outputs of the stacks the configuration reads that changed since
+    /// the last apply (news: what they change shows in `changes`).
+    #[serde(default)]
+    pub upstream: Vec<UpstreamChange>,
+    /// The configuration's outputs that are new, changed or gone: an apply
+    /// records them, so they alone make a plan worth applying.
+    #[serde(default)]
+    pub outputs: Vec<OutputChange>,
 }
 
 /// How many of each action a plan holds.
@@ -252,7 +264,7 @@ impl Plan {
 
     #[must_use]
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp) || !self.refactored.is_empty()
+        self.changes.iter().any(|c| c.action != Action::NoOp) || !self.refactored.is_empty() || !self.outputs.is_empty()
     }
 
     /// Whether `other` would do exactly what this plan does: the same

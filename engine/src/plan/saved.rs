@@ -9,7 +9,7 @@ use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{Action, Change, Counts, Drift, Plan, Refactored, Request};
+use super::{Action, Change, Counts, Drift, OutputChange, Plan, Refactored, Request, UpstreamChange};
 
 /// The version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -40,6 +40,10 @@ struct Written<'p> {
     request: &'p Request,
     #[serde(skip_serializing_if = "Refactored::is_empty")]
     refactored: &'p Refactored,
+    #[serde(skip_serializing_if = "<[UpstreamChange]>::is_empty")]
+    upstream: &'p [UpstreamChange],
+    #[serde(skip_serializing_if = "<[OutputChange]>::is_empty")]
+    outputs: &'p [OutputChange],
 }
 
 #[derive(Deserialize)]
@@ -56,6 +60,10 @@ struct Read {
     request: Request,
     #[serde(default)]
     refactored: Refactored,
+    #[serde(default)]
+    upstream: Vec<UpstreamChange>,
+    #[serde(default)]
+    outputs: Vec<OutputChange>,
 }
 
 impl Plan {
@@ -74,6 +82,8 @@ impl Plan {
             drift: &self.drift,
             request: &self.request,
             refactored: &self.refactored,
+            upstream: &self.upstream,
+            outputs: &self.outputs,
         };
         let mut text = serde_json::to_string_pretty(&written).unwrap_or_default();
         text.push('\n');
@@ -98,6 +108,8 @@ impl Plan {
             configuration: read.configuration,
             request: read.request,
             refactored: read.refactored,
+            upstream: read.upstream,
+            outputs: read.outputs,
         })
     }
 }

@@ -92,6 +92,10 @@ fn head(plan: &Plan) -> String {
             .collect();
         let _ = writeln!(out, "**Changed outside k8sinfra:** {}\n", items.join(", "));
     }
+    if !plan.upstream.is_empty() {
+        let items: Vec<String> = plan.upstream.iter().map(|c| format!("`{}`", super::text::upstream_line(c))).collect();
+        let _ = writeln!(out, "**Changed upstream since the last apply:** {}\n", items.join(", "));
+    }
     out
 }
 

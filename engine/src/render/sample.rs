@@ -1,5 +1,7 @@
 //! One plan with every kind of change, for the renderers' snapshots.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
 use crate::plan::{Action, AttrChange, Change, Drift, Plan};
@@ -109,5 +111,40 @@ pub fn plan() -> Plan {
         configuration: None,
         request: crate::plan::Request::default(),
         refactored: crate::plan::Refactored::default(),
+        upstream: upstream(),
+        outputs: vec![
+            output("elb_dns", Action::Update, Some(json!("old-elb.example.com")), None, false),
+            output("join_token", Action::Update, Some(json!(null)), Some(json!(null)), true),
+            output("legacy_ip", Action::Delete, Some(json!("10.0.1.7")), None, false),
+            output("zone", Action::Create, None, Some(json!("us-east-1a")), false),
+        ],
     }
+}
+
+fn output(
+    name: &str,
+    action: Action,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    sensitive: bool,
+) -> crate::plan::OutputChange {
+    crate::plan::OutputChange { name: name.into(), action, before, after, sensitive }
+}
+
+/// The network stack moved on since the last apply: its VPC id, a new
+/// output, one gone, and its (sensitive) join token, whose values are
+/// the secrets above.
+fn upstream() -> Vec<crate::plan::UpstreamChange> {
+    let then = BTreeMap::from([
+        ("vpc_id".to_string(), (json!("vpc-0a1b"), false)),
+        ("legacy".to_string(), (json!(true), false)),
+        ("join_token".to_string(), (json!(SECRET_BEFORE), true)),
+    ]);
+    let now = BTreeMap::from([
+        ("vpc_id".to_string(), (json!("vpc-9f8e"), false)),
+        ("cidr".to_string(), (json!("10.1.0.0/16"), false)),
+        ("join_token".to_string(), (json!(SECRET_AFTER), true)),
+    ]);
+    let last = crate::plan::upstream_recorded(&BTreeMap::from([("network".to_string(), then)]));
+    crate::plan::upstream_changes(&last, &BTreeMap::from([("network".to_string(), now)]))
 }

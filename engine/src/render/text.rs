@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::plan::{Action, AttrChange, Plan};
+use crate::plan::{Action, AttrChange, OutputChange, Plan, UpstreamChange};
 
 /// `Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.`
 #[must_use]
@@ -27,6 +27,13 @@ pub fn summary(plan: &Plan) -> String {
 #[must_use]
 pub fn plan_text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
+    if !plan.upstream.is_empty() {
+        out.push_str("Outputs of the stacks this configuration reads, changed since the last apply:\n");
+        for change in &plan.upstream {
+            let _ = writeln!(out, "\n  # {}", upstream_line(change));
+        }
+        out.push('\n');
+    }
     if !plan.drift.is_empty() {
         out.push_str("Changes outside k8sinfra since the last apply, found by refresh:\n");
         for drift in &plan.drift {
@@ -85,7 +92,46 @@ pub fn plan_text(plan: &Plan, color: bool) -> String {
         let _ = writeln!(out, "    }}");
     }
     let _ = writeln!(out, "\n{}", summary(plan));
+    if !plan.outputs.is_empty() {
+        out.push_str("\nChanges to outputs:\n");
+        let width = plan.outputs.iter().map(|o| o.name.len()).max().unwrap_or(0);
+        for output in &plan.outputs {
+            let _ = writeln!(out, "  {}", output_line(output, width, color));
+        }
+    }
     out
+}
+
+/// `+ tier = "gold"`, `~ cidr = "10.0.0.0/16" -> (known after apply)`,
+/// `- old = 1`; a sensitive value is `(sensitive)`.
+fn output_line(output: &OutputChange, width: usize, color: bool) -> String {
+    let value = |v: &Option<serde_json::Value>| match v {
+        Some(_) if output.sensitive => "(sensitive)".to_string(),
+        Some(v) => dsl(v),
+        None => "(known after apply)".to_string(),
+    };
+    let name = format!("{:width$}", output.name);
+    let symbol = paint(output.action.symbol(), output.action, color);
+    match output.action {
+        Action::Create => format!("{symbol} {name} = {}", value(&output.after)),
+        Action::Delete => format!("{symbol} {name} = {}", value(&output.before)),
+        _ => format!("{symbol} {name} = {} -> {}", value(&output.before), value(&output.after)),
+    }
+}
+
+/// `stack.network.vpc_id: "vpc-1" -> "vpc-2"`, `… (sensitive)`, `… added
+/// "x"`, `… removed`.
+#[must_use]
+pub fn upstream_line(change: &UpstreamChange) -> String {
+    let name = format!("stack.{}.{}", change.stack, change.output);
+    let value = |v: &serde_json::Value| if change.sensitive { "(sensitive)".to_string() } else { dsl(v) };
+    match (&change.before, &change.after) {
+        (Some(_), Some(_)) if change.sensitive => format!("{name}: (sensitive) changed"),
+        (Some(before), Some(after)) => format!("{name}: {} -> {}", value(before), value(after)),
+        (None, Some(after)) => format!("{name}: added, {}", value(after)),
+        (Some(_), None) => format!("{name}: removed"),
+        (None, None) => name,
+    }
 }
 
 /// For a plan cut to `--target`: what was planned, and that the rest was

@@ -32,6 +32,11 @@ pub struct State {
     /// adopts it, so nothing is duplicated or leaked.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending: BTreeMap<String, Pending>,
+    /// The outputs of the stacks the configuration read, as the last apply
+    /// saw them (stack → output → `{value, sensitive}`): the next plan says
+    /// which changed since.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub upstream: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
 }
 
 /// A create in flight.
@@ -134,6 +139,7 @@ impl State {
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             pending: BTreeMap::new(),
+            upstream: BTreeMap::new(),
         }
     }
 }
