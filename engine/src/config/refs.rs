@@ -81,6 +81,36 @@ impl RefContext<'_> {
         Node { module: self.module.to_vec(), kind }
     }
 
+    /// A template's parts; a `%{ for }` directive's variables are local to
+    /// its body.
+    fn visit_parts(
+        &self,
+        parts: &[TemplatePart],
+        locals: &mut Vec<String>,
+        out: &mut Vec<(Node, Span)>,
+        diags: &mut Diagnostics,
+    ) {
+        for part in parts {
+            match part {
+                TemplatePart::Literal(_) => {}
+                TemplatePart::Interpolation(e) => self.visit(e, locals, out, diags),
+                TemplatePart::For { key_var, value_var, collection, body } => {
+                    self.visit(collection, locals, out, diags);
+                    let before = locals.len();
+                    locals.extend(key_var.iter().map(|k| k.name.clone()));
+                    locals.push(value_var.name.clone());
+                    self.visit_parts(body, locals, out, diags);
+                    locals.truncate(before);
+                }
+                TemplatePart::If { condition, then, otherwise } => {
+                    self.visit(condition, locals, out, diags);
+                    self.visit_parts(then, locals, out, diags);
+                    self.visit_parts(otherwise, locals, out, diags);
+                }
+            }
+        }
+    }
+
     fn visit(&self, expr: &Expr, locals: &mut Vec<String>, out: &mut Vec<(Node, Span)>, diags: &mut Diagnostics) {
         if let Some((root, steps)) = traversal(expr) {
             for step in &steps {
@@ -93,21 +123,13 @@ impl RefContext<'_> {
         }
         match &expr.kind {
             ExprKind::String(t) | ExprKind::Heredoc(k8sinfra_lang::syntax::ast::Heredoc { template: t, .. }) => {
-                for part in &t.parts {
-                    if let TemplatePart::Interpolation(e) = part {
-                        self.visit(e, locals, out, diags);
-                    }
-                }
+                self.visit_parts(&t.parts, locals, out, diags);
             }
             ExprKind::List { items, .. } => items.iter().for_each(|i| self.visit(&i.value, locals, out, diags)),
             ExprKind::Map { entries, .. } => {
                 for entry in entries {
                     if let k8sinfra_lang::syntax::ast::MapKey::String(t, _) = &entry.key {
-                        for part in &t.parts {
-                            if let TemplatePart::Interpolation(e) = part {
-                                self.visit(e, locals, out, diags);
-                            }
-                        }
+                        self.visit_parts(&t.parts, locals, out, diags);
                     }
                     self.visit(&entry.value, locals, out, diags);
                 }

@@ -20,6 +20,8 @@ mod functions;
 mod ops;
 #[cfg(test)]
 mod sensitive_tests;
+#[cfg(test)]
+mod template_tests;
 
 use std::collections::BTreeMap;
 
@@ -236,24 +238,78 @@ fn key_text(value: &Value, span: Span) -> Result<String, EvalError> {
 
 /// Evaluate a string or heredoc template.
 pub fn template(t: &Template, scope: &dyn Scope) -> Result<Value, EvalError> {
-    let mut out = String::new();
-    let mut unknown = false;
-    let mut secret = false;
-    for part in &t.parts {
+    let mut rendered = Rendered::default();
+    render(&t.parts, scope, &mut rendered)?;
+    let value = if rendered.unknown { Value::Unknown(Type::String) } else { Value::String(rendered.text) };
+    Ok(value.sensitive_if(rendered.secret))
+}
+
+/// A template's text so far; whether a part of it is not known yet, and
+/// whether a secret went into it (its value, or what a directive decided).
+#[derive(Default)]
+struct Rendered {
+    text: String,
+    unknown: bool,
+    secret: bool,
+}
+
+fn render(parts: &[TemplatePart], scope: &dyn Scope, out: &mut Rendered) -> Result<(), EvalError> {
+    for part in parts {
         match part {
-            TemplatePart::Literal(s) => out.push_str(s),
+            TemplatePart::Literal(s) => out.text.push_str(s),
             TemplatePart::Interpolation(e) => {
                 let (value, marked) = eval(e, scope)?.unmarked();
-                secret |= marked;
+                out.secret |= marked;
                 match value {
-                    v if !v.is_known() && !matches!(v, Value::List(_) | Value::Map(_)) => unknown = true,
-                    v => out.push_str(&v.to_template_text().map_err(|m| EvalError::mismatch(m.0, e.span))?),
+                    v if !v.is_known() && !matches!(v, Value::List(_) | Value::Map(_)) => out.unknown = true,
+                    v => out.text.push_str(&v.to_template_text().map_err(|m| EvalError::mismatch(m.0, e.span))?),
+                }
+            }
+            TemplatePart::For { key_var, value_var, collection, body } => {
+                let (items, marked) = peel(eval(collection, scope)?);
+                out.secret |= marked;
+                let pairs: Vec<(Value, Value)> = match items {
+                    Value::List(items) => {
+                        items.into_iter().enumerate().map(|(i, v)| (Value::Number(i as f64), v)).collect()
+                    }
+                    Value::Map(items) => items.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                    Value::Unknown(_) => {
+                        out.unknown = true;
+                        continue;
+                    }
+                    other => {
+                        return Err(EvalError::mismatch(
+                            format!("`%{{ for }}` needs a list or a map, not {}", other.type_name()),
+                            collection.span,
+                        ))
+                    }
+                };
+                for (key, value) in pairs {
+                    let mut vars = vec![(value_var.name.clone(), value)];
+                    if let Some(k) = key_var {
+                        vars.push((k.name.clone(), key));
+                    }
+                    render(body, &Layered { parent: scope, vars }, out)?;
+                }
+            }
+            TemplatePart::If { condition, then, otherwise } => {
+                let (decided, marked) = eval(condition, scope)?.unmarked();
+                out.secret |= marked;
+                match decided {
+                    Value::Bool(true) => render(then, scope, out)?,
+                    Value::Bool(false) => render(otherwise, scope, out)?,
+                    Value::Unknown(_) => out.unknown = true,
+                    other => {
+                        return Err(EvalError::mismatch(
+                            format!("`%{{ if }}` needs a bool, not {}", other.type_name()),
+                            condition.span,
+                        ))
+                    }
                 }
             }
         }
     }
-    let value = if unknown { Value::Unknown(Type::String) } else { Value::String(out) };
-    Ok(value.sensitive_if(secret))
+    Ok(())
 }
 
 /// A `for` expression: marked as a whole if its collection was, or if a

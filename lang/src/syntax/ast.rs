@@ -219,7 +219,7 @@ impl Template {
         for part in &self.parts {
             match part {
                 TemplatePart::Literal(s) => out.push_str(s),
-                TemplatePart::Interpolation(_) => return None,
+                _ => return None,
             }
         }
         Some(out)
@@ -230,6 +230,20 @@ impl Template {
 pub enum TemplatePart {
     Literal(String),
     Interpolation(Expr),
+    /// `%{ for v in LIST }…%{ endfor }` (or `k, v` over a map, `i, v`
+    /// over a list): `body` once per element.
+    For {
+        key_var: Option<Ident>,
+        value_var: Ident,
+        collection: Expr,
+        body: Vec<TemplatePart>,
+    },
+    /// `%{ if COND }…%{ else }…%{ endif }`.
+    If {
+        condition: Expr,
+        then: Vec<TemplatePart>,
+        otherwise: Vec<TemplatePart>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -57,8 +57,9 @@ fn scan_into(src: &str, comments: &mut Vec<(usize, usize)>) -> Vec<SyntaxError> 
                     stack.pop();
                 }
                 b'\n' => return vec![SyntaxError::UnterminatedString { span: (quote_at, i - quote_at).into() }],
-                b'$' if bytes.get(i + 1) == Some(&b'$') && bytes.get(i + 2) == Some(&b'{') => i += 2,
-                b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                b'$' | b'%' if bytes.get(i + 1) == Some(&b) && bytes.get(i + 2) == Some(&b'{') => i += 2,
+                // `${` and a directive's `%{`: code until their `}`.
+                b'$' | b'%' if bytes.get(i + 1) == Some(&b'{') => {
                     stack.push(Frame::Interpolation(i));
                     i += 1;
                 }
@@ -222,9 +223,11 @@ fn heredoc(src: &str, at: usize) -> Heredoc {
 /// free: only the interpolations are checked.
 pub fn check_template(src: &str) -> Vec<SyntaxError> {
     let mut i = 0;
-    while let Some(found) = src[i..].find("${") {
+    let opening = |from: usize| ["${", "%{"].iter().filter_map(|o| src[from..].find(o)).min();
+    while let Some(found) = opening(i) {
         let at = i + found;
-        if at > 0 && src[..at].ends_with('$') {
+        // `$${` and `%%{` are text.
+        if at > 0 && src[..at].ends_with(&src[at..=at]) {
             i = at + 2;
             continue;
         }

@@ -508,8 +508,9 @@ fn terraform_hint(line: &str) -> Option<String> {
         "moved" => {
             "there is no `moved` block yet: after renaming, move the state with `k8sinfra state mv OLD NEW`".into()
         }
-        _ if line.contains("%{") => "template directives (`%{ for }`, `%{ if }`) are not supported: build the text \
-                                    with a `for` expression and `join`, or a condition `? :`"
+        _ if line.contains("%{") => "a template directive is `%{ for X in LIST }`, `%{ endfor }`, `%{ if COND }`, \
+                                    `%{ else }` or `%{ endif }` (a `~` beside a brace strips the whitespace on that \
+                                    side); write `%%{` for a literal `%{`"
             .into(),
         _ => return None,
     };
