@@ -161,3 +161,42 @@ fn lookups_find_what_exists_at_plan_time_and_never_touch_it() {
     let groups = rt.block_on(ec2.describe_security_groups().group_ids(&group).send()).expect("groups");
     assert_eq!(groups.security_groups().len(), 1, "and its group");
 }
+
+/// resources.md, caller_identity: the account and partition are read at
+/// plan time (one GetCallerIdentity), so a bucket named after the account
+/// plans with its name, not "known after apply"; recorded, settled, and
+/// forgotten by destroy.
+#[test]
+fn the_callers_account_and_partition_are_known_at_plan_time() {
+    let moto = Moto::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("main.k8sinfra"),
+        "aws { region = \"us-east-1\" }\n\ncaller_identity me {}\n\ns3_bucket logs {\n  \
+         name = \"logs-${caller_identity.me.account_id}\"\n}\n\noutput resource = \
+         \"arn:${caller_identity.me.partition}:s3:::logs-${caller_identity.me.account_id}/*\"\n",
+    )
+    .expect("config");
+    let relay = crate::proxy::CountingProxy::start(&moto.endpoint);
+    let plan = crate::apply::k8sinfra_via(&moto, &relay.endpoint, dir.path(), &["plan"]);
+    let shown = stdout(&plan);
+    assert!(plan.status.success(), "{shown}{}", stderr(&plan));
+    assert!(shown.contains("\"logs-123456789012\""), "the name is known at plan time: {shown}");
+    assert!(shown.contains("Plan: 1 to add"), "a lookup makes nothing: {shown}");
+    let calls = relay.counts();
+    let sts: usize = calls.iter().filter(|(k, _)| k.contains("GetCallerIdentity")).map(|(_, n)| n).sum();
+    assert_eq!(sts, 1, "{calls:?}");
+
+    let apply = k8sinfra(&moto, dir.path(), &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}{}", stdout(&apply), stderr(&apply));
+    let recorded = state(dir.path());
+    assert_eq!(recorded["resources"]["caller_identity.me"]["attrs"]["account_id"], "123456789012");
+    assert_eq!(recorded["resources"]["caller_identity.me"]["attrs"]["partition"], "aws");
+    let output = k8sinfra(&moto, dir.path(), &["output", "resource"]);
+    assert_eq!(stdout(&output).trim(), "arn:aws:s3:::logs-123456789012/*", "{}", stderr(&output));
+    let plan = k8sinfra(&moto, dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}{}", stdout(&plan), stderr(&plan));
+    let destroy = k8sinfra(&moto, dir.path(), &["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
+    assert!(state(dir.path())["resources"].as_object().is_none_or(serde_json::Map::is_empty));
+}

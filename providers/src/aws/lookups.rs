@@ -9,7 +9,9 @@
 //!   and/or tags (and a subnet by VPC, zone or CIDR, a group by name or
 //!   VPC), one filtered describe each;
 //! - `existing_zone`: a Route53 hosted zone by name (public or private);
-//! - `availability_zones`: the region's zones, available ones by default.
+//! - `availability_zones`: the region's zones, available ones by default;
+//! - `caller_identity`: the account, partition and identity the
+//!   credentials act as (STS GetCallerIdentity), for ARNs and policies.
 
 use aws_sdk_ec2::types::Filter;
 use k8sinfra_engine::provider::{Attrs, ProviderError, Remote};
@@ -19,8 +21,14 @@ use serde_json::json;
 
 use super::errors::api;
 
-pub const TYPES: &[&str] =
-    &["existing_vpc", "existing_subnet", "existing_security_group", "existing_zone", "availability_zones"];
+pub const TYPES: &[&str] = &[
+    "existing_vpc",
+    "existing_subnet",
+    "existing_security_group",
+    "existing_zone",
+    "availability_zones",
+    "caller_identity",
+];
 
 fn tags() -> AttrSchema {
     AttrSchema::optional("tags", Type::map(Type::String)).describe("Tags it must carry (all of them)")
@@ -99,7 +107,33 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     .reported()
                     .describe("Zone ids, in the same order"),
             ),
+        ResourceSchema::new(
+            "caller_identity",
+            "Who the credentials act as: the account, its partition and the identity's ARN, read at plan time",
+        )
+        .read_at_plan()
+        .attr(AttrSchema::computed("id", Type::String).describe("The account id"))
+        .attr(AttrSchema::computed("account_id", Type::String).reported().describe("The account id, 12 digits"))
+        .attr(
+            AttrSchema::computed("partition", Type::String)
+                .reported()
+                .describe("`aws`, `aws-cn` or `aws-us-gov`: the first part of every ARN"),
+        )
+        .attr(AttrSchema::computed("arn", Type::String).reported().describe("The identity's ARN (a user or role)"))
+        .attr(AttrSchema::computed("user_id", Type::String).reported().describe("The identity's unique id"))
+        .attr(AttrSchema::computed("region", Type::String).describe("The region the provider works in")),
     ]
+}
+
+/// The partition of an ARN (`arn:PARTITION:…`), else of a region
+/// (`cn-…` is `aws-cn`, `us-gov-…` `aws-us-gov`).
+fn partition(arn: &str, region: &str) -> String {
+    match arn.split(':').nth(1).filter(|p| !p.is_empty()) {
+        Some(partition) => partition.to_string(),
+        None if region.starts_with("cn-") => "aws-cn".into(),
+        None if region.starts_with("us-gov-") => "aws-us-gov".into(),
+        None => "aws".into(),
+    }
 }
 
 fn text<'a>(query: &'a Attrs, name: &str) -> Option<&'a str> {
@@ -156,6 +190,7 @@ fn user_tags(tags: &[aws_sdk_ec2::types::Tag]) -> serde_json::Value {
 pub async fn look_up(
     ec2: &aws_sdk_ec2::Client,
     route53: &aws_sdk_route53::Client,
+    sts: &aws_sdk_sts::Client,
     region: &str,
     type_name: &str,
     query: &Attrs,
@@ -267,6 +302,33 @@ pub async fn look_up(
             attrs.insert("zone_ids".into(), json!(zones.iter().map(|z| z.1).collect::<Vec<_>>()));
             Ok(remote(region, attrs))
         }
+        "caller_identity" => {
+            let out = sts.get_caller_identity().send().await.map_err(|e| api("GetCallerIdentity", e))?;
+            let account = out.account().unwrap_or_default();
+            let arn = out.arn().unwrap_or_default();
+            let mut attrs = Attrs::new();
+            attrs.insert("id".into(), json!(account));
+            attrs.insert("account_id".into(), json!(account));
+            attrs.insert("partition".into(), json!(partition(arn, region)));
+            attrs.insert("arn".into(), json!(arn));
+            attrs.insert("user_id".into(), json!(out.user_id().unwrap_or_default()));
+            attrs.insert("region".into(), json!(region));
+            Ok(remote(account, attrs))
+        }
         other => Err(ProviderError::Unsupported(other.into(), "lookups".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partition;
+
+    #[test]
+    fn the_partition_is_the_arns_or_the_regions() {
+        assert_eq!(partition("arn:aws-cn:iam::123456789012:user/a", "cn-north-1"), "aws-cn");
+        assert_eq!(partition("arn:aws:sts::123456789012:assumed-role/r/s", "us-east-1"), "aws");
+        assert_eq!(partition("", "us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition("", "cn-northwest-1"), "aws-cn");
+        assert_eq!(partition("", "eu-west-1"), "aws");
     }
 }

@@ -43,6 +43,7 @@ struct Clients {
     route53: aws_sdk_route53::Client,
     elb: aws_sdk_elasticloadbalancing::Client,
     iam: aws_sdk_iam::Client,
+    sts: aws_sdk_sts::Client,
     region: String,
 }
 
@@ -130,6 +131,7 @@ impl Provider for Aws {
                 route53: sdk::route53(&sdk),
                 elb: sdk::elb(&sdk),
                 iam: sdk::iam(&sdk),
+                sts: sdk::sts(&sdk),
                 region: sdk.region().map(ToString::to_string).unwrap_or_default(),
             });
             Ok(())
@@ -155,7 +157,7 @@ impl Provider for Aws {
     fn look_up<'a>(&'a self, type_name: &'a str, query: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         Box::pin(calls::for_type(type_name, async move {
             let c = self.clients()?;
-            lookups::look_up(&c.ec2, &c.route53, &c.region, type_name, query).await
+            lookups::look_up(&c.ec2, &c.route53, &c.sts, &c.region, type_name, query).await
         }))
     }
 
@@ -230,7 +232,7 @@ impl Provider for Aws {
             let c = self.clients()?;
             // A lookup planned without refresh: looked up now.
             if lookups::TYPES.contains(&target.type_name) {
-                return lookups::look_up(&c.ec2, &c.route53, &c.region, target.type_name, attrs).await;
+                return lookups::look_up(&c.ec2, &c.route53, &c.sts, &c.region, target.type_name, attrs).await;
             }
             match service(target.type_name) {
                 Service::Ec2 if target.type_name == "instance" => {
@@ -258,7 +260,7 @@ impl Provider for Aws {
             let c = self.clients()?;
             if lookups::TYPES.contains(&target.type_name) {
                 let _ = (id, before);
-                return lookups::look_up(&c.ec2, &c.route53, &c.region, target.type_name, after).await;
+                return lookups::look_up(&c.ec2, &c.route53, &c.sts, &c.region, target.type_name, after).await;
             }
             match service(target.type_name) {
                 Service::Ec2 if target.type_name == "instance" => {

@@ -68,6 +68,13 @@ pub fn iam(sdk: &SdkConfig) -> aws_sdk_iam::Client {
     )
 }
 
+/// STS, for who the caller is (`caller_identity`).
+pub fn sts(sdk: &SdkConfig) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(sdk).retry_classifier(LostAnswer).interceptor(Counter).build(),
+    )
+}
+
 /// Retries a call whose connection closed before its answer came (hyper's
 /// "connection closed before message completed"), which the SDK leaves
 /// alone because the call may have been acted upon. Every call k8sinfra
