@@ -172,6 +172,40 @@ fn fmt_recurses_past_dot_folders_and_target_and_names_what_it_changed() {
 
 /// Diagnostics: `COLUMNS` sets the width text is wrapped at (messages and
 /// help; the quoted source lines are never wrapped).
+/// language.md, output: a module's output that is a constant (a version
+/// string) is read through its call like any other: found by a root
+/// output and a resource, with no input of the module involved. (It was
+/// evaluated before its call existed: "this map has no attribute".)
+#[test]
+fn a_modules_constant_output_is_read_through_its_call() {
+    let dir = scratch(&[
+        (
+            "main.k8sinfra",
+            "aws { region = \"us-east-1\" }\n\nmodule m = \"./mods/m\" {}\n\nvpc main {\n  cidr = 10.0.0.0/16\n  \
+             tags = { Version = module.m.version }\n}\n\noutput version = module.m.version\n",
+        ),
+        ("mods/m/main.k8sinfra", "output version = \"1.2\"\n"),
+    ]);
+    let out = run(dir.path(), &["validate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cloud = Silent::new();
+    let url = cloud.url();
+    let plan = run_with(
+        dir.path(),
+        &["plan", "--refresh=false"],
+        &[
+            ("AWS_ENDPOINT_URL", &url),
+            ("AWS_ACCESS_KEY_ID", "t"),
+            ("AWS_SECRET_ACCESS_KEY", "t"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    let shown = stdout(&plan);
+    assert!(plan.status.success(), "{shown}{}", stderr(&plan));
+    assert!(shown.contains("+ version = \"1.2\"") && shown.contains("Version = \"1.2\""), "{shown}");
+    cloud.assert_untouched();
+}
+
 /// language.md, formatting: a file is replaced whole — the new text
 /// written beside it and renamed over — never rewritten in place, so an
 /// interrupted `fmt` leaves the old file or the new one. A hard link to

@@ -245,7 +245,17 @@ impl<'a> Walk<'a, '_> {
                 add(&mut table, &mut self.bad, node(NodeKind::Let(name.clone())), vec![value], diags);
             }
             for (name, output) in &decls.outputs {
-                add(&mut table, &mut self.bad, node(NodeKind::Output(name.clone())), vec![output.value], diags);
+                let n = node(NodeKind::Output(name.clone()));
+                add(&mut table, &mut self.bad, n.clone(), vec![output.value], diags);
+                // A module's output is read through its call, which must be
+                // evaluated first even when the output is a constant
+                // (`output version = "1.2"`): inputs get this edge the same
+                // way.
+                if let Some((call, parent)) = path.split_last() {
+                    let from = table.intern(n);
+                    let to = table.intern(Node { module: parent.to_vec(), kind: NodeKind::Module(call.clone()) });
+                    table.graph.add_edge(from, to, output.name.span);
+                }
             }
             for ((type_name, name), r) in &decls.resources {
                 let n = node(NodeKind::Resource(type_name.clone(), name.clone()));
