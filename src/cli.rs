@@ -295,6 +295,11 @@ pub struct OutputArgs {
 pub struct InitArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
+
+    /// Resolve every git module's reference again and pin what it names
+    /// now (without it, the commits k8sinfra.lock.json pins are kept).
+    #[arg(long)]
+    pub upgrade: bool,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,13 @@ pub enum Refusal {
     #[diagnostic(code(cli::unknown_output), help("{hint}"))]
     UnknownOutput { name: String, hint: String },
 
+    #[error("cannot fetch {what}: {reason}")]
+    #[diagnostic(
+        code(init::module_fetch),
+        help("nothing was changed in the cloud; check the source's URL and reference, and your access to it")
+    )]
+    ModuleFetch { what: String, reason: String },
+
     #[error("the plan is stale: {why}")]
     #[diagnostic(code(plan::stale), help("nothing was changed; plan again"))]
     StalePlan { why: String },

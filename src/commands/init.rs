@@ -1,4 +1,5 @@
-//! `k8sinfra init` prepares the state backend; `k8sinfra force-unlock`
+//! `k8sinfra init` fetches the git modules and prepares the state
+//! backend; `k8sinfra force-unlock`
 //! removes a lock whose holder died where this host cannot tell.
 
 use super::backend::report;
@@ -7,6 +8,9 @@ use crate::cli::{ForceUnlockArgs, InitArgs};
 use crate::report::Output;
 
 pub fn run(args: &InitArgs, out: &Output) -> bool {
+    if !super::modules::install(&args.config.dir, args.upgrade, out) {
+        return false;
+    }
     let Some(access) = open_state(&args.config.dir, out) else { return false };
     match access.runtime.block_on(access.backend.init()) {
         Ok(done) => {

@@ -7,6 +7,7 @@ pub mod fmt;
 pub mod graph;
 pub mod import;
 pub mod init;
+mod modules;
 pub mod output;
 pub mod plan;
 mod session;

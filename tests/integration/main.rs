@@ -16,6 +16,7 @@
 //!   name someone else holds refused, rolling registration order;
 //! - `credentials`: a named profile's keys and region, and no credentials;
 //! - `environments`: `--env`, a state per environment, `env list`;
+//! - `git_modules`: module sources in git, fetched by `init` and pinned;
 //! - `hosts`: the chapter's security groups, key pair, instances and volume;
 //! - `iam`: roles, inline policies, instance profiles and an instance's role;
 //! - `local`: the local provider's types applied with no cloud: apply's
@@ -46,6 +47,7 @@ mod documents;
 mod environments;
 mod faults;
 mod fixtures;
+mod git_modules;
 mod hosts;
 mod iam;
 mod kill;

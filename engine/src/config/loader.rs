@@ -11,6 +11,7 @@ use k8sinfra_lang::syntax::{parse_bytes, parse_recovering};
 use k8sinfra_lang::{Diag, Diagnostics, SourceMap, Span};
 
 use super::errors::CheckError;
+use super::git;
 
 /// The extension of configuration files.
 pub const EXTENSION: &str = "k8sinfra";
@@ -53,6 +54,30 @@ pub struct Loader<'a> {
     pub sources: &'a mut SourceMap,
     pub stdlib: Embedded,
     pub diags: &'a mut Diagnostics,
+    /// The root configuration's folder: where the git lock and checkouts
+    /// are.
+    root: PathBuf,
+    /// The git lock, read at the first git source.
+    lock: Option<Result<git::Lock, String>>,
+    /// Git sources met, by lock key; those not pinned or not fetched.
+    pub git_used: BTreeMap<String, git::GitSource>,
+    pub git_missing: BTreeMap<String, git::GitSource>,
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(sources: &'a mut SourceMap, stdlib: Embedded, diags: &'a mut Diagnostics) -> Self {
+        Loader {
+            parse_failed: false,
+            incomplete: false,
+            sources,
+            stdlib,
+            diags,
+            root: PathBuf::from("."),
+            lock: None,
+            git_used: BTreeMap::new(),
+            git_missing: BTreeMap::new(),
+        }
+    }
 }
 
 impl Loader<'_> {
@@ -79,6 +104,7 @@ impl Loader<'_> {
             }));
             return None;
         };
+        self.root = dir.clone();
         let module = Arc::new(Module { dir: ModuleDir::Fs(dir), files });
         Some(self.tree(module, &mut vec![path.display().to_string()]))
     }
@@ -145,6 +171,9 @@ impl Loader<'_> {
 
     /// The folder a module source names, and a key identifying it.
     fn resolve(&mut self, from: &ModuleDir, source: &str, span: Span) -> Option<(ModuleDir, String)> {
+        if let Some(parsed) = git::GitSource::parse(source) {
+            return self.resolve_git(source, parsed, span);
+        }
         if let Some(name) = source.strip_prefix("stdlib/") {
             let name = name.trim_end_matches(&format!(".{EXTENSION}")).trim_end_matches('/');
             let exists = self
@@ -175,7 +204,11 @@ impl Loader<'_> {
                     source_text: source.into(),
                     reason: "not a module source".into(),
                     span: span.into(),
-                    help: Some("name a stdlib module (\"stdlib/network\") or a folder (\"./modules/web\")".into()),
+                    help: Some(
+                        "name a stdlib module (\"stdlib/network\"), a folder (\"./modules/web\") or a git \
+                         repository (\"git::https://…//FOLDER?ref=TAG\")"
+                            .into(),
+                    ),
                 },
             );
             return None;
@@ -204,6 +237,53 @@ impl Loader<'_> {
                 Some((ModuleDir::Stdlib(joined.clone()), format!("stdlib/{joined}")))
             }
         }
+    }
+
+    /// A git source: its checkout, as the lock pins it and `init` fetched
+    /// it. Nothing is fetched here.
+    fn resolve_git(
+        &mut self,
+        source: &str,
+        parsed: Result<git::GitSource, String>,
+        span: Span,
+    ) -> Option<(ModuleDir, String)> {
+        let fail = |loader: &mut Self, reason: String, help: Option<String>| {
+            loader
+                .error(span, CheckError::ModuleSource { source_text: source.into(), reason, span: span.into(), help });
+            None
+        };
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(reason) => return fail(self, reason, Some("write `git::URL//FOLDER?ref=TAG`".into())),
+        };
+        let key = parsed.lock_key();
+        self.git_used.insert(key.clone(), parsed.clone());
+        let root = self.root.clone();
+        let lock = self.lock.get_or_insert_with(|| git::Lock::read(&root)).clone();
+        let lock = match lock {
+            Ok(lock) => lock,
+            Err(reason) => return fail(self, format!("the module lock cannot be read: {reason}"), None),
+        };
+        let install = Some("run `k8sinfra init` to fetch it and pin its commit in k8sinfra.lock.json".to_string());
+        let Some(pinned) = lock.modules.get(&key) else {
+            self.git_missing.insert(key, parsed);
+            return fail(self, "not fetched: k8sinfra.lock.json does not pin it".into(), install);
+        };
+        let checkout = git::checkout_dir(&self.root, &pinned.commit);
+        if !checkout.is_dir() {
+            self.git_missing.insert(key, parsed);
+            let reason = format!("commit {} is pinned but not fetched here", pinned.commit);
+            return fail(self, reason, install);
+        }
+        let dir = match &parsed.subdir {
+            Some(subdir) => checkout.join(subdir),
+            None => checkout,
+        };
+        if !dir.exists() {
+            let folder = parsed.subdir.unwrap_or_default();
+            return fail(self, format!("the repository has no folder `{folder}` at commit {}", pinned.commit), None);
+        }
+        Some((ModuleDir::Fs(dir), format!("{key}//{}", parsed.subdir.as_deref().unwrap_or(""))))
     }
 
     /// The stdlib's module names: top-level files and folders.

@@ -17,6 +17,7 @@ mod decls;
 mod errors;
 mod evaluate;
 mod expansion;
+pub mod git;
 mod loader;
 mod refactor;
 mod refs;
@@ -394,7 +395,7 @@ type ErrorPlace = (Option<k8sinfra_lang::FileId>, Vec<(usize, usize)>);
 
 pub fn parse_outcome(path: &Path, stdlib: Embedded, sources: &mut SourceMap) -> (ParseOutcome, Diagnostics) {
     let mut diags = Diagnostics::new();
-    let mut loader = loader::Loader { parse_failed: false, incomplete: false, sources, stdlib, diags: &mut diags };
+    let mut loader = loader::Loader::new(sources, stdlib, &mut diags);
     let tree = loader.load_root(path);
     // A module that failed to load is skipped (its call is unknown), but a
     // file that failed to parse may hide declarations: what parsed is only
@@ -409,6 +410,26 @@ pub fn parse_outcome(path: &Path, stdlib: Embedded, sources: &mut SourceMap) -> 
         (None, _) => ParseOutcome::Nothing,
     };
     (outcome, diags)
+}
+
+/// The git module sources of the configuration at `path` (its module tree,
+/// as far as it can be loaded): every lock key it uses, and those the lock
+/// does not pin or whose checkout is missing — what `k8sinfra init`
+/// fetches.
+#[must_use]
+pub fn git_modules(path: &Path, stdlib: Embedded) -> GitModules {
+    let mut sources = SourceMap::new();
+    let mut diags = Diagnostics::new();
+    let mut loader = loader::Loader::new(&mut sources, stdlib, &mut diags);
+    loader.load_root(path);
+    GitModules { used: loader.git_used.clone(), missing: loader.git_missing.clone() }
+}
+
+/// What `git_modules` found, by lock key, each with one of its sources.
+#[derive(Debug, Default)]
+pub struct GitModules {
+    pub used: BTreeMap<String, git::GitSource>,
+    pub missing: BTreeMap<String, git::GitSource>,
 }
 
 /// The problems of what parsed, when something did not, so that one run
