@@ -126,6 +126,7 @@ fn applied_state(file: &std::path::Path, options: &LoadOptions<'_>, providers: &
                     dependencies: vec![],
                     sensitive: Default::default(),
                     created: None,
+                    provider: String::new(),
                 },
             );
         }

@@ -98,6 +98,7 @@ fn plan(creates: usize) -> Plan {
                 create_before_destroy: false,
                 rolling: None,
                 ignore_changes: Vec::new(),
+                provider: String::new(),
             })
             .collect(),
         ..Plan::default()

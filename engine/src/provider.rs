@@ -42,6 +42,9 @@ pub struct Target<'a> {
     /// For `create`: the create's idempotency key (`Pending::token`), to
     /// send where the cloud de-duplicates creates by one.
     pub token: Option<&'a str>,
+    /// Which of the provider's configurations acts: the alias of a named
+    /// block (`aws west { … }`), or "" for the provider's own block.
+    pub alias: &'a str,
 }
 
 /// A resource as the state knows it, for reading in bulk: a provider may
@@ -185,8 +188,13 @@ pub trait Provider: Send + Sync {
     /// For a lookup type (`ResourceSchema::lookup`): the one thing the
     /// `query` (the configured attributes) matches; an error naming the
     /// query when nothing or more than one does.
-    fn look_up<'a>(&'a self, type_name: &'a str, query: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
-        let _ = query;
+    fn look_up<'a>(
+        &'a self,
+        type_name: &'a str,
+        alias: &'a str,
+        query: &'a Attrs,
+    ) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+        let _ = (alias, query);
         Box::pin(async move { Err(ProviderError::Unsupported(type_name.into(), "resources, not lookups".into())) })
     }
 

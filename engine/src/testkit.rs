@@ -97,7 +97,7 @@ impl Provider for Kit {
     fn find<'a>(&'a self, _: Target<'a>) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
         Box::pin(async { Ok(None) })
     }
-    fn look_up<'a>(&'a self, _: &'a str, query: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+    fn look_up<'a>(&'a self, _: &'a str, _: &'a str, query: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         Box::pin(async move {
             self.queries.lock().expect("queries").push(serde_json::to_string(query).expect("json"));
             let name = query.get("name").and_then(serde_json::Value::as_str).unwrap_or("nameless");
@@ -148,5 +148,6 @@ pub fn recorded(type_name: &str, id: &str, attrs: serde_json::Value) -> Resource
         dependencies: Vec::new(),
         sensitive: Default::default(),
         created: None,
+        provider: String::new(),
     }
 }

@@ -26,6 +26,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
     let type_name = declared.addr.type_name.clone();
     let dependencies: Vec<String> = declared.depends_on.iter().map(ToString::to_string).collect();
     let sensitive = (*declared.sensitive).clone();
+    let alias = declared.provider.clone();
     let declared = session.config.resources.iter().map(|r| (r.addr.to_string(), r.addr.type_name.clone())).collect();
     let access = session::StateAccess { backend: session.backend, runtime: session.runtime, declared };
     let providers = session.providers;
@@ -42,9 +43,11 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
             expected_id: None,
             not_id: None,
             token: None,
+            alias: &alias,
         };
         let Some(provider) = providers.for_type(&type_name) else { return false };
-        let settings = session.config.providers.get(provider.name()).cloned().unwrap_or_default();
+        let key = if alias.is_empty() { provider.name().to_string() } else { format!("{}.{alias}", provider.name()) };
+        let settings = session.config.providers.get(&key).cloned().unwrap_or_default();
         let read = access.runtime.block_on(async {
             provider.connect(&settings).await?;
             provider.read(target, &args.id).await
@@ -59,6 +62,7 @@ pub fn run(args: &ImportArgs, out: &Output) -> bool {
                     dependencies,
                     sensitive: sensitive.clone(),
                     created: None,
+                    provider: alias.clone(),
                 };
                 state.resources.insert(args.address.clone(), resource);
                 true

@@ -223,9 +223,41 @@ impl Session {
                 }
             }
         }
+        // Each configuration of each provider in use: its own block (even
+        // unwritten: the environment's region), and the named ones
+        // (`aws west { … }`) the configuration or the state uses.
+        let used = self
+            .config
+            .resources
+            .iter()
+            .map(|r| (r.addr.type_name.as_str(), r.provider.as_str()))
+            .chain(state.resources.values().map(|r| (r.type_name.as_str(), r.provider.as_str())))
+            .chain(state.pending.values().map(|p| (p.type_name.as_str(), p.provider.as_str())));
+        let mut aliases: BTreeSet<(&str, &str)> = BTreeSet::new();
+        for (type_name, alias) in used {
+            if let Some(p) = self.providers.for_type(type_name) {
+                aliases.insert((p.name(), alias));
+            }
+        }
         for name in names {
-            if let Some(p) = self.providers.provider(name) {
-                let settings = self.config.providers.get(name).cloned().unwrap_or_default();
+            let Some(p) = self.providers.provider(name) else { continue };
+            let own = aliases.iter().filter(|(n, _)| *n == name).map(|(_, a)| *a);
+            for alias in std::iter::once("").chain(own.filter(|a| !a.is_empty())) {
+                let key = if alias.is_empty() { name.to_string() } else { format!("{name}.{alias}") };
+                let settings = match self.config.providers.get(&key) {
+                    Some(settings) => settings.clone(),
+                    None if alias.is_empty() => Default::default(),
+                    // A named block gone from the configuration while the
+                    // state still has what it made: its resources cannot be
+                    // reached (their region is unknown).
+                    None => {
+                        return Err(ProviderError::Setup(format!(
+                            "the state has resources made with `{key}`, which the configuration no longer \
+                             declares: put its block back (`{name} {alias} {{ region = \"…\" }}`) to destroy \
+                             them, or forget them with `k8sinfra state rm`"
+                        )))
+                    }
+                };
                 p.connect(&settings).await?;
             }
         }

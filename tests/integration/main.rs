@@ -25,6 +25,8 @@
 //! - `reference`: the language reference's promises about files, inputs,
 //!   module calls, `fmt` and diagnostics, through the binary, no cloud;
 //! - `refresh`: one describe call per type, counted by a relay (`proxy`);
+//! - `regions`: named provider blocks, resources and module instances in
+//!   two regions;
 //! - `requests`: `--replace`, `--target` and `--refresh-only` on moto;
 //! - `secrets`: sensitive values never printed, in any form;
 //! - `seed`: the seed chapter's whole infrastructure, state in S3;
@@ -61,6 +63,7 @@ mod properties;
 mod proxy;
 mod reference;
 mod refresh;
+mod regions;
 mod repository;
 mod requests;
 mod secrets;

@@ -65,6 +65,7 @@ fn applied(config: &k8sinfra_engine::config::Config) -> State {
             dependencies: Vec::new(),
             sensitive: Default::default(),
             created: None,
+            provider: String::new(),
         };
         state.resources.insert(address, resource);
     }

@@ -53,14 +53,14 @@ pub async fn look_up_all(
                 }
             }
         }
-        queries.push((r.addr.to_string(), r.addr.type_name.clone(), provider, query));
+        queries.push((r.addr.to_string(), r.addr.type_name.clone(), provider, r.provider.clone(), query));
     }
-    let reads = queries.iter().map(|(address, type_name, provider, query)| async move {
-        let found = provider.look_up(type_name, query).await;
-        (address, type_name, query, found)
+    let reads = queries.iter().map(|(address, type_name, provider, alias, query)| async move {
+        let found = provider.look_up(type_name, alias, query).await;
+        (address, type_name, alias, query, found)
     });
     let mut reads = futures_util::stream::iter(reads).buffered(AT_ONCE);
-    while let Some((address, type_name, query, found)) = reads.next().await {
+    while let Some((address, type_name, alias, query, found)) = reads.next().await {
         let found = found?;
         // The query is kept over what was found (a tag filter is not all
         // the tags): the plan compares the configuration's query with it,
@@ -77,6 +77,7 @@ pub async fn look_up_all(
                 dependencies: Vec::new(),
                 sensitive: Default::default(),
                 created,
+                provider: alias.clone(),
             },
         );
     }

@@ -86,6 +86,10 @@ struct Task {
     token: Option<String>,
     /// A delete the delete of what it hangs on carries out: no call.
     released: bool,
+    /// The provider configuration the state's resource at this address
+    /// was made with: what deletes it (a replacement may move it to
+    /// another, a region).
+    old_alias: String,
 }
 
 /// Values that were unknown when the plan was made (an address, a DNS
@@ -293,6 +297,7 @@ async fn walk(
                 change.address.clone(),
                 Pending {
                     type_name: change.type_name.clone(),
+                    provider: change.provider.clone(),
                     dependencies: change.depends_on.clone(),
                     since: Some(since),
                     token: Some(token),
@@ -398,6 +403,7 @@ async fn walk(
                                 dependencies: change.depends_on.clone(),
                                 sensitive: change.sensitive.iter().cloned().collect(),
                                 created: Some(unix_now()),
+                                provider: change.provider.clone(),
                             },
                         );
                     }
@@ -433,6 +439,7 @@ async fn walk(
                                 dependencies: change.depends_on.clone(),
                                 sensitive: change.sensitive.iter().cloned().collect(),
                                 created,
+                                provider: change.provider.clone(),
                             },
                         );
                     }
@@ -549,7 +556,9 @@ fn prepare(change: &Change, config: &BTreeMap<String, Value>, state: &State) -> 
             }
         }
     }
-    Ok(Task { change: change.clone(), after, before, token: None, released: false })
+    let old_alias =
+        state.resources.get(&change.address).map_or_else(|| change.provider.clone(), |r| r.provider.clone());
+    Ok(Task { change: change.clone(), after, before, token: None, released: false, old_alias })
 }
 
 async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
@@ -566,8 +575,10 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
         expected_id: None,
         not_id: None,
         token: task.token.as_deref(),
+        alias: &change.provider,
     };
     let id = change.id.as_deref().unwrap_or_default();
+    let old = Target { alias: &task.old_alias, ..target.clone() };
     let result = match change.action {
         Action::Create => provider.create(target, &task.after).await.map(Some),
         Action::Update => provider.update(target, id, &task.before, &task.after).await.map(Some),
@@ -576,15 +587,15 @@ async fn run(providers: &Providers, lineage: &str, task: &Task) -> Ran {
                 Ok(created) => created,
                 Err(e) => return Ran { result: Err(e), old_kept: None },
             };
-            let old_kept = provider.delete(target, id, &task.before).await.err();
+            let old_kept = provider.delete(old, id, &task.before).await.err();
             return Ran { result: Ok(Some(created)), old_kept };
         }
-        Action::Replace => match provider.delete(target.clone(), id, &task.before).await {
+        Action::Replace => match provider.delete(old, id, &task.before).await {
             Ok(()) => provider.create(target, &task.after).await.map(Some),
             Err(e) => Err(e),
         },
         Action::Delete if task.released => Ok(None),
-        Action::Delete => provider.delete(target, id, &task.before).await.map(|()| None),
+        Action::Delete => provider.delete(old, id, &task.before).await.map(|()| None),
         Action::NoOp => Ok(None),
     };
     Ran { result, old_kept: None }
@@ -626,6 +637,7 @@ pub async fn refresh(providers: &Providers, state: &State, config: Option<&Confi
             expected_id: pending.id.as_deref(),
             not_id: state.resources.get(address).map(|r| r.id.as_str()),
             token: pending.token.as_deref(),
+            alias: &pending.provider,
         };
         let found = provider.find(target).await?;
         // Not found, and recent: the cloud may not show it yet. The record
@@ -649,19 +661,22 @@ pub async fn refresh(providers: &Providers, state: &State, config: Option<&Confi
                     dependencies: pending.dependencies.clone(),
                     sensitive: pending.sensitive.clone(),
                     created: pending.since,
+                    provider: pending.provider.clone(),
                 },
             );
         }
     }
-    // One batch per type: a provider reads a type in one call if it can.
-    // Types are read side by side, a few at a time, and their answers
-    // applied in type order, so the result does not depend on timing.
+    // One batch per type (and provider configuration: a region): a
+    // provider reads a type in one call if it can. Types are read side by
+    // side, a few at a time, and their answers applied in type order, so
+    // the result does not depend on timing.
     let state = &fresh.clone();
-    let mut by_type: BTreeMap<&str, Vec<(&str, &ResourceState)>> = BTreeMap::new();
+    let mut by_type: BTreeMap<(&str, &str), Vec<(&str, &ResourceState)>> = BTreeMap::new();
     for (address, resource) in &state.resources {
-        by_type.entry(resource.type_name.as_str()).or_default().push((address.as_str(), resource));
+        let batch = (resource.type_name.as_str(), resource.provider.as_str());
+        by_type.entry(batch).or_default().push((address.as_str(), resource));
     }
-    let reads = by_type.into_iter().filter_map(|(type_name, resources)| {
+    let reads = by_type.into_iter().filter_map(|((type_name, alias), resources)| {
         let provider = providers.for_type(type_name)?;
         // Lookups are read again from the configuration (`look_up_all`).
         if providers.schema(type_name).is_some_and(|s| s.lookup) {
@@ -679,6 +694,7 @@ pub async fn refresh(providers: &Providers, state: &State, config: Option<&Confi
                         expected_id: None,
                         not_id: None,
                         token: None,
+                        alias,
                     },
                     id: r.id.as_str(),
                     attrs: &r.attrs,

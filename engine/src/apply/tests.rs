@@ -140,6 +140,7 @@ fn change(address: &str, action: Action, depends_on: &[&str]) -> Change {
         depends_on: depends_on.iter().map(ToString::to_string).collect(),
         sensitive: Vec::new(),
         create_before_destroy: false,
+        provider: String::new(),
         rolling: None,
         ignore_changes: Vec::new(),
     }
@@ -590,6 +591,7 @@ fn existing_state(address: &str) -> ResourceState {
         dependencies: vec![],
         sensitive: Default::default(),
         created: None,
+        provider: String::new(),
     }
 }
 

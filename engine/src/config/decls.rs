@@ -44,6 +44,9 @@ pub struct Decls<'a> {
     pub resources: BTreeMap<(String, String), ResourceDecl<'a>>,
     pub modules: BTreeMap<String, ModuleCall<'a>>,
     pub providers: Vec<(&'a Ident, &'a Block)>,
+    /// Named provider blocks, `aws west { … }`: the provider, the alias,
+    /// the settings.
+    pub provider_aliases: Vec<(&'a Ident, &'a Ident, &'a Block)>,
     pub backends: Vec<(&'a Ident, &'a Block)>,
     /// `moved { … }` and `removed { … }` blocks (see `refactor`).
     pub moved: Vec<(&'a Ident, &'a Block)>,
@@ -54,7 +57,15 @@ pub struct Decls<'a> {
 }
 
 impl<'a> Decls<'a> {
-    pub fn collect(items: impl Iterator<Item = &'a Item>, sources: &SourceMap, diags: &mut Diagnostics) -> Self {
+    /// The declarations of one module's items. A block named like a
+    /// provider in `provider_names` (`aws west { … }`) is a named provider
+    /// configuration, not a resource.
+    pub fn collect(
+        items: impl Iterator<Item = &'a Item>,
+        provider_names: &[&str],
+        sources: &SourceMap,
+        diags: &mut Diagnostics,
+    ) -> Self {
         let mut d = Decls::default();
         let mut seen: BTreeMap<(&'static str, String), Span> = BTreeMap::new();
         let mut dup = |what: &'static str, key: String, ident: &Ident, diags: &mut Diagnostics| -> bool {
@@ -99,6 +110,12 @@ impl<'a> Decls<'a> {
                 ItemKind::Output { sensitive, name, value } => {
                     if !dup("output", name.name.clone(), name, diags) {
                         d.outputs.insert(name.name.clone(), OutputDecl { name, value, sensitive: *sensitive });
+                    }
+                }
+                ItemKind::Resource { type_name, name, body } if provider_names.contains(&type_name.name.as_str()) => {
+                    let key = format!("{}.{}", type_name.name, name.name);
+                    if !dup("provider block", key, name, diags) {
+                        d.provider_aliases.push((type_name, name, body));
                     }
                 }
                 ItemKind::Resource { type_name, name, body } if type_name.name == "stack" => {

@@ -58,6 +58,10 @@ struct Walk<'a, 'o> {
     resource_instances: BTreeMap<usize, Vec<usize>>,
     /// `stack.NAME` in the root module: each stack's outputs.
     stacks: BTreeMap<String, Value>,
+    /// Each provider's named configurations (root `aws west { … }`): as
+    /// the scope shows them (`aws` → alias → alias), and as names.
+    provider_configs: BTreeMap<String, Value>,
+    provider_aliases: BTreeMap<String, Vec<String>>,
 }
 
 pub fn evaluate(
@@ -84,6 +88,8 @@ pub fn evaluate(
         config: Config::default(),
         resource_instances: BTreeMap::new(),
         stacks: BTreeMap::new(),
+        provider_configs: BTreeMap::new(),
+        provider_aliases: BTreeMap::new(),
     };
     walk.gather(tree, Vec::new(), diags);
     walk.check_stacks(diags);
@@ -115,7 +121,8 @@ pub fn evaluate(
 impl<'a> Walk<'a, '_> {
     fn gather(&mut self, tree: &'a ModuleTree, path: Vec<String>, diags: &mut Diagnostics) {
         let module: &'a Module = &tree.module;
-        let decls = Decls::collect(module.files.iter().flat_map(|f| &f.items), self.sources, diags);
+        let provider_names: Vec<&str> = self.providers.iter().map(|p| p.name()).collect();
+        let decls = Decls::collect(module.files.iter().flat_map(|f| &f.items), &provider_names, self.sources, diags);
         for ((type_name, name), r) in &decls.resources {
             if self.providers.schema(type_name).is_none() {
                 diags.push(Diag::new(
@@ -131,7 +138,41 @@ impl<'a> Walk<'a, '_> {
                     .insert(Node { module: path.clone(), kind: NodeKind::Resource(type_name.clone(), name.clone()) });
             }
         }
+        // `provider` chooses a resource's configuration, `providers` a
+        // module call's; each in its place only.
+        let misplaced = decls
+            .resources
+            .values()
+            .filter_map(|r| {
+                r.body
+                    .attributes()
+                    .find(|(i, _)| i.name == "providers")
+                    .map(|(i, _)| i)
+                    .map(|i| (i, "a resource takes `provider = aws.west`"))
+            })
+            .chain(decls.modules.values().filter_map(|c| {
+                c.body
+                    .attributes()
+                    .find(|(i, _)| i.name == "provider")
+                    .map(|(i, _)| i)
+                    .map(|i| (i, "a module call takes `providers = { aws = aws.west }`"))
+            }));
+        for (ident, help) in misplaced {
+            diags.push(Diag::new(
+                ident.span.file,
+                CheckError::InvalidMeta {
+                    message: format!("`{}` does not belong here", ident.name),
+                    span: ident.span.into(),
+                    label: "misplaced".into(),
+                    help: Some(help.into()),
+                },
+            ));
+        }
         if !path.is_empty() {
+            for (_, alias, _) in &decls.provider_aliases {
+                let what = "provider settings";
+                diags.push(Diag::new(alias.span.file, CheckError::OnlyInRoot { what, span: alias.span.into() }));
+            }
             for (name, _) in decls.providers.iter().chain(&decls.backends) {
                 let what = if decls.backends.iter().any(|(b, _)| b.span == name.span) {
                     "a backend"
@@ -173,6 +214,24 @@ impl<'a> Walk<'a, '_> {
     }
 
     fn build_graph(&mut self, diags: &mut Diagnostics) {
+        // The root's named provider blocks, before any reference to them.
+        for provider in self.providers.iter() {
+            let aliases: Vec<String> = self
+                .modules
+                .get(&Vec::new())
+                .map(|root| {
+                    root.decls
+                        .provider_aliases
+                        .iter()
+                        .filter(|(p, _, _)| p.name == provider.name())
+                        .map(|(_, alias, _)| alias.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let configs = aliases.iter().map(|a| (a.clone(), Value::String(a.clone()))).collect();
+            self.provider_configs.insert(provider.name().to_string(), Value::Map(configs));
+            self.provider_aliases.insert(provider.name().to_string(), aliases);
+        }
         for (path, info) in &self.modules {
             let decls = &info.decls;
             let child_outputs: BTreeMap<String, Vec<String>> = decls
@@ -192,6 +251,7 @@ impl<'a> Walk<'a, '_> {
                 child_outputs: &child_outputs,
                 known_types: &self.known_types,
                 stack_outputs: &self.options.inputs.stacks,
+                provider_aliases: &self.provider_aliases,
             };
             let node = |kind| Node { module: path.clone(), kind };
             let add = |table: &mut NodeTable<'_>,
@@ -362,6 +422,7 @@ impl<'a> Walk<'a, '_> {
             known_types: &self.known_types,
             environment: self.options.inputs.environment_name(),
             stacks: if instance.is_root() { &self.stacks } else { empty_stacks() },
+            provider_configs: &self.provider_configs,
         }
     }
 
@@ -613,6 +674,18 @@ impl<'a> Walk<'a, '_> {
                 let configured = |name: &str| spans.attrs.contains_key(name) || spans.blocks.contains_key(name);
                 fill_known(&mut checked.attrs, reported, configured);
             }
+            let provider = self.providers.for_type(type_name).map_or("", |p| p.name());
+            let alias = match decl.body.attribute("provider") {
+                Some(expr) if !self.bad.contains(&expr.span) => match eval(expr, &layered) {
+                    Ok(v) => self.provider_alias(provider, v, expr.span, diags),
+                    Err(e) => {
+                        diags.push(Diag::new(expr.span.file, e));
+                        String::new()
+                    }
+                },
+                Some(_) => String::new(),
+                None => scope.values.providers.get(provider).cloned().unwrap_or_default(),
+            };
             let attrs = Arc::new(checked.attrs);
             let sensitive = Arc::new(checked.sensitive);
             values.push(Value::Resource(Arc::new(ResourceValue {
@@ -628,6 +701,7 @@ impl<'a> Walk<'a, '_> {
                 lifecycle: checked.lifecycle,
                 depends_on: BTreeSet::new(),
                 sensitive,
+                provider: alias,
             });
         }
         let first = self.config.resources.len();
@@ -678,7 +752,8 @@ impl<'a> Walk<'a, '_> {
                 });
                 args.insert(arg.name.clone(), (v, expr.span));
             }
-            children.push((key, child, args));
+            let providers = self.call_providers(call.body, &layered, &scope.values.providers, diags);
+            children.push((key, child, args, providers));
         }
         let shape = match &expansion {
             Expansion::Single => CallShape::Single(children[0].1.clone()),
@@ -687,11 +762,87 @@ impl<'a> Walk<'a, '_> {
                 entries.iter().map(|(k, _)| k.clone()).zip(children.iter().map(|c| c.1.clone())).collect(),
             ),
         };
-        for (_, child, args) in children {
+        for (_, child, args, providers) in children {
             self.instances.entry(child_path.clone()).or_default().push(child.clone());
-            self.values_mut(&child).args = args;
+            let values = self.values_mut(&child);
+            values.args = args;
+            values.providers = providers;
         }
         self.values_mut(instance).calls.insert(name.into(), shape);
+    }
+
+    /// The configuration of `provider` a `provider` value names: an alias
+    /// (`aws.west` is `"west"`), or "" for the provider's own block (`aws`,
+    /// the map of its aliases). Anything else is reported.
+    fn provider_alias(&self, provider: &str, value: Value, span: Span, diags: &mut Diagnostics) -> String {
+        let (value, _) = value.unmarked();
+        let aliases = self.provider_aliases.get(provider).map(Vec::as_slice).unwrap_or_default();
+        let message = match value {
+            Value::String(alias) if aliases.contains(&alias) => return alias,
+            ref own if Some(own) == self.provider_configs.get(provider) => return String::new(),
+            Value::Unknown(_) => format!("the {provider} configuration must be known before apply"),
+            _ => format!("this is not one of {provider}'s configurations"),
+        };
+        let mut names = vec![format!("`{provider}`")];
+        names.extend(aliases.iter().map(|a| format!("`{provider}.{a}`")));
+        diags.push(Diag::new(
+            span.file,
+            CheckError::InvalidMeta {
+                message,
+                span: span.into(),
+                label: "not a provider configuration".into(),
+                help: Some(format!("name one: {}", names.join(", "))),
+            },
+        ));
+        String::new()
+    }
+
+    /// A module call instance's `providers = { aws = aws.west }` over what
+    /// its caller uses (`inherited`): the configurations its resources use.
+    fn call_providers(
+        &self,
+        body: &Block,
+        scope: &dyn k8sinfra_lang::eval::Scope,
+        inherited: &BTreeMap<String, String>,
+        diags: &mut Diagnostics,
+    ) -> BTreeMap<String, String> {
+        let mut providers = inherited.clone();
+        let Some(expr) = body.attribute("providers").filter(|e| !self.bad.contains(&e.span)) else { return providers };
+        match eval(expr, scope).map(|v| v.unmarked().0) {
+            Ok(Value::Map(entries)) => {
+                for (name, value) in entries {
+                    if self.provider_configs.contains_key(&name) {
+                        let alias = self.provider_alias(&name, value, expr.span, diags);
+                        providers.insert(name, alias);
+                    } else {
+                        diags.push(Diag::new(
+                            expr.span.file,
+                            CheckError::InvalidMeta {
+                                message: format!("`{name}` is not a provider"),
+                                span: expr.span.into(),
+                                label: "in this map".into(),
+                                help: Some(format!(
+                                    "the providers: {}",
+                                    self.provider_configs.keys().cloned().collect::<Vec<_>>().join(", ")
+                                )),
+                            },
+                        ));
+                    }
+                }
+            }
+            Ok(Value::Unknown(_)) => {}
+            Ok(_) => diags.push(Diag::new(
+                expr.span.file,
+                CheckError::InvalidMeta {
+                    message: "`providers` is a map from provider to configuration".into(),
+                    span: expr.span.into(),
+                    label: "not a map".into(),
+                    help: Some("`providers = { aws = aws.west }`".into()),
+                },
+            )),
+            Err(e) => diags.push(Diag::new(expr.span.file, e)),
+        }
+        providers
     }
 
     /// Provider settings and the backend, from the root module.
@@ -716,40 +867,12 @@ impl<'a> Walk<'a, '_> {
                 ));
                 continue;
             };
-            let settings = provider.settings();
-            let mut out = ProviderSettings::default();
-            for (attr, expr) in body.attributes() {
-                let Some(schema) = settings.attr(&attr.name) else {
-                    diags.push(Diag::new(
-                        attr.span.file,
-                        CheckError::UnknownAttribute {
-                            resource: name.name.clone(),
-                            name: attr.name.clone(),
-                            span: attr.span.into(),
-                            help: suggest::help(&attr.name, settings.attrs.iter().map(|a| a.name)),
-                        },
-                    ));
-                    continue;
-                };
-                match eval(expr, &scope).map(|v| v.convert(&schema.ty)) {
-                    Ok(Ok(v)) => {
-                        out.values.insert(attr.name.clone(), v);
-                        out.spans.insert(attr.name.clone(), expr.span);
-                    }
-                    Ok(Err(m)) => diags.push(Diag::new(
-                        expr.span.file,
-                        CheckError::TypeMismatch {
-                            name: attr.name.clone(),
-                            message: m.0,
-                            span: expr.span.into(),
-                            expected: format!("expected {}", schema.ty),
-                            help: None,
-                        },
-                    )),
-                    Err(e) => diags.push(Diag::new(expr.span.file, e)),
-                }
-            }
-            providers.insert(name.name.clone(), out);
+            providers.insert(name.name.clone(), settings_of(provider, &name.name, "", body, &scope, diags));
+        }
+        for (name, alias, body) in &info.decls.provider_aliases {
+            let Some(provider) = self.providers.provider(&name.name) else { continue };
+            let key = format!("{}.{}", name.name, alias.name);
+            providers.insert(key.clone(), settings_of(provider, &key, &alias.name, body, &scope, diags));
         }
         let environment = self.options.inputs.environment.as_deref();
         match info.decls.backends.first() {
@@ -931,6 +1054,52 @@ impl NodeTable<'_> {
         self.ids.insert(node, id);
         id
     }
+}
+
+/// A provider block's settings (`aws { … }` or `aws west { … }`),
+/// checked against the provider's settings schema.
+fn settings_of(
+    provider: &dyn crate::provider::Provider,
+    owner: &str,
+    alias: &str,
+    body: &Block,
+    scope: &dyn k8sinfra_lang::eval::Scope,
+    diags: &mut Diagnostics,
+) -> ProviderSettings {
+    let settings = provider.settings();
+    let mut out = ProviderSettings { alias: alias.to_string(), ..ProviderSettings::default() };
+    for (attr, expr) in body.attributes() {
+        let Some(schema) = settings.attr(&attr.name) else {
+            diags.push(Diag::new(
+                attr.span.file,
+                CheckError::UnknownAttribute {
+                    resource: owner.to_string(),
+                    name: attr.name.clone(),
+                    span: attr.span.into(),
+                    help: suggest::help(&attr.name, settings.attrs.iter().map(|a| a.name)),
+                },
+            ));
+            continue;
+        };
+        match eval(expr, scope).map(|v| v.convert(&schema.ty)) {
+            Ok(Ok(v)) => {
+                out.values.insert(attr.name.clone(), v);
+                out.spans.insert(attr.name.clone(), expr.span);
+            }
+            Ok(Err(m)) => diags.push(Diag::new(
+                expr.span.file,
+                CheckError::TypeMismatch {
+                    name: attr.name.clone(),
+                    message: m.0,
+                    span: expr.span.into(),
+                    expected: format!("expected {}", schema.ty),
+                    help: None,
+                },
+            )),
+            Err(e) => diags.push(Diag::new(expr.span.file, e)),
+        }
+    }
+    out
 }
 
 fn empty_stacks() -> &'static BTreeMap<String, Value> {

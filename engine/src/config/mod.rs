@@ -167,6 +167,10 @@ pub struct ResourceInstance {
     /// The attributes holding secrets: sensitive by the schema, or set
     /// from a sensitive value. Their values in `attrs` carry no marks.
     pub sensitive: std::sync::Arc<BTreeSet<String>>,
+    /// The alias of the provider configuration it is made with ("" for
+    /// the provider's own block): its `provider`, else its module call's
+    /// `providers`.
+    pub provider: String,
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +183,10 @@ pub struct OutputValue {
 /// Settings of a provider block, checked against the provider's schema.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderSettings {
+    /// "" for the provider's own block, else the named block's alias
+    /// (`aws west { … }`: `west`). `Config::providers` keys it as `aws`
+    /// and `aws.west`.
+    pub alias: String,
     pub values: BTreeMap<String, Value>,
     pub spans: BTreeMap<String, Span>,
 }

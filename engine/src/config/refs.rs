@@ -59,6 +59,9 @@ pub struct RefContext<'a> {
     pub known_types: &'a [&'static str],
     /// The outputs of each stack that was read, to check `stack.NAME.OUTPUT`.
     pub stack_outputs: &'a BTreeMap<String, BTreeMap<String, (serde_json::Value, bool)>>,
+    /// Each provider's named configurations (`aws west { … }`), by
+    /// provider: what `aws.west` may name.
+    pub provider_aliases: &'a BTreeMap<String, Vec<String>>,
 }
 
 enum Step<'e> {
@@ -229,6 +232,23 @@ impl RefContext<'_> {
         }
         // `env.name`: known before anything is evaluated.
         if name == ENV {
+            return;
+        }
+        // `aws`, `aws.west`: a provider's configurations, constants.
+        if let Some(aliases) = self.provider_aliases.get(name) {
+            if let Some(alias) = first_attr.filter(|a| !aliases.contains(&a.name)) {
+                diags.push(Diag::new(
+                    alias.span.file,
+                    CheckError::UnknownReference {
+                        name: format!("{name}.{}", alias.name),
+                        span: alias.span.into(),
+                        label: format!("no provider block `{name} {} {{ … }}`", alias.name),
+                        help: suggest::help(&alias.name, aliases.iter().map(String::as_str)).or_else(|| {
+                            Some(format!("declare it in the root module: `{name} {} {{ region = \"…\" }}`", alias.name))
+                        }),
+                    },
+                ));
+            }
             return;
         }
         // `stack.NAME.OUTPUT`: read before anything is evaluated too.

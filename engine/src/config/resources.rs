@@ -14,7 +14,7 @@ use super::{Accepted, Lifecycle, Rolling, Spans};
 use crate::schema::{AttrKind, AttrSchema, ResourceSchema};
 
 /// Attributes every resource accepts besides its schema's.
-pub const META_ATTRIBUTES: &[&str] = &["count", "for_each", "depends_on"];
+pub const META_ATTRIBUTES: &[&str] = &["count", "for_each", "depends_on", "provider", "providers"];
 pub const LIFECYCLE: &str = "lifecycle";
 
 type AttrSpans = BTreeMap<String, Span>;

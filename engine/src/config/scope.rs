@@ -30,6 +30,10 @@ pub struct ModuleValues {
     pub calls: BTreeMap<String, CallShape>,
     /// Arguments its caller passed, by input name, with where they were written.
     pub args: BTreeMap<String, (Value, k8sinfra_lang::Span)>,
+    /// Provider → the alias of the configuration its resources use here
+    /// (from the calls' `providers`); a provider not named uses its own
+    /// block.
+    pub providers: BTreeMap<String, String>,
 }
 
 pub struct ModuleScope<'a> {
@@ -42,6 +46,9 @@ pub struct ModuleScope<'a> {
     pub environment: &'a str,
     /// `stack.NAME`: each stack's outputs (the root module's only).
     pub stacks: &'a BTreeMap<String, Value>,
+    /// `aws`, `aws.west`: each provider's configurations, a map from
+    /// alias to alias (the whole map stands for the provider's own block).
+    pub provider_configs: &'a BTreeMap<String, Value>,
 }
 
 impl ModuleScope<'_> {
@@ -69,6 +76,7 @@ impl Scope for ModuleScope<'_> {
             "input" => Some(Value::Map(self.values.inputs.clone())),
             super::refs::ENV => Some(environment_value(self.environment)),
             "stack" if !self.stacks.is_empty() => Some(Value::Map(self.stacks.clone())),
+            p if self.provider_configs.contains_key(p) => self.provider_configs.get(p).cloned(),
             "module" => Some(Value::Map(
                 self.values.calls.keys().filter_map(|c| self.module_value(c).map(|v| (c.clone(), v))).collect(),
             )),
@@ -84,6 +92,10 @@ impl Scope for ModuleScope<'_> {
         match root {
             "input" => self.values.inputs.get(member).cloned(),
             "stack" if !self.stacks.is_empty() => self.stacks.get(member).cloned(),
+            p if self.provider_configs.contains_key(p) => match self.provider_configs.get(p) {
+                Some(Value::Map(aliases)) => aliases.get(member).cloned(),
+                _ => None,
+            },
             "module" => self.module_value(member),
             t if self.is_type(t) => self.values.resources.get(t)?.get(member).cloned(),
             _ => None,

@@ -128,6 +128,21 @@ fn changes(
                 AttrChange { name: name.clone(), before, after, forces_new: forces, sensitive, after_known }.redacted(),
             );
         }
+        // Another provider configuration (another region): nothing moves
+        // there in place.
+        if let Some(prior) = prior.filter(|p| p.provider != r.provider) {
+            let name = provider.map_or("provider", |p| p.name());
+            let key = |alias: &str| if alias.is_empty() { name.to_string() } else { format!("{name}.{alias}") };
+            attrs.push(AttrChange {
+                name: "provider".into(),
+                before: Some(serde_json::json!(key(&prior.provider))),
+                after: Some(serde_json::json!(key(&r.provider))),
+                forces_new: true,
+                sensitive: false,
+                after_known: None,
+            });
+            forces_new = true;
+        }
         let rolling = r.lifecycle.rolling;
         let action = match prior {
             None => Action::Create,
@@ -163,6 +178,7 @@ fn changes(
             create_before_destroy: r.lifecycle.create_before_destroy
                 || rolling.is_some_and(|rolling| rolling.max_surge > 0),
             rolling: rolling.map(|settings| RollingGroup { group: r.addr.config_address(), settings }),
+            provider: r.provider.clone(),
         });
     }
     changes
@@ -205,6 +221,7 @@ fn finish(mut changes: Vec<Change>, state: &State, providers: &Providers) -> Pla
             ignore_changes: Vec::new(),
             create_before_destroy: false,
             rolling: None,
+            provider: prior.provider.clone(),
         });
     }
     changes.extend(deletes);

@@ -145,6 +145,10 @@ pub struct Change {
     /// many of its members are replaced at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolling: Option<RollingGroup>,
+    /// The alias of the provider configuration that acts ("" for the
+    /// provider's own block; absent from the JSON then).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub provider: String,
 }
 
 /// The group a replacement rolls with.

@@ -110,6 +110,7 @@ mod tests {
             sensitive: Vec::new(),
             ignore_changes: Vec::new(),
             create_before_destroy: false,
+            provider: String::new(),
             rolling: None,
         }
     }

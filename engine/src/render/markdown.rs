@@ -148,6 +148,7 @@ mod tests {
             depends_on: vec![],
             sensitive: Vec::new(),
             create_before_destroy: false,
+            provider: String::new(),
             rolling: None,
             ignore_changes: Vec::new(),
         };

@@ -22,6 +22,7 @@ fn change(address: &str, action: Action, attrs: Vec<AttrChange>) -> Change {
         depends_on: vec![],
         sensitive: Vec::new(),
         create_before_destroy: false,
+        provider: String::new(),
         rolling: None,
         ignore_changes: Vec::new(),
     }

@@ -76,6 +76,7 @@ mod tests {
                 dependencies: vec![],
                 sensitive: Default::default(),
                 created: Some(1_700_000_000),
+                provider: String::new(),
             },
         );
         let bytes = encode(&state);

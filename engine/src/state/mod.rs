@@ -64,6 +64,9 @@ pub struct Pending {
     /// gets what the first one made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// The alias of the provider configuration making it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub provider: String,
 }
 
 /// How long a create that refresh could not find stays pending, so that a
@@ -127,6 +130,11 @@ pub struct ResourceState {
     /// one for gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<u64>,
+    /// The alias of the provider configuration that made it ("" for the
+    /// provider's own block): where to read and delete it, in the
+    /// configuration or not.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub provider: String,
 }
 
 impl State {
@@ -169,6 +177,7 @@ mod tests {
             id: None,
             sensitive: BTreeSet::new(),
             token: None,
+            provider: String::new(),
         };
         assert!(pending.in_doubt(1_000 + 599));
         assert!(!pending.in_doubt(1_000 + 600));

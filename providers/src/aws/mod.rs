@@ -18,7 +18,8 @@ mod sdk;
 pub mod state_s3;
 mod tags;
 
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use attrs::sorted_strings;
 
@@ -32,7 +33,9 @@ use k8sinfra_lang::{Diagnostics, Type, Value};
 pub struct Aws {
     schemas: Vec<ResourceSchema>,
     settings: BlockSchema,
-    clients: OnceLock<Clients>,
+    /// The clients of each configuration connected, by alias ("" for the
+    /// `aws` block): one region (and profile) each.
+    clients: Mutex<BTreeMap<String, Arc<Clients>>>,
 }
 
 /// SDK clients, made once per run from the provider block and the default
@@ -64,7 +67,7 @@ impl Aws {
                 AttrSchema::optional("profile", Type::String).describe("Named profile from ~/.aws/config"),
             ],
         );
-        Aws { schemas, settings, clients: OnceLock::new() }
+        Aws { schemas, settings, clients: Mutex::new(BTreeMap::new()) }
     }
 }
 
@@ -118,14 +121,18 @@ impl Provider for Aws {
 
     fn connect<'a>(&'a self, settings: &'a ProviderSettings) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
-            if self.clients.get().is_some() {
+            let alias = settings.alias.as_str();
+            if self.clients.lock().map_err(|_| not_connected(alias))?.contains_key(alias) {
                 return Ok(());
             }
             let text = |name: &str| settings.values.get(name).and_then(Value::as_str).map(str::to_string);
             let Some(sdk) = sdk::load(text("region"), text("profile")).await else {
-                return Err(ProviderError::Setup("no region: set `aws { region = \"…\" }` or AWS_REGION".into()));
+                let block = if alias.is_empty() { "aws".to_string() } else { format!("aws {alias}") };
+                return Err(ProviderError::Setup(format!(
+                    "no region: set `{block} {{ region = \"…\" }}` or AWS_REGION"
+                )));
             };
-            let _ = self.clients.set(Clients {
+            let clients = Arc::new(Clients {
                 ec2: sdk::ec2(&sdk),
                 s3: sdk::s3(&sdk),
                 route53: sdk::route53(&sdk),
@@ -134,6 +141,7 @@ impl Provider for Aws {
                 sts: sdk::sts(&sdk),
                 region: sdk.region().map(ToString::to_string).unwrap_or_default(),
             });
+            self.clients.lock().map_err(|_| not_connected(alias))?.insert(alias.to_string(), clients);
             Ok(())
         })
     }
@@ -149,21 +157,38 @@ impl Provider for Aws {
             if !launches {
                 return Ok(Vec::new());
             }
-            let c = self.clients()?;
-            ec2::verify(&c.ec2, &c.region, plan).await
+            // Each configuration (region) verifies what it launches.
+            let mut aliases: Vec<&str> = plan.changes.iter().map(|c| c.provider.as_str()).collect();
+            aliases.sort_unstable();
+            aliases.dedup();
+            let mut problems = Vec::new();
+            for alias in aliases {
+                let c = self.clients(alias)?;
+                let own = Plan {
+                    changes: plan.changes.iter().filter(|c| c.provider == alias).cloned().collect(),
+                    ..plan.clone()
+                };
+                problems.extend(ec2::verify(&c.ec2, &c.region, &own).await?);
+            }
+            Ok(problems)
         }))
     }
 
-    fn look_up<'a>(&'a self, type_name: &'a str, query: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
+    fn look_up<'a>(
+        &'a self,
+        type_name: &'a str,
+        alias: &'a str,
+        query: &'a Attrs,
+    ) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         Box::pin(calls::for_type(type_name, async move {
-            let c = self.clients()?;
+            let c = self.clients(alias)?;
             lookups::look_up(&c.ec2, &c.route53, &c.sts, &c.region, type_name, query).await
         }))
     }
 
     fn read<'a>(&'a self, target: Target<'a>, id: &'a str) -> BoxFuture<'a, Result<Option<Remote>, ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
-            let c = self.clients()?;
+            let c = self.clients(target.alias)?;
             if lookups::TYPES.contains(&target.type_name) {
                 return Err(ProviderError::Unsupported(
                     target.type_name.into(),
@@ -186,7 +211,7 @@ impl Provider for Aws {
         stored: &'a [Stored<'a>],
     ) -> BoxFuture<'a, Result<Vec<Option<Remote>>, ProviderError>> {
         Box::pin(calls::for_type(type_name, async move {
-            let c = self.clients()?;
+            let c = self.clients(stored.first().map_or("", |s| s.target.alias))?;
             let bulk = match service(type_name) {
                 Service::Ec2 => ec2::read_many(&c.ec2, type_name, stored).await?,
                 Service::Route53 => route53::read_many(&c.route53, type_name, stored).await?,
@@ -208,7 +233,7 @@ impl Provider for Aws {
             if lookups::TYPES.contains(&target.type_name) {
                 return Ok(None);
             }
-            let c = self.clients()?;
+            let c = self.clients(target.alias)?;
             // A create with an idempotency key needs no patience: made
             // again, it gets what the first one made.
             let since = if ec2::KEYED.contains(&target.type_name) { None } else { target.since };
@@ -229,7 +254,7 @@ impl Provider for Aws {
 
     fn create<'a>(&'a self, target: Target<'a>, attrs: &'a Attrs) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
-            let c = self.clients()?;
+            let c = self.clients(target.alias)?;
             // A lookup planned without refresh: looked up now.
             if lookups::TYPES.contains(&target.type_name) {
                 return lookups::look_up(&c.ec2, &c.route53, &c.sts, &c.region, target.type_name, attrs).await;
@@ -257,7 +282,7 @@ impl Provider for Aws {
         after: &'a Attrs,
     ) -> BoxFuture<'a, Result<Remote, ProviderError>> {
         Box::pin(calls::for_type(target.type_name, async move {
-            let c = self.clients()?;
+            let c = self.clients(target.alias)?;
             if lookups::TYPES.contains(&target.type_name) {
                 let _ = (id, before);
                 return lookups::look_up(&c.ec2, &c.route53, &c.sts, &c.region, target.type_name, after).await;
@@ -289,7 +314,7 @@ impl Provider for Aws {
             if lookups::TYPES.contains(&target.type_name) {
                 return Ok(());
             }
-            let c = self.clients()?;
+            let c = self.clients(target.alias)?;
             match service(target.type_name) {
                 // Out of its load balancers before it goes, so no
                 // request is sent to an instance shutting down.
@@ -330,13 +355,15 @@ fn service(type_name: &str) -> Service {
 }
 
 impl Aws {
-    fn clients(&self) -> Result<&Clients, ProviderError> {
-        self.clients.get().ok_or_else(not_connected)
+    /// The clients of the configuration `alias` ("" for the `aws` block).
+    fn clients(&self, alias: &str) -> Result<Arc<Clients>, ProviderError> {
+        self.clients.lock().ok().and_then(|c| c.get(alias).cloned()).ok_or_else(|| not_connected(alias))
     }
 }
 
-fn not_connected() -> ProviderError {
-    ProviderError::Setup("the AWS provider was used before it connected".into())
+fn not_connected(alias: &str) -> ProviderError {
+    let block = if alias.is_empty() { "aws".to_string() } else { format!("aws.{alias}") };
+    ProviderError::Setup(format!("the AWS provider's configuration `{block}` was used before it connected"))
 }
 
 /// `tags`, which every taggable resource takes; `Name` defaults to the address.

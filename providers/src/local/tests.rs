@@ -12,8 +12,16 @@ use serde_json::json;
 use super::Local;
 
 fn create(type_name: &str, attrs: Attrs) -> Remote {
-    let target =
-        Target { type_name, address: "test", lineage: "l", since: None, expected_id: None, not_id: None, token: None };
+    let target = Target {
+        type_name,
+        address: "test",
+        lineage: "l",
+        since: None,
+        expected_id: None,
+        not_id: None,
+        token: None,
+        alias: "",
+    };
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     runtime.block_on(Local::new().create(target, &attrs)).expect("created")
 }
@@ -96,6 +104,7 @@ fn a_bad_authority_is_an_error_not_a_panic() {
         expected_id: None,
         not_id: None,
         token: None,
+        alias: "",
     };
     let attrs = Attrs::from([
         ("ca_cert_pem".into(), json!("not a certificate")),

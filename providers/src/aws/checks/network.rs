@@ -89,12 +89,14 @@ fn subnets(config: &Config, diags: &mut Diagnostics) {
     }
 }
 
-/// The region the configuration targets: the `aws` block, else the
-/// environment the SDK would read.
-fn region(config: &Config) -> Option<String> {
+/// The region a resource's provider configuration targets (`alias`: ""
+/// for the `aws` block, else `aws ALIAS { … }`), else the environment the
+/// SDK would read.
+fn region(config: &Config, alias: &str) -> Option<String> {
+    let key = if alias.is_empty() { "aws".to_string() } else { format!("aws.{alias}") };
     config
         .providers
-        .get("aws")
+        .get(&key)
         .and_then(|p| p.values.get("region"))
         .and_then(|v| v.as_str().map(str::to_string))
         .or_else(|| std::env::var("AWS_REGION").ok())
@@ -112,8 +114,8 @@ fn zone_region(zone: &str) -> Option<&str> {
 }
 
 fn zones(config: &Config, diags: &mut Diagnostics) {
-    let region = region(config);
     for r in config.resources.iter().filter(|r| matches!(r.addr.type_name.as_str(), "subnet" | "ebs_volume")) {
+        let region = region(config, &r.provider);
         let Some(zone) = r.attrs.get("zone").and_then(Value::as_str) else { continue };
         let span = attr_span(r, "zone");
         match (zone_region(zone), &region) {

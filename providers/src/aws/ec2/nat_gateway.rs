@@ -131,6 +131,7 @@ mod tests {
             expected_id: None,
             not_id: None,
             token: None,
+            alias: "",
         };
         let gateway = |state| NatGateway::builder().nat_gateway_id("nat-1").state(state).build();
         assert!(super::remote(&target, &gateway(NatGatewayState::Available)).is_some());

@@ -429,6 +429,7 @@ mod tests {
             expected_id: None,
             not_id: None,
             token: None,
+            alias: "",
         }
     }
 
