@@ -618,30 +618,54 @@ fn a_saved_plan_is_shown_applied_and_refused_once_stale() {
     );
 }
 
-#[test]
-fn ctrl_c_finishes_what_is_in_flight_saves_and_releases_the_lock() {
+/// Standard error of a running child, line by line.
+type ErrLines = std::io::Lines<std::io::BufReader<std::process::ChildStderr>>;
+
+/// `apply --auto-approve` in `dir`, started through a relay that holds
+/// every call `delay` (a slow cloud: time to interrupt), with its standard
+/// error to read as it comes.
+fn apply_in_background(
+    moto: &Moto,
+    dir: &Path,
+    delay: std::time::Duration,
+) -> (crate::proxy::CountingProxy, std::process::Child, ErrLines) {
     use std::io::BufRead as _;
-    let moto = Moto::start();
-    let dir = example("vpc");
-    // Every call takes 150 ms, as a slow cloud would: time to interrupt.
-    let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, std::time::Duration::from_millis(150));
+    let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, delay);
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
-    command.args(["apply", "--auto-approve"]).current_dir(dir.path()).env("NO_COLOR", "1");
+    command.args(["apply", "--auto-approve"]).current_dir(dir).env("NO_COLOR", "1");
     for (k, v) in moto.env() {
         command.env(k, if k == "AWS_ENDPOINT_URL" { proxy.endpoint.clone() } else { v });
     }
     let mut child =
         command.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("apply");
-    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut seen = Vec::new();
+    let lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    (proxy, child, lines)
+}
+
+/// Lines of `lines` into `seen`, up to and including the first that `stop`
+/// accepts.
+fn read_until(lines: &mut ErrLines, seen: &mut Vec<String>, stop: impl Fn(&str) -> bool) {
     for line in lines.by_ref() {
         let line = line.expect("line");
-        let first_done = line.ends_with("s)") && line.contains(": created");
+        let last = stop(&line);
         seen.push(line);
-        if first_done {
+        if last {
             break;
         }
     }
+}
+
+fn first_create_done(line: &str) -> bool {
+    line.ends_with("s)") && line.contains(": created")
+}
+
+#[test]
+fn ctrl_c_finishes_what_is_in_flight_saves_and_releases_the_lock() {
+    let moto = Moto::start();
+    let dir = example("vpc");
+    let (_relay, mut child, mut lines) = apply_in_background(&moto, dir.path(), std::time::Duration::from_millis(150));
+    let mut seen = Vec::new();
+    read_until(&mut lines, &mut seen, first_create_done);
     let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     seen.extend(lines.map_while(Result::ok));
@@ -694,41 +718,18 @@ fn on_a_terminal_each_operation_in_flight_has_a_spinner() {
 /// tags: nothing twice.
 #[test]
 fn a_second_ctrl_c_stops_at_once_and_the_next_run_adopts_what_was_in_flight() {
-    use std::io::BufRead as _;
     let moto = Moto::start();
     let dir = example("vpc");
     // Every call takes a second: creates are surely in flight at the kill.
-    let proxy = crate::proxy::CountingProxy::slow(&moto.endpoint, std::time::Duration::from_secs(1));
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_k8sinfra"));
-    command.args(["apply", "--auto-approve"]).current_dir(dir.path()).env("NO_COLOR", "1");
-    for (k, v) in moto.env() {
-        command.env(k, if k == "AWS_ENDPOINT_URL" { proxy.endpoint.clone() } else { v });
-    }
-    let mut child =
-        command.stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("apply");
-    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let (_relay, mut child, mut lines) = apply_in_background(&moto, dir.path(), std::time::Duration::from_secs(1));
     let interrupt = || {
         let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
         assert!(status.expect("kill").success());
     };
     let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        let first_done = line.ends_with("s)") && line.contains(": created");
-        seen.push(line);
-        if first_done {
-            break;
-        }
-    }
+    read_until(&mut lines, &mut seen, first_create_done);
     interrupt();
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        let acknowledged = line.contains("Ctrl-C again stops at once");
-        seen.push(line);
-        if acknowledged {
-            break;
-        }
-    }
+    read_until(&mut lines, &mut seen, |line| line.contains("Ctrl-C again stops at once"));
     interrupt();
     seen.extend(lines.map_while(Result::ok));
     let exit = child.wait().expect("exit");

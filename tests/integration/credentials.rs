@@ -22,19 +22,9 @@ fn bare(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
     command.output().expect("k8sinfra runs")
 }
 
-fn ec2_in(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
-    let conf = aws_sdk_ec2::Config::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "moto"))
-        .build();
-    aws_sdk_ec2::Client::from_conf(conf)
-}
-
 fn ours_in(moto: &Moto, region: &str) -> usize {
     let filter = aws_sdk_ec2::types::Filter::builder().name("tag:k8sinfra:address").values("vpc.main").build();
-    let found = crate::apply::runtime().block_on(ec2_in(moto, region).describe_vpcs().filters(filter).send());
+    let found = crate::apply::runtime().block_on(moto.ec2_in(region).describe_vpcs().filters(filter).send());
     found.expect("describe").vpcs().len()
 }
 

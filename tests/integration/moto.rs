@@ -93,9 +93,18 @@ impl Moto {
 
     /// An EC2 client that reaches this server through `endpoint` (a relay).
     pub fn ec2_via(&self, endpoint: &str) -> aws_sdk_ec2::Client {
+        self.ec2_at(endpoint, "us-east-1")
+    }
+
+    /// An EC2 client on this server for `region`.
+    pub fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
+        self.ec2_at(&self.endpoint, region)
+    }
+
+    fn ec2_at(&self, endpoint: &str, region: &str) -> aws_sdk_ec2::Client {
         let conf = aws_sdk_ec2::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(region.to_string()))
             .endpoint_url(endpoint)
             .credentials_provider(aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "moto"))
             .build();

@@ -42,20 +42,10 @@ module net = "./net" {
 
 const MODULE: &str = "input cidr: cidr\n\nvpc main {\n  cidr = input.cidr\n}\n\noutput vpc_id = vpc.main.id\n";
 
-fn ec2_in(moto: &Moto, region: &str) -> aws_sdk_ec2::Client {
-    let conf = aws_sdk_ec2::Config::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()))
-        .endpoint_url(&moto.endpoint)
-        .credentials_provider(aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "moto"))
-        .build();
-    aws_sdk_ec2::Client::from_conf(conf)
-}
-
 /// The addresses of our VPCs in `region`, sorted.
 fn vpcs_in(moto: &Moto, region: &str) -> Vec<String> {
     let ours = Filter::builder().name("tag-key").values("k8sinfra:address").build();
-    let found = runtime().block_on(ec2_in(moto, region).describe_vpcs().filters(ours).send()).expect("describe");
+    let found = runtime().block_on(moto.ec2_in(region).describe_vpcs().filters(ours).send()).expect("describe");
     let mut addresses: Vec<String> = found
         .vpcs()
         .iter()
