@@ -149,6 +149,32 @@ fn roles_policies_profiles_and_an_instance_role_apply_settle_change_in_place_and
     let plan = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "settles:\n{}{}", stdout(&plan), stderr(&plan));
 
+    // The profile taken out of the configuration: taken off the instance,
+    // in place, and the plan after has nothing to do.
+    write(
+        &CONFIG
+            .replace(
+                r#"["ec2:DescribeRegions", "ec2:DescribeInstances"]"#,
+                r#"["ec2:DescribeRegions", "ec2:DescribeInstances", "ec2:DescribeVolumes"]"#,
+            )
+            .replace("  iam_instance_profile = iam_instance_profile.nodes\n", ""),
+    );
+    let plan = run(&["plan"]);
+    assert!(stdout(&plan).contains("# instance.node will be updated in place"), "{}", stdout(&plan));
+    let change = run(&["apply", "--auto-approve"]);
+    assert!(change.status.success(), "{}{}", stdout(&change), stderr(&change));
+    let filter = aws_sdk_ec2::types::Filter::builder().name("instance-id").values(&instance).build();
+    let out =
+        rt.block_on(ec2.describe_iam_instance_profile_associations().filters(filter).send()).expect("associations");
+    let live: Vec<_> = out
+        .iam_instance_profile_associations()
+        .iter()
+        .filter(|a| a.state().is_some_and(|s| s.as_str() == "associated" || s.as_str() == "associating"))
+        .collect();
+    assert!(live.is_empty(), "no role any more: {live:?}");
+    let plan = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "settles:\n{}{}", stdout(&plan), stderr(&plan));
+
     let destroy = run(&["destroy", "--auto-approve"]);
     assert!(destroy.status.success(), "{}{}", stdout(&destroy), stderr(&destroy));
     let roles = rt.block_on(iam.list_roles().send()).expect("roles");

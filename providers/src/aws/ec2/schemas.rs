@@ -159,9 +159,14 @@ pub fn schemas() -> Vec<ResourceSchema> {
                     .describe("Classic ELBs the instance registers with once running, and leaves before it is terminated"),
             )
             .attr(AttrSchema::optional_computed("private_ip", Type::Ip).forces_new().describe("Private address in the subnet; AWS picks one if unset"))
-            .attr(AttrSchema::optional("iam_instance_profile", reference("iam_instance_profile")).describe(
-                "Instance profile whose role's credentials the instance gets from the metadata service; changed in place",
-            ))
+            .attr(
+                AttrSchema::optional("iam_instance_profile", reference("iam_instance_profile"))
+                    .cleared_when_unset()
+                    .describe(
+                        "Instance profile whose role's credentials the instance gets from the metadata service; \
+                         changed in place, and taken off when unset",
+                    ),
+            )
             .attr(
                 AttrSchema::optional("require_imdsv2", Type::Bool)
                     .default(Value::Bool(true))
