@@ -351,32 +351,13 @@ impl Session {
         let mut planned = if destroying {
             plan_with(&Config::default(), &state, &self.providers, request)
         } else {
-            self.plan_known(&state, current, request)
+            self.plan_known(&state, current, request, &stored.outputs)
         };
         if refresh {
             planned.drift = drift(stored, &state, &self.providers, config);
         }
         if !destroying {
             planned.upstream = k8sinfra_engine::plan::upstream_changes(&stored.upstream, &self.loaded.inputs.stacks);
-        }
-        if !destroying && !request.refresh_only {
-            let remade: BTreeSet<String> = planned
-                .changes
-                .iter()
-                .filter(|c| matches!(c.action, Action::Create | Action::Replace))
-                .map(|c| c.address.clone())
-                .collect();
-            // Evaluated with what the state knows now (the configuration
-            // was loaded before the state was read, when it is not local).
-            let evaluated;
-            let config = if current {
-                &self.config
-            } else {
-                let known = LeftOut { state: &state, left_out: remade.clone() };
-                evaluated = self.loaded.evaluate(&known, &self.providers);
-                evaluated.as_ref().unwrap_or(&self.config)
-            };
-            planned.outputs = k8sinfra_engine::plan::output_changes(config, &state, &stored.outputs, &remade);
         }
         planned.refactored = refactored;
         if request.refresh_only {
@@ -414,7 +395,17 @@ impl Session {
     /// not as "known after apply". A resource the plan replaces gets new
     /// values, so it is left out and the configuration evaluated again
     /// (dependents then wait for it; see `apply::Refine`).
-    fn plan_known(&self, state: &State, current: bool, request: &Request) -> Plan {
+    /// The configuration's own outputs go into the plan from the same
+    /// evaluation (see `with_outputs`).
+    fn plan_known(
+        &self,
+        state: &State,
+        current: bool,
+        request: &Request,
+        recorded_outputs: &BTreeMap<String, serde_json::Value>,
+    ) -> Plan {
+        let with_outputs =
+            |planned: Plan, config: &Config| with_outputs(planned, config, state, recorded_outputs, request);
         let mut known = LeftOut { state, left_out: BTreeSet::new() };
         // Each round leaves out at least one more resource; three is plenty
         // for chains of replacements in practice.
@@ -439,13 +430,13 @@ impl Session {
                 .map(|c| c.address.clone())
                 .collect();
             if replaced.is_empty() {
-                return planned;
+                return with_outputs(planned, config);
             }
             known.left_out.extend(replaced);
         }
         // With nothing filled in, the plan is never wrong, only less
         // precise: what the cloud chose shows as known after apply.
-        plan_with(&self.config, state, &self.providers, request)
+        with_outputs(plan_with(&self.config, state, &self.providers, request), &self.config)
     }
 
     /// Ask each provider whether the cloud can carry out the plan (the images
@@ -531,4 +522,28 @@ impl k8sinfra_engine::config::Known for LeftOut<'_> {
             self.state.resources.get(address).map(|r| &r.attrs)
         }
     }
+}
+
+/// `planned` with the outputs of `config` (the evaluation it was planned
+/// from) that differ from those the state `recorded`: references to what
+/// the plan creates or replaces are known only after apply. A refresh-only
+/// plan changes no output.
+fn with_outputs(
+    mut planned: Plan,
+    config: &Config,
+    state: &State,
+    recorded: &BTreeMap<String, serde_json::Value>,
+    request: &Request,
+) -> Plan {
+    if request.refresh_only {
+        return planned;
+    }
+    let remade: BTreeSet<String> = planned
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+        .map(|c| c.address.clone())
+        .collect();
+    planned.outputs = k8sinfra_engine::plan::output_changes(config, state, recorded, &remade);
+    planned
 }
