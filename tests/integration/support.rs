@@ -47,30 +47,6 @@ pub fn k8sinfra_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The `.k8sinfra` files directly in `dir` (not in its subfolders).
-pub fn k8sinfra_files_here(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> =
-        std::fs::read_dir(dir).map(|entries| entries.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-    files.retain(|p| p.is_file() && p.extension().is_some_and(|e| e == "k8sinfra"));
-    files.sort();
-    files
-}
-
-/// The configurations an example folder holds: itself, or — a folder of
-/// stacks that read each other, like `examples/stacks` — each of its
-/// subfolders, in name order (the order they are applied in).
-pub fn configuration_folders(dir: &Path) -> Vec<PathBuf> {
-    if !k8sinfra_files_here(dir).is_empty() {
-        return vec![dir.to_path_buf()];
-    }
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
-        .unwrap_or_default();
-    folders.retain(|f| !k8sinfra_files_here(f).is_empty());
-    folders.sort();
-    folders
-}
-
 /// Run the `k8sinfra` binary with `args` in `dir`, with no region from
 /// the environment.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
