@@ -247,13 +247,34 @@ fn confirm(verb: &str, out: &Output) -> bool {
 /// finished is in the state; creates in flight are recorded as pending and
 /// adopted by the next run).
 async fn watch_ctrl_c(interrupt: Arc<AtomicBool>) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
+    let first = || {
+        interrupt.store(true, Ordering::SeqCst);
+        say("\nInterrupted: starting nothing new; what is in flight finishes and is saved. Ctrl-C again stops at once.\n");
+    };
+    // One listener for both presses: a second Ctrl-C that comes while the
+    // first is being acknowledged is not lost (a new `ctrl_c()` future
+    // sees only the signals after it is first polled).
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut presses) = signal(SignalKind::interrupt()) else { return };
+        if presses.recv().await.is_none() {
+            return;
+        }
+        first();
+        if presses.recv().await.is_none() {
+            return;
+        }
     }
-    interrupt.store(true, Ordering::SeqCst);
-    say("\nInterrupted: starting nothing new; what is in flight finishes and is saved. Ctrl-C again stops at once.\n");
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        first();
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
     }
     say("\nStopped. What finished is in the state; creates in flight are recorded and adopted by the next run.\n");
     std::process::exit(130);
